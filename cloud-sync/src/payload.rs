@@ -1,0 +1,137 @@
+//! Payload conventions of the uplink: the retained health status and the
+//! envelope rule of upstream messages.
+//!
+//! Status: one retained JSON document on `status`. The uplink publishes it
+//! with `online: true` on every (re)connect and registers the same document
+//! with `online: false` as the MQTT last will, so whoever reads the retained
+//! message sees `offline` as soon as the broker notices the gateway is gone.
+//!
+//! Envelope: delivery is at-least-once, so a receiver must drop duplicates.
+//! Every upstream JSON object therefore carries a stable key chosen by the
+//! gateway when it wrote the outbox row: `order_id` for orders (the business
+//! key the supplier already knows), `id` for everything else.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::outbox::MessageKind;
+
+/// The retained health document of a gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPayload {
+    pub online: bool,
+    /// Gateway software version.
+    pub version: String,
+    pub gateway_id: String,
+    /// Printers currently managed.
+    pub printers: u32,
+    /// Messages still waiting in the outbox when this was published.
+    pub outbox_depth: u64,
+    /// Start of the current online (or, in the last will, previous online) period.
+    pub since: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StatusPayload {
+    /// A status with no printers and an empty outbox, stamped now.
+    pub fn new(gateway_id: impl Into<String>, version: impl Into<String>) -> Self {
+        let now = Utc::now();
+        Self {
+            online: false,
+            version: version.into(),
+            gateway_id: gateway_id.into(),
+            printers: 0,
+            outbox_depth: 0,
+            since: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain fields to a Vec cannot fail; fall back to an empty
+        // object rather than panicking if serde ever disagrees.
+        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Self, PayloadError> {
+        serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))
+    }
+}
+
+/// Why an upstream payload breaks the envelope convention.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PayloadError {
+    #[error("payload is not valid JSON: {0}")]
+    Json(String),
+    #[error("payload is not a JSON object")]
+    NotAnObject,
+    #[error("{kind} payload lacks its deduplication key `{field}` (a non-empty string or integer)")]
+    MissingKey {
+        kind: MessageKind,
+        field: &'static str,
+    },
+}
+
+/// The field holding the deduplication key of a message kind.
+pub fn key_field(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Order => "order_id",
+        MessageKind::Alert | MessageKind::Level | MessageKind::Event => "id",
+    }
+}
+
+/// Extracts the deduplication key of an upstream payload; the gateway calls
+/// this before writing a row, a receiver to drop duplicates.
+pub fn message_key(kind: MessageKind, payload: &[u8]) -> Result<String, PayloadError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(payload).map_err(|e| PayloadError::Json(e.to_string()))?;
+    let object = value.as_object().ok_or(PayloadError::NotAnObject)?;
+    let field = key_field(kind);
+    match object.get(field) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        _ => Err(PayloadError::MissingKey { kind, field }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips() {
+        let mut status = StatusPayload::new("gw-1", "0.1.0");
+        status.online = true;
+        status.printers = 3;
+        let back = StatusPayload::from_json(&status.to_json()).expect("parse");
+        assert_eq!(back, status);
+    }
+
+    #[test]
+    fn keys_follow_the_envelope_rule() {
+        assert_eq!(
+            message_key(MessageKind::Order, br#"{"order_id":"o-1","id":"x"}"#),
+            Ok("o-1".to_string())
+        );
+        assert_eq!(
+            message_key(MessageKind::Level, br#"{"id":42}"#),
+            Ok("42".to_string())
+        );
+        assert!(matches!(
+            message_key(MessageKind::Order, br#"{"id":"x"}"#),
+            Err(PayloadError::MissingKey {
+                field: "order_id",
+                ..
+            })
+        ));
+        assert_eq!(
+            message_key(MessageKind::Alert, b"[]"),
+            Err(PayloadError::NotAnObject)
+        );
+        assert!(matches!(
+            message_key(MessageKind::Event, b"nope"),
+            Err(PayloadError::Json(_))
+        ));
+    }
+}

@@ -1,0 +1,244 @@
+//! Outbox delivery, retained status and last will against the embedded broker.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_cloud_sync::outbox::testing::MemoryOutbox;
+use asr_cloud_sync::{GatewayId, MessageKind, Outbox, Topic, TopicSchema};
+use common::*;
+use rumqttc::QoS;
+
+fn payload(kind: MessageKind, n: usize) -> Vec<u8> {
+    match kind {
+        MessageKind::Order => format!(r#"{{"order_id":"o-{n}","qty":{n}}}"#).into_bytes(),
+        _ => format!(r#"{{"id":"{kind}-{n}","value":{n}}}"#).into_bytes(),
+    }
+}
+
+fn fill(outbox: &MemoryOutbox, count: usize) -> BTreeMap<i64, (MessageKind, Vec<u8>)> {
+    (0..count)
+        .map(|n| {
+            let kind = MessageKind::ALL[n % 4];
+            let body = payload(kind, n);
+            (outbox.push(kind, body.clone()), (kind, body))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_outbox_message_arrives_as_stored_and_is_marked_sent() {
+    let broker = start_broker();
+    let schema = TopicSchema::new(GatewayId::new("gw-deliver").expect("id"));
+    let mut sub =
+        Subscriber::connect(broker.addr(), "test-sub-deliver", &["asr/v1/gw-deliver/#"]).await;
+
+    let outbox = Arc::new(MemoryOutbox::new());
+    let expected = fill(&outbox, 60);
+    let mut running = spawn_uplink(
+        fast_config(broker.addr(), "gw-deliver"),
+        Arc::clone(&outbox),
+    );
+
+    let mut received: Vec<(String, Vec<u8>, QoS)> = Vec::new();
+    while received.len() < expected.len() {
+        let p = sub
+            .next(Duration::from_secs(10))
+            .await
+            .expect("all outbox messages within 10 s");
+        if p.topic.ends_with("/status") {
+            continue;
+        }
+        received.push((p.topic.clone(), p.payload.to_vec(), p.qos));
+    }
+    // Every stored message arrived, on its kind's topic, byte for byte, with QoS 1.
+    for (kind, body) in expected.values() {
+        let topic = schema.topic(&Topic::for_kind(*kind));
+        assert!(
+            received
+                .iter()
+                .any(|(t, b, q)| *t == topic && b == body && *q == QoS::AtLeastOnce),
+            "missing {topic} {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // Every message was marked sent, each once.
+    wait_state(&mut running.state, Duration::from_secs(5), |s| {
+        s.delivered == 60
+    })
+    .await;
+    let mut sent = outbox.sent_ids();
+    sent.sort_unstable();
+    assert_eq!(sent, expected.keys().copied().collect::<Vec<_>>());
+    assert_eq!(outbox.depth().expect("depth"), 0);
+    assert!(
+        outbox.mark_sent_calls() < 60,
+        "acks are batched: {} calls",
+        outbox.mark_sent_calls()
+    );
+
+    // New rows are picked up on a wake-up.
+    let late = outbox.push(MessageKind::Alert, payload(MessageKind::Alert, 999));
+    running.wake.notify_one();
+    let p = sub
+        .wait_for("asr/v1/gw-deliver/alerts", Duration::from_secs(5), |_| true)
+        .await;
+    assert_eq!(
+        p.payload.as_ref(),
+        payload(MessageKind::Alert, 999).as_slice()
+    );
+    wait_state(&mut running.state, Duration::from_secs(5), |s| {
+        s.delivered == 61
+    })
+    .await;
+    assert!(outbox.sent_ids().contains(&late));
+
+    running.shutdown.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(5), running.task)
+        .await
+        .expect("uplink stops on shutdown")
+        .expect("no panic");
+    assert!(result.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_online_while_connected_and_last_will_fires_on_crash() {
+    let broker = start_broker();
+    let status_topic = "asr/v1/gw-will/status";
+    let outbox = Arc::new(MemoryOutbox::new());
+    let mut running = spawn_uplink(fast_config(broker.addr(), "gw-will"), Arc::clone(&outbox));
+    wait_state(&mut running.state, Duration::from_secs(5), |s| s.connected).await;
+
+    // A late subscriber gets the retained online status.
+    let mut sub = Subscriber::connect(broker.addr(), "test-sub-will", &[status_topic]).await;
+    let p = sub
+        .wait_for(status_topic, Duration::from_secs(5), |p| {
+            status_of(p).online
+        })
+        .await;
+    let status = status_of(&p);
+    assert_eq!(status.gateway_id, "gw-will");
+    assert_eq!(status.printers, 3);
+    assert_eq!(status.version, "0.1.0-test");
+
+    // A change of the gateway's status is published.
+    running.status.send_modify(|s| s.printers = 7);
+    sub.wait_for(status_topic, Duration::from_secs(5), |p| {
+        let s = status_of(p);
+        s.online && s.printers == 7
+    })
+    .await;
+
+    // Crash: abort the task; the TCP connection drops without DISCONNECT.
+    running.task.abort();
+    let p = sub
+        .wait_for(status_topic, Duration::from_secs(10), |p| {
+            !status_of(p).online
+        })
+        .await;
+    let will = status_of(&p);
+    assert_eq!(will.gateway_id, "gw-will");
+    // MQTT 3.1.1 fixes the will at CONNECT: it carries the status of that moment.
+    assert_eq!(will.printers, 3);
+
+    // ...and it is retained for whoever looks later.
+    let mut late = Subscriber::connect(broker.addr(), "test-sub-will-late", &[status_topic]).await;
+    let p = late
+        .wait_for(status_topic, Duration::from_secs(5), |_| true)
+        .await;
+    assert!(!status_of(&p).online);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_shutdown_publishes_offline_status() {
+    let broker = start_broker();
+    let status_topic = "asr/v1/gw-bye/status";
+    let outbox = Arc::new(MemoryOutbox::new());
+    let mut running = spawn_uplink(fast_config(broker.addr(), "gw-bye"), Arc::clone(&outbox));
+    wait_state(&mut running.state, Duration::from_secs(5), |s| s.connected).await;
+    let mut sub = Subscriber::connect(broker.addr(), "test-sub-bye", &[status_topic]).await;
+    sub.wait_for(status_topic, Duration::from_secs(5), |p| {
+        status_of(p).online
+    })
+    .await;
+
+    running.shutdown.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(5), running.task)
+        .await
+        .expect("uplink stops on shutdown")
+        .expect("no panic");
+    assert!(result.is_ok());
+    sub.wait_for(status_topic, Duration::from_secs(5), |p| {
+        !status_of(p).online
+    })
+    .await;
+    // No second offline status from a last will after a clean disconnect is
+    // required by MQTT; either way the retained state stays offline.
+    let mut late = Subscriber::connect(broker.addr(), "test-sub-bye-late", &[status_topic]).await;
+    let p = late
+        .wait_for(status_topic, Duration::from_secs(5), |_| true)
+        .await;
+    assert!(!status_of(&p).online);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_down_at_start_then_everything_arrives() {
+    let addr = free_addr();
+    let outbox = Arc::new(MemoryOutbox::new());
+    let expected = fill(&outbox, 20);
+    let mut config = fast_config(addr, "gw-late");
+    // Slow enough retries that the test subscriber is in place first.
+    config.retry_min = Duration::from_millis(700);
+    config.retry_max = Duration::from_millis(700);
+    let mut running = spawn_uplink(config, Arc::clone(&outbox));
+
+    let state = wait_state(&mut running.state, Duration::from_secs(5), |s| {
+        s.last_error.is_some()
+    })
+    .await;
+    let error = state.last_error.expect("error");
+    assert!(
+        error.contains(&addr.to_string()),
+        "error names the broker: {error}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!running.state.borrow().connected);
+    assert!(
+        outbox.sent_ids().is_empty(),
+        "nothing marked sent while down"
+    );
+    assert_eq!(outbox.depth().expect("depth"), 20);
+    assert!(!running.task.is_finished(), "the uplink keeps retrying");
+
+    let broker = asr_cloud_sync::EmbeddedBroker::start(addr).expect("broker");
+    let mut sub = Subscriber::connect(broker.addr(), "test-sub-late", &["asr/v1/gw-late/+"]).await;
+    let mut bodies = Vec::new();
+    while bodies.len() < expected.len() {
+        let p = sub
+            .next(Duration::from_secs(10))
+            .await
+            .expect("pending messages after the broker came up");
+        if !p.topic.ends_with("/status") {
+            bodies.push(p.payload.to_vec());
+        }
+    }
+    for (_, body) in expected.values() {
+        assert!(bodies.contains(body));
+    }
+    wait_state(&mut running.state, Duration::from_secs(5), |s| {
+        s.delivered == 20
+    })
+    .await;
+    assert_eq!(outbox.depth().expect("depth"), 0);
+    running.shutdown.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_in_use_is_a_clear_error() {
+    let listener = std::net::TcpListener::bind((LOOPBACK, 0)).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let err = asr_cloud_sync::EmbeddedBroker::start(addr).expect_err("port taken");
+    assert!(err.to_string().contains("port in use"), "{err}");
+}

@@ -1,0 +1,43 @@
+//! Writes a generated fleet and the engine's decisions to a directory, for inspection.
+//! `cargo run --release -p asr-engine --example dump -- SEED DIR`
+
+use std::fs::File;
+use std::io::BufReader;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
+    let spec = asr_engine::fleetgen::FleetSpec {
+        seed,
+        ..Default::default()
+    };
+    let truth = asr_engine::fleetgen::generate(
+        &spec,
+        File::create(dir.join("printers.csv"))?,
+        File::create(dir.join("readings.csv"))?,
+    )?;
+    let opts = asr_engine::replay::ReplayOptions::default();
+    let stats = asr_engine::replay::run(
+        BufReader::new(File::open(dir.join("printers.csv"))?),
+        BufReader::new(File::open(dir.join("readings.csv"))?),
+        &opts,
+        File::create(dir.join("decisions.jsonl"))?,
+        File::create(dir.join("diag.txt"))?,
+    )?;
+    println!("{stats:?}");
+    for c in &truth.cartridges {
+        println!(
+            "cart {} {} {:?} inst {} empty {:?} removed {:?} prem {} left {:.0}",
+            c.printer,
+            c.supply_index,
+            c.style,
+            c.installed_at,
+            c.empty_at,
+            c.removed_at,
+            c.premature,
+            c.level_left
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Engine tunables. Defaults encode the product promise (order about three weeks
+//! before empty, a 30-day supply per order, 24 h before calling a printer silent).
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the engine's rules depend on; serialisable so a site can override it
+/// from a config file and so a snapshot carries the configuration it ran with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    /// Days between creating an order and the goods being on site.
+    pub lead_time_days: f64,
+    /// Order when the median forecast says empty within this many days.
+    pub horizon_days: f64,
+    /// Each order line covers this many days of consumption.
+    pub supply_days: f64,
+    /// Seconds of unexpected silence before `printer_silent` (and before ordering stops).
+    pub silent_after_secs: i64,
+    /// Extra days on top of the lead time that the pessimistic forecast must clear.
+    pub safety_days: f64,
+    /// Consolidation window: supplies due within `horizon_days + can_order_days`
+    /// ride along with an order that is placed anyway for the same site and contact.
+    pub can_order_days: f64,
+    /// A swap with more than this percentage left is reported as premature.
+    pub premature_percent: f64,
+    /// Consumption this many times the printer's normal day counts as a usage spike.
+    pub spike_factor: f64,
+    /// Seconds without a reading after which a printer counts as not answering at all
+    /// (covers one or two missed polls).
+    pub poll_grace_secs: i64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            lead_time_days: 5.0,
+            horizon_days: 21.0,
+            supply_days: 30.0,
+            silent_after_secs: 24 * 3600,
+            safety_days: 3.0,
+            can_order_days: 30.0,
+            premature_percent: 8.0,
+            spike_factor: 3.0,
+            poll_grace_secs: 5400,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The outputs of the engine. Their JSON form is the replay and upstream contract,
+//! so field names and shapes here must not change casually.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the engine wants done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Decision {
+    Order(Order),
+    Alert(Alert),
+}
+
+/// One consolidated shipment for one site and contact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Deterministic (site, contact, per-pair sequence) so upstream can deduplicate.
+    pub order_id: String,
+    pub created_at: DateTime<Utc>,
+    pub site: String,
+    pub contact: String,
+    pub lines: Vec<OrderLine>,
+}
+
+/// One supply of one printer in an order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub printer: String,
+    pub supply_index: u32,
+    pub supply_type: String,
+    pub colorant: Option<String>,
+    pub quantity: u32,
+    /// Median forecast of when the cartridge installed now runs out.
+    pub predicted_empty_at: Option<DateTime<Utc>>,
+}
+
+/// Kinds of alert, serialised in snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    PrinterSilent,
+    PrinterBack,
+    HabitualPoweroff,
+    PrematureReplacement,
+    UsageSpike,
+}
+
+/// Something a person should know; details depend on the kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub printer: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_left_percent: Option<f64>,
+    /// Last time the printer answered (silence alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent_since: Option<DateTime<Utc>>,
+    /// Consumption relative to the printer's normal day (usage spikes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Human-readable explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Alert {
+    pub(crate) fn new(kind: AlertKind, printer: &str, at: DateTime<Utc>) -> Self {
+        Alert {
+            kind,
+            printer: printer.to_string(),
+            at,
+            supply_index: None,
+            level_left_percent: None,
+            silent_since: None,
+            factor: None,
+            message: None,
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! The engine state machine: routes events to printers and supplies, and turns
+//! their state into decisions (orders and alerts) on ticks.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{DAY, secs, to_utc};
+use crate::config::EngineConfig;
+use crate::decision::{Alert, AlertKind, Decision, Order, OrderLine};
+use crate::event::{Event, SupplyReading};
+use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
+use crate::gauge::normalize;
+use crate::ordering::{Need, need, order_id, quantity};
+use crate::pages::PageStats;
+use crate::presence::{Presence, PresenceChange};
+use crate::supply::{GaugeKind, SupplyState};
+
+/// A borrowed reading: the replay's allocation-free path into the engine.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadingRef<'a> {
+    /// Unix seconds.
+    pub observed_at: i64,
+    pub printer: &'a str,
+    pub supply_index: u32,
+    pub supply_type: &'a str,
+    pub supply_class: &'a str,
+    pub colorant: Option<&'a str>,
+    pub max_capacity: i64,
+    pub level: i64,
+    pub page_count: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PrinterState {
+    serial: String,
+    model: String,
+    site: String,
+    contact: String,
+    excluded: bool,
+    assigned: bool,
+    supplies: Vec<SupplyState>,
+    presence: Presence,
+    pages: PageStats,
+    last_spike: Option<i64>,
+}
+
+impl PrinterState {
+    fn new(serial: &str) -> Self {
+        PrinterState {
+            serial: serial.to_string(),
+            model: String::new(),
+            site: String::new(),
+            contact: String::new(),
+            excluded: false,
+            assigned: false,
+            supplies: Vec::new(),
+            presence: Presence::default(),
+            pages: PageStats::default(),
+            last_spike: None,
+        }
+    }
+
+    fn prior_key(&self, s: &SupplyState) -> String {
+        format!(
+            "{}|{}|{}",
+            self.model,
+            s.supply_type,
+            s.colorant.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// Goods ordered and not yet delivered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct OpenLine {
+    order_id: String,
+    printer: usize,
+    supply_index: u32,
+    quantity: u32,
+}
+
+/// The replenishment engine. Serialisable as a whole so the gateway can snapshot it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Engine {
+    config: EngineConfig,
+    printers: Vec<PrinterState>,
+    index: HashMap<String, usize>,
+    /// Order sequence per "site\u{1f}contact".
+    seq: BTreeMap<String, u64>,
+    open: Vec<OpenLine>,
+    now: i64,
+    /// Pages a cartridge lasts, learned across the fleet per model, type and colour.
+    priors: HashMap<String, (f64, u32)>,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        Engine {
+            config,
+            printers: Vec::new(),
+            index: HashMap::new(),
+            seq: BTreeMap::new(),
+            open: Vec::new(),
+            now: i64::MIN,
+            priors: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Latest time the engine has seen (readings or ticks).
+    pub fn now(&self) -> Option<DateTime<Utc>> {
+        (self.now != i64::MIN).then(|| to_utc(self.now))
+    }
+
+    pub fn handle(&mut self, event: Event) -> Vec<Decision> {
+        let mut out = Vec::new();
+        match event {
+            Event::PrinterAssigned {
+                serial,
+                model,
+                site,
+                contact,
+                excluded,
+            } => {
+                let i = self.printer_index(&serial);
+                let p = &mut self.printers[i];
+                p.model = model;
+                p.site = site;
+                p.contact = contact;
+                p.excluded = excluded;
+                p.assigned = true;
+            }
+            Event::Reading(r) => self.handle_reading(&reading_ref(&r), &mut out),
+            Event::PollFailed { at, .. } => self.advance(secs(at)),
+            Event::Tick(at) => self.tick(secs(at), &mut out),
+            Event::Delivered {
+                order_id,
+                printer,
+                supply_index,
+                quantity,
+                at,
+            } => {
+                self.advance(secs(at));
+                self.deliver(&order_id, &printer, supply_index, quantity);
+            }
+            Event::ConfigChanged(c) => self.config = c,
+        }
+        out
+    }
+
+    fn advance(&mut self, t: i64) {
+        self.now = self.now.max(t);
+    }
+
+    fn printer_index(&mut self, serial: &str) -> usize {
+        if let Some(&i) = self.index.get(serial) {
+            return i;
+        }
+        let i = self.printers.len();
+        self.printers.push(PrinterState::new(serial));
+        self.index.insert(serial.to_string(), i);
+        i
+    }
+
+    /// Feed one reading without building owned strings.
+    pub fn handle_reading(&mut self, r: &ReadingRef<'_>, out: &mut Vec<Decision>) {
+        let t = r.observed_at;
+        self.advance(t);
+        let pi = self.printer_index(r.printer);
+        let premature = self.config.premature_percent;
+        let p = &mut self.printers[pi];
+        match p.presence.seen(t) {
+            PresenceChange::Back { since } => {
+                let mut a = Alert::new(AlertKind::PrinterBack, &p.serial, to_utc(t));
+                a.silent_since = Some(to_utc(since));
+                out.push(Decision::Alert(a));
+            }
+            PresenceChange::Habit => {
+                let mut a = Alert::new(AlertKind::HabitualPoweroff, &p.serial, to_utc(t));
+                a.message = Some("printer is switched off at about the same time most days; silence then is not alerted".into());
+                out.push(Decision::Alert(a));
+            }
+            _ => {}
+        }
+        if let Some(pc) = r.page_count {
+            p.pages.observe(t, pc);
+        }
+        let si = match p.supplies.iter().position(|s| s.index == r.supply_index) {
+            Some(si) => si,
+            None => {
+                p.supplies.push(SupplyState::new(
+                    r.supply_index,
+                    r.supply_type,
+                    r.supply_class == "receptacle",
+                    r.colorant,
+                    t,
+                ));
+                p.supplies.len() - 1
+            }
+        };
+        let s = &mut p.supplies[si];
+        let Some(rep) = s.observe(t, normalize(r.max_capacity, r.level), r.page_count) else {
+            return;
+        };
+        // Installed: a spare on the shelf went into the printer.
+        for _ in 0..1 + rep.missed {
+            if s.on_site > 0 {
+                s.on_site -= 1;
+            } else if s.in_transit > s.owed {
+                s.owed += 1;
+            }
+        }
+        if let Some(left) = rep.left_pct
+            && !s.receptacle
+            && f64::from(left) > premature.max(1.5 * f64::from(s.effective_step()))
+        {
+            let mut a = Alert::new(AlertKind::PrematureReplacement, &p.serial, to_utc(rep.at));
+            a.supply_index = Some(s.index);
+            a.level_left_percent = Some(f64::from(left).round());
+            a.message = Some(format!("cartridge replaced with about {left:.0} % left"));
+            out.push(Decision::Alert(a));
+        }
+        if let Some(lp) = rep.life_pages {
+            let key = p.prior_key(&p.supplies[si]);
+            let e = self.priors.entry(key).or_insert((0.0, 0));
+            e.0 += lp;
+            e.1 += 1;
+        }
+    }
+
+    fn deliver(&mut self, order_id: &str, printer: &str, supply_index: u32, quantity: u32) {
+        let Some(&pi) = self.index.get(printer) else {
+            return;
+        };
+        if let Some(pos) = self.open.iter().position(|l| {
+            l.order_id == order_id && l.printer == pi && l.supply_index == supply_index
+        }) {
+            self.open.remove(pos);
+        }
+        if let Some(s) = self.printers[pi]
+            .supplies
+            .iter_mut()
+            .find(|s| s.index == supply_index)
+        {
+            s.in_transit = s.in_transit.saturating_sub(quantity);
+            let repaid = s.owed.min(quantity);
+            s.owed -= repaid;
+            s.on_site += quantity - repaid;
+        }
+    }
+
+    fn tick(&mut self, now: i64, out: &mut Vec<Decision>) {
+        self.advance(now);
+        let (grace, silent_after, factor) = (
+            self.config.poll_grace_secs,
+            self.config.silent_after_secs,
+            self.config.spike_factor,
+        );
+        let priors = &self.priors;
+        for p in self.printers.iter_mut().filter(|p| p.assigned) {
+            for si in 0..p.supplies.len() {
+                if p.supplies[si].kind == GaugeKind::SomeRemaining {
+                    let prior = priors
+                        .get(&p.prior_key(&p.supplies[si]))
+                        .map(|(sum, n)| sum / f64::from(*n));
+                    p.supplies[si].prior_life = prior;
+                }
+            }
+            if let PresenceChange::Silent { since } = p.presence.tick(now, grace, silent_after) {
+                let mut a = Alert::new(AlertKind::PrinterSilent, &p.serial, to_utc(now));
+                a.silent_since = Some(to_utc(since));
+                out.push(Decision::Alert(a));
+            }
+            if let Some(f) = spike(p, now, factor) {
+                p.last_spike = Some(now);
+                let mut a = Alert::new(AlertKind::UsageSpike, &p.serial, to_utc(now));
+                a.factor = Some((f * 10.0).round() / 10.0);
+                a.message = Some(format!("consumption about {f:.1} times the usual day"));
+                out.push(Decision::Alert(a));
+            }
+        }
+        self.place_orders(now, out);
+    }
+
+    fn estimate_of(&self, p: &PrinterState, s: &SupplyState, now: i64) -> Option<Estimate> {
+        estimate(s, &p.pages, s.prior_life, now)
+    }
+
+    fn place_orders(&mut self, now: i64, out: &mut Vec<Decision>) {
+        let mut order: Vec<usize> = (0..self.printers.len())
+            .filter(|&i| {
+                let p = &self.printers[i];
+                p.assigned
+                    && !p.excluded
+                    && p.presence.last_seen.is_some()
+                    && !p.presence.is_silent()
+            })
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (pa, pb) = (&self.printers[a], &self.printers[b]);
+            (&pa.site, &pa.contact, &pa.serial).cmp(&(&pb.site, &pb.contact, &pb.serial))
+        });
+        let mut start = 0;
+        while start < order.len() {
+            let first = &self.printers[order[start]];
+            let end = order[start..]
+                .iter()
+                .position(|&i| {
+                    self.printers[i].site != first.site || self.printers[i].contact != first.contact
+                })
+                .map_or(order.len(), |n| start + n);
+            self.order_group(&order[start..end], now, out);
+            start = end;
+        }
+    }
+
+    fn order_group(&mut self, members: &[usize], now: i64, out: &mut Vec<Decision>) {
+        let mut candidates: Vec<(usize, usize, Need, Estimate)> = Vec::new();
+        for &pi in members {
+            let p = &mut self.printers[pi];
+            let pages = &p.pages;
+            for (si, s) in p.supplies.iter_mut().enumerate() {
+                let Some(e) = estimate_cached(s, pages, now) else {
+                    continue;
+                };
+                let n = need(
+                    &e,
+                    s.spares(),
+                    s.ordered_cart_seq == Some(s.cart_seq),
+                    &self.config,
+                );
+                if n != Need::None {
+                    candidates.push((pi, si, n, e));
+                }
+            }
+        }
+        if !candidates.iter().any(|c| c.2 == Need::Must) {
+            return;
+        }
+        let (site, contact) = (
+            self.printers[members[0]].site.clone(),
+            self.printers[members[0]].contact.clone(),
+        );
+        let seq = self
+            .seq
+            .entry(format!("{site}\u{1f}{contact}"))
+            .or_insert(0);
+        *seq += 1;
+        let created = to_utc(now);
+        let id = order_id(&site, &contact, created, *seq);
+        let mut lines = Vec::with_capacity(candidates.len());
+        for (pi, si, _, e) in candidates {
+            let p = &mut self.printers[pi];
+            let s = &mut p.supplies[si];
+            let q = quantity(&e, s.spares(), &self.config);
+            s.in_transit += q;
+            s.ordered_cart_seq = Some(s.cart_seq);
+            self.open.push(OpenLine {
+                order_id: id.clone(),
+                printer: pi,
+                supply_index: s.index,
+                quantity: q,
+            });
+            lines.push(OrderLine {
+                printer: p.serial.clone(),
+                supply_index: s.index,
+                supply_type: s.supply_type.clone(),
+                colorant: s.colorant.clone(),
+                quantity: q,
+                predicted_empty_at: crate::clock::add_days(now, e.p50_days).map(to_utc),
+            });
+        }
+        out.push(Decision::Order(Order {
+            order_id: id,
+            created_at: created,
+            site,
+            contact,
+            lines,
+        }));
+    }
+
+    /// Current beliefs for every known printer and supply.
+    pub fn forecasts(&self) -> Vec<SupplyForecast> {
+        let now = self.now;
+        let mut v = Vec::new();
+        for p in &self.printers {
+            for s in &p.supplies {
+                v.push(to_forecast(&p.serial, s, self.estimate_of(p, s, now), now));
+            }
+        }
+        v
+    }
+}
+
+/// Usage spike check: today's pages against the printer's normal working day, or,
+/// without a page counter, the last day's level drop against the usual pace.
+fn spike(p: &mut PrinterState, now: i64, factor: f64) -> Option<f64> {
+    if p.last_spike.is_some_and(|t| now - t < 7 * DAY)
+        || p.presence.last_seen.is_none_or(|s| now - s > DAY)
+    {
+        return None;
+    }
+    if p.pages.last.is_some() {
+        let day = p.pages.last_day()?;
+        let (normal, n) = p.pages.active_day_mean(now - DAY - 3600)?;
+        if n < 5 {
+            return None;
+        }
+        let normal = normal.max(10.0);
+        return (day > factor * normal && day - normal >= 50.0).then_some(day / normal);
+    }
+    let today = crate::clock::day_of(now);
+    let mut best: Option<f64> = None;
+    for s in p
+        .supplies
+        .iter_mut()
+        .filter(|s| s.kind == GaugeKind::Percent && !s.receptacle)
+    {
+        if s.spike_checked_day == today || s.effective_step() >= 5.0 {
+            continue;
+        }
+        s.spike_checked_day = today;
+        let n = s.days.len();
+        if n < 10 {
+            continue;
+        }
+        let last = s.days[n - 1];
+        if last.day != today - 1 {
+            continue;
+        }
+        let prev = s.days[n - 2];
+        let base = s.days[n.saturating_sub(16)];
+        let span = (prev.day - base.day) as f64;
+        if span < 7.0 {
+            continue;
+        }
+        let usual = ((base.pct() - prev.pct()) / span).max(0.3);
+        let drop = prev.pct() - last.pct();
+        if drop > factor * usual * 1.5 && drop >= 4.0 {
+            best = Some(best.map_or(drop / usual, |b: f64| b.max(drop / usual)));
+        }
+    }
+    best
+}
+
+fn reading_ref(r: &SupplyReading) -> ReadingRef<'_> {
+    ReadingRef {
+        observed_at: secs(r.observed_at),
+        printer: &r.printer,
+        supply_index: r.supply_index,
+        supply_type: &r.supply_type,
+        supply_class: &r.supply_class,
+        colorant: r.colorant.as_deref(),
+        max_capacity: r.max_capacity,
+        level: r.level,
+        page_count: r.page_count,
+    }
+}

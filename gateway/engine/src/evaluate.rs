@@ -1,0 +1,597 @@
+//! Scoring: replays generated fleets through the engine and through a naive
+//! baseline (one cartridge per supply when its gauge first reads 20 % or less, no
+//! consolidation) on the same bytes, and scores both against the ground truth.
+//!
+//! Supply is simulated open-loop: the readings do not depend on the policy, so a
+//! swap in the data is a stockout when the policy had no spare delivered on site
+//! by the moment the cartridge truly ran empty. The first week is warm-up (no
+//! policy can deliver before its lead time) and is not scored.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead};
+use std::time::Instant;
+
+use crate::clock::{DAY, HOUR};
+use crate::decision::{AlertKind, Decision};
+use crate::fleetgen::{FleetSpec, GaugeStyle, Truth, generate};
+use crate::replay::{self, ReplayOptions};
+
+/// Scores of one policy on one or more fleets.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyScore {
+    pub replacements: u64,
+    pub stockouts: u64,
+    pub shipments: u64,
+    pub cartridges_ordered: u64,
+    pub spares_unused: u64,
+    pub shelf_days: Vec<f64>,
+    pub forecast_errors: Vec<f64>,
+    pub outages: u64,
+    pub outages_alerted: u64,
+    pub false_silent: u64,
+    pub printer_months: f64,
+    pub premature_true: u64,
+    pub premature_found: u64,
+    pub premature_alerts: u64,
+    pub premature_alerts_right: u64,
+    pub bursts: u64,
+    pub bursts_found: u64,
+    pub spike_alerts: u64,
+    pub spike_alerts_right: u64,
+    pub decommissioned_orders: u64,
+    pub readings: u64,
+    pub seconds: f64,
+    /// One line per stockout (printer, supply, time), for diagnosis.
+    pub stockout_details: Vec<String>,
+    pub unused_details: Vec<String>,
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    Some(s[s.len() / 2])
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl PolicyScore {
+    fn add(&mut self, o: PolicyScore) {
+        self.replacements += o.replacements;
+        self.stockouts += o.stockouts;
+        self.shipments += o.shipments;
+        self.cartridges_ordered += o.cartridges_ordered;
+        self.spares_unused += o.spares_unused;
+        self.shelf_days.extend(o.shelf_days);
+        self.forecast_errors.extend(o.forecast_errors);
+        self.outages += o.outages;
+        self.outages_alerted += o.outages_alerted;
+        self.false_silent += o.false_silent;
+        self.printer_months += o.printer_months;
+        self.premature_true += o.premature_true;
+        self.premature_found += o.premature_found;
+        self.premature_alerts += o.premature_alerts;
+        self.premature_alerts_right += o.premature_alerts_right;
+        self.bursts += o.bursts;
+        self.bursts_found += o.bursts_found;
+        self.spike_alerts += o.spike_alerts;
+        self.spike_alerts_right += o.spike_alerts_right;
+        self.decommissioned_orders += o.decommissioned_orders;
+        self.readings += o.readings;
+        self.seconds += o.seconds;
+        self.stockout_details.extend(o.stockout_details);
+        self.unused_details.extend(o.unused_details);
+    }
+    pub fn stockout_rate(&self) -> f64 {
+        ratio(self.stockouts, self.replacements)
+    }
+    pub fn shipments_per_replacement(&self) -> f64 {
+        ratio(self.shipments, self.replacements)
+    }
+    pub fn unused_rate(&self) -> f64 {
+        ratio(self.spares_unused, self.cartridges_ordered)
+    }
+    pub fn median_shelf_days(&self) -> Option<f64> {
+        median(&self.shelf_days)
+    }
+    pub fn median_forecast_error(&self) -> Option<f64> {
+        median(&self.forecast_errors)
+    }
+    pub fn silent_recall(&self) -> f64 {
+        ratio(self.outages_alerted, self.outages)
+    }
+    pub fn false_silent_per_printer_month(&self) -> f64 {
+        if self.printer_months > 0.0 {
+            self.false_silent as f64 / self.printer_months
+        } else {
+            0.0
+        }
+    }
+    pub fn premature_recall(&self) -> f64 {
+        ratio(self.premature_found, self.premature_true)
+    }
+    pub fn premature_precision(&self) -> f64 {
+        ratio(self.premature_alerts_right, self.premature_alerts)
+    }
+    pub fn burst_recall(&self) -> f64 {
+        ratio(self.bursts_found, self.bursts)
+    }
+    pub fn readings_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.readings as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Engine and baseline side by side.
+#[derive(Clone, Debug, Default)]
+pub struct BenchReport {
+    pub seeds: Vec<u64>,
+    pub printers: usize,
+    pub days: i64,
+    pub engine: PolicyScore,
+    pub naive: PolicyScore,
+}
+
+/// Score one policy's decisions (JSON lines) against the truth.
+pub fn score(
+    truth: &Truth,
+    decisions: &[u8],
+    lead_days: f64,
+    silent_after: i64,
+) -> io::Result<PolicyScore> {
+    let mut s = PolicyScore::default();
+    let warmup = truth.start + 7 * DAY;
+    let lead = (lead_days * DAY as f64) as i64;
+    // Deliveries per (printer, supply): (time, quantity).
+    let mut deliveries: HashMap<(String, u32), Vec<(i64, u32)>> = HashMap::new();
+    let mut alerts = Vec::new();
+    let mut predictions = Vec::new();
+    for line in decisions.lines() {
+        let line = line?;
+        let d: Decision = serde_json::from_str(&line).map_err(io::Error::other)?;
+        match d {
+            Decision::Order(o) => {
+                s.shipments += 1;
+                let at = o.created_at.timestamp();
+                for l in o.lines {
+                    s.cartridges_ordered += u64::from(l.quantity);
+                    deliveries
+                        .entry((l.printer.clone(), l.supply_index))
+                        .or_default()
+                        .push((at + lead, l.quantity));
+                    if let Some(p) = l.predicted_empty_at {
+                        predictions.push((l.printer.clone(), l.supply_index, at, p.timestamp()));
+                    }
+                    if truth.printers.iter().any(|p| {
+                        p.serial == l.printer && p.decommissioned_at.is_some_and(|d| at > d)
+                    }) {
+                        s.decommissioned_orders += 1;
+                    }
+                }
+            }
+            Decision::Alert(a) => alerts.push(a),
+        }
+    }
+    // Inventory walk per supply: deliveries fill the shelf, swaps take from it.
+    let mut swaps: HashMap<(String, u32), Vec<(i64, bool)>> = HashMap::new();
+    for c in &truth.cartridges {
+        let Some(removed) = c.removed_at else {
+            continue;
+        };
+        let at = if c.premature {
+            removed
+        } else {
+            c.empty_at.unwrap_or(removed)
+        };
+        swaps
+            .entry((c.printer.clone(), c.supply_index))
+            .or_default()
+            .push((at, c.premature));
+    }
+    let mut keys: Vec<_> = swaps.keys().chain(deliveries.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let mut ev: Vec<(i64, i32, u32)> = Vec::new(); // (time, 0 = delivery first, qty)
+        for &(t, q) in deliveries.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+            ev.push((t, 0, q));
+        }
+        for &(t, premature) in swaps.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+            ev.push((t, if premature { 2 } else { 1 }, 0));
+        }
+        ev.sort();
+        let mut shelf: Vec<i64> = Vec::new();
+        let mut owed: Option<i64> = None;
+        for (t, kind, q) in ev {
+            match kind {
+                0 => {
+                    for _ in 0..q {
+                        if let Some(o) = owed.take()
+                            && t - o <= 14 * DAY
+                        {
+                            s.shelf_days.push(0.0);
+                            continue;
+                        }
+                        shelf.push(t);
+                    }
+                }
+                _ => {
+                    let scored = t >= warmup;
+                    if scored {
+                        s.replacements += 1;
+                    }
+                    if shelf.is_empty() {
+                        if kind == 1 && scored {
+                            s.stockouts += 1;
+                            s.stockout_details.push(format!(
+                                "{} supply {} empty at {}",
+                                key.0,
+                                key.1,
+                                crate::clock::to_utc(t)
+                            ));
+                            owed = Some(t);
+                        }
+                    } else {
+                        let d = shelf.remove(0);
+                        s.shelf_days.push((t - d) as f64 / DAY as f64);
+                    }
+                }
+            }
+        }
+        let decommissioned = truth
+            .printers
+            .iter()
+            .any(|p| p.serial == key.0 && p.decommissioned_at.is_some());
+        for d in shelf
+            .iter()
+            .filter(|&&d| decommissioned || truth.end - d > 60 * DAY)
+        {
+            s.spares_unused += 1;
+            s.unused_details.push(format!(
+                "{} supply {} delivered {}",
+                key.0,
+                key.1,
+                crate::clock::to_utc(*d)
+            ));
+        }
+    }
+    // Forecast error against the true empty time of the cartridge then installed.
+    for (printer, idx, at, pred) in predictions {
+        let c = truth.cartridges.iter().find(|c| {
+            c.printer == printer
+                && c.supply_index == idx
+                && c.installed_at <= at
+                && c.removed_at.is_none_or(|r| r > at)
+        });
+        if let Some(c) = c
+            && !c.premature
+            && let Some(e) = c.empty_at
+        {
+            s.forecast_errors.push((pred - e).abs() as f64 / DAY as f64);
+        }
+    }
+    // Silence.
+    let run_months = (truth.end - truth.start) as f64 / (30.44 * DAY as f64);
+    s.printer_months = run_months * truth.printers.len() as f64;
+    for p in &truth.printers {
+        let mine: Vec<_> = alerts.iter().filter(|a| a.printer == p.serial).collect();
+        let mut windows: Vec<(i64, i64)> = p.outages.clone();
+        if let Some(d) = p.decommissioned_at {
+            windows.retain(|w| w.0 < d);
+            windows.push((d, truth.end + DAY));
+        }
+        for w in &windows {
+            if w.1 - w.0 >= silent_after + 12 * HOUR {
+                s.outages += 1;
+                if mine.iter().any(|a| {
+                    a.kind == AlertKind::PrinterSilent
+                        && a.at.timestamp() >= w.0
+                        && a.at.timestamp() <= w.1 + HOUR
+                }) {
+                    s.outages_alerted += 1;
+                }
+            }
+        }
+        s.false_silent += mine
+            .iter()
+            .filter(|a| {
+                a.kind == AlertKind::PrinterSilent
+                    && !windows
+                        .iter()
+                        .any(|w| a.at.timestamp() >= w.0 && a.at.timestamp() <= w.1 + HOUR)
+            })
+            .count() as u64;
+        for b in &p.bursts {
+            s.bursts += 1;
+            if mine.iter().any(|a| {
+                a.kind == AlertKind::UsageSpike
+                    && a.at.timestamp() >= b.0
+                    && a.at.timestamp() <= b.1 + DAY
+            }) {
+                s.bursts_found += 1;
+            }
+        }
+        let spikes: Vec<_> = mine
+            .iter()
+            .filter(|a| a.kind == AlertKind::UsageSpike)
+            .collect();
+        s.spike_alerts += spikes.len() as u64;
+        s.spike_alerts_right += spikes
+            .iter()
+            .filter(|a| {
+                p.bursts
+                    .iter()
+                    .any(|b| a.at.timestamp() >= b.0 && a.at.timestamp() <= b.1 + DAY)
+            })
+            .count() as u64;
+    }
+    // Premature swaps (undetectable on "some remaining" gauges, so not counted there).
+    let prem: Vec<_> = truth
+        .cartridges
+        .iter()
+        .filter(|c| c.premature && c.style != GaugeStyle::SomeRemaining && c.removed_at.is_some())
+        .collect();
+    s.premature_true = prem.len() as u64;
+    let near = |a: &crate::decision::Alert, c: &crate::fleetgen::CartridgeTruth| {
+        a.printer == c.printer
+            && a.supply_index == Some(c.supply_index)
+            && c.removed_at
+                .is_some_and(|r| (a.at.timestamp() - r).abs() <= 3 * DAY)
+    };
+    let pa: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::PrematureReplacement)
+        .collect();
+    s.premature_found = prem
+        .iter()
+        .filter(|c| pa.iter().any(|a| near(a, c)))
+        .count() as u64;
+    s.premature_alerts = pa.len() as u64;
+    s.premature_alerts_right = pa
+        .iter()
+        .filter(|a| prem.iter().any(|c| near(a, c)))
+        .count() as u64;
+    Ok(s)
+}
+
+/// The naive policy: order one cartridge per supply when its gauge first reads
+/// 20 % or less; rearm when it reads 80 % or more (twice in a row). No consolidation, no forecast.
+pub fn naive(readings: impl BufRead, out: &mut Vec<u8>) -> io::Result<u64> {
+    // (armed, previous reading was high): rearming needs two high readings in a
+    // row so a single glitch of 100 does not fake a new cartridge.
+    let mut armed: HashMap<(String, u32), (bool, bool)> = HashMap::new();
+    let mut n = 0u64;
+    let mut seq = 0u64;
+    for (i, line) in readings.lines().enumerate() {
+        let line = line?;
+        if i == 0 {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 10 {
+            continue;
+        }
+        n += 1;
+        let (Ok(idx), Ok(max), Ok(level)) = (
+            f[2].parse::<u32>(),
+            f[7].parse::<i64>(),
+            f[8].parse::<i64>(),
+        ) else {
+            continue;
+        };
+        if level < 0 || max <= 0 {
+            continue;
+        }
+        let pct = level as f64 * 100.0 / max as f64;
+        let a = armed
+            .entry((f[1].to_string(), idx))
+            .or_insert((true, false));
+        if pct >= 80.0 {
+            if a.1 {
+                a.0 = true;
+            }
+            a.1 = true;
+            continue;
+        }
+        a.1 = false;
+        if pct <= 20.0 && a.0 {
+            a.0 = false;
+            seq += 1;
+            let o = serde_json::json!({
+                "type": "order", "order_id": format!("naive-{seq}"), "created_at": f[0],
+                "site": "", "contact": "",
+                "lines": [{"printer": f[1], "supply_index": idx, "supply_type": f[3],
+                           "colorant": if f[5].is_empty() { None } else { Some(f[5]) },
+                           "quantity": 1, "predicted_empty_at": null}]
+            });
+            serde_json::to_writer(&mut *out, &o).map_err(io::Error::other)?;
+            out.push(b'\n');
+        }
+    }
+    Ok(n)
+}
+
+/// Generate the fleet of each seed, replay it through the engine and the naive
+/// baseline, and score both.
+pub fn benchmark(seeds: &[u64]) -> BenchReport {
+    benchmark_with(seeds, &FleetSpec::default(), &ReplayOptions::default())
+}
+
+pub fn benchmark_with(seeds: &[u64], base: &FleetSpec, opts: &ReplayOptions) -> BenchReport {
+    let mut r = BenchReport {
+        seeds: seeds.to_vec(),
+        printers: base.printers,
+        days: base.days,
+        ..BenchReport::default()
+    };
+    for &seed in seeds {
+        let spec = FleetSpec {
+            seed,
+            ..base.clone()
+        };
+        let mut printers = Vec::new();
+        let mut readings = Vec::new();
+        let Ok(truth) = generate(&spec, &mut printers, &mut readings) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        let started = Instant::now();
+        let stats = replay::run(&printers[..], &readings[..], opts, &mut out, io::sink());
+        let seconds = started.elapsed().as_secs_f64();
+        let Ok(stats) = stats else { continue };
+        let lead = opts.config.lead_time_days;
+        let silent = opts.config.silent_after_secs;
+        if let Ok(mut s) = score(&truth, &out, lead, silent) {
+            s.readings = stats.readings;
+            s.seconds = seconds;
+            r.engine.add(s);
+        }
+        let mut naive_out = Vec::new();
+        if naive(&readings[..], &mut naive_out).is_ok()
+            && let Ok(s) = score(&truth, &naive_out, lead, silent)
+        {
+            r.naive.add(s);
+        }
+    }
+    r
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("n/a".to_string(), |x| format!("{x:.1}"))
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (e, n) = (&self.engine, &self.naive);
+        writeln!(
+            f,
+            "fleets: seeds {:?}, {} printers x {} days each",
+            self.seeds, self.printers, self.days
+        )?;
+        writeln!(
+            f,
+            "{:<44} {:>12} {:>12} {:>10}",
+            "metric", "engine", "naive", "target"
+        )?;
+        let row = |f: &mut fmt::Formatter<'_>, m: &str, a: String, b: String, t: &str| {
+            writeln!(f, "{m:<44} {a:>12} {b:>12} {t:>10}")
+        };
+        row(
+            f,
+            "replacements scored",
+            e.replacements.to_string(),
+            n.replacements.to_string(),
+            "",
+        )?;
+        row(
+            f,
+            "stockouts per replacement",
+            format!("{:.2}%", 100.0 * e.stockout_rate()),
+            format!("{:.2}%", 100.0 * n.stockout_rate()),
+            "<= 0.5%",
+        )?;
+        row(
+            f,
+            "shipments per replacement",
+            format!("{:.3}", e.shipments_per_replacement()),
+            format!("{:.3}", n.shipments_per_replacement()),
+            "<= 0.25",
+        )?;
+        row(
+            f,
+            "median spare shelf time (days)",
+            opt(e.median_shelf_days()),
+            opt(n.median_shelf_days()),
+            "<= 35",
+        )?;
+        row(
+            f,
+            "spares never used (of cartridges ordered)",
+            format!("{:.2}%", 100.0 * e.unused_rate()),
+            format!("{:.2}%", 100.0 * n.unused_rate()),
+            "<= 1%",
+        )?;
+        row(
+            f,
+            "median |P50 error| at order time (days)",
+            opt(e.median_forecast_error()),
+            opt(n.median_forecast_error()),
+            "<= 3",
+        )?;
+        row(
+            f,
+            "silent-printer recall",
+            format!(
+                "{:.3} ({}/{})",
+                e.silent_recall(),
+                e.outages_alerted,
+                e.outages
+            ),
+            "-".into(),
+            ">= 0.95",
+        )?;
+        row(
+            f,
+            "false silent alerts per printer-month",
+            format!("{:.3}", e.false_silent_per_printer_month()),
+            "-".into(),
+            "<= 0.05",
+        )?;
+        row(
+            f,
+            "premature-swap recall",
+            format!("{:.3}", e.premature_recall()),
+            "-".into(),
+            ">= 0.9",
+        )?;
+        row(
+            f,
+            "premature-swap precision",
+            format!("{:.3}", e.premature_precision()),
+            "-".into(),
+            ">= 0.9",
+        )?;
+        row(
+            f,
+            "burst recall",
+            format!("{:.3} ({}/{})", e.burst_recall(), e.bursts_found, e.bursts),
+            "-".into(),
+            ">= 0.8",
+        )?;
+        row(
+            f,
+            "usage spike precision",
+            format!(
+                "{:.3} ({}/{})",
+                ratio(e.spike_alerts_right, e.spike_alerts),
+                e.spike_alerts_right,
+                e.spike_alerts
+            ),
+            "-".into(),
+            "",
+        )?;
+        row(
+            f,
+            "orders for decommissioned printer",
+            e.decommissioned_orders.to_string(),
+            n.decommissioned_orders.to_string(),
+            "0",
+        )?;
+        row(
+            f,
+            "replay speed (readings/s)",
+            format!("{:.0}", e.readings_per_second()),
+            "-".into(),
+            ">= 500000",
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+//! The inputs of the engine. Everything that changes engine state is an event, so
+//! the same sequence always yields the same decisions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::EngineConfig;
+
+/// One supply gauge from one successful poll, in RFC 3805 terms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SupplyReading {
+    pub observed_at: DateTime<Utc>,
+    pub printer: String,
+    pub supply_index: u32,
+    /// RFC 3805 supply type name (toner, wasteToner, ink, ...).
+    pub supply_type: String,
+    /// `consumed` or `receptacle`.
+    pub supply_class: String,
+    pub colorant: Option<String>,
+    pub unit: Option<String>,
+    pub max_capacity: i64,
+    /// Level with RFC 3805 negative codes (-1 other, -2 unknown, -3 some remaining).
+    pub level: i64,
+    pub page_count: Option<u64>,
+}
+
+/// Something that happened, at a known time (no wall clock inside the engine).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A printer is (re)assigned to a site and contact; excluded printers are
+    /// forecast but never ordered for.
+    PrinterAssigned {
+        serial: String,
+        model: String,
+        site: String,
+        contact: String,
+        excluded: bool,
+    },
+    Reading(SupplyReading),
+    /// A poll got no answer (the engine also infers silence from missing readings).
+    PollFailed {
+        printer: String,
+        at: DateTime<Utc>,
+    },
+    /// Time passed: drives silence detection and due orders.
+    Tick(DateTime<Utc>),
+    /// Goods of an order arrived on site and are now spare stock.
+    Delivered {
+        order_id: String,
+        printer: String,
+        supply_index: u32,
+        quantity: u32,
+        at: DateTime<Utc>,
+    },
+    ConfigChanged(EngineConfig),
+}

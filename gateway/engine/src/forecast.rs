@@ -1,0 +1,263 @@
+//! Days-to-empty per supply with a median and a pessimistic value.
+//!
+//! Percent gauges: the level now comes from the day-averaged trail (fitted line
+//! for coarse gauges); consumption per day comes preferably from the page counter
+//! (pages per day x percent per page, both exact and weekend-proof), else from a
+//! least-squares slope of the level over the last weeks. Short-window rates make
+//! step changes and bursts count at once. "Some remaining" gauges are forecast
+//! from pages since the last swap against the pages earlier cartridges lasted.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{DAY, add_days, to_utc};
+use crate::pages::PageStats;
+use crate::supply::{GaugeKind, SupplyState, fit};
+
+/// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
+const DEFAULT_LIFE_PAGES: f64 = 2500.0;
+/// Slowest consumption considered, so quiet printers get a finite forecast.
+const MIN_RATE: f64 = 0.02;
+
+/// What the engine believes about one supply now (for the status page and upstream).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SupplyForecast {
+    pub printer: String,
+    pub supply_index: u32,
+    pub supply_type: String,
+    pub colorant: Option<String>,
+    /// `percent`, `some_remaining` or `unknown`.
+    pub gauge: String,
+    pub percent: Option<f64>,
+    pub cartridge_start: Option<DateTime<Utc>>,
+    pub p50_empty_at: Option<DateTime<Utc>>,
+    pub pessimistic_empty_at: Option<DateTime<Utc>>,
+    /// Median consumption in percent per day, when the gauge is a percentage.
+    pub percent_per_day: Option<f64>,
+    pub spares_on_site: u32,
+    pub spares_in_transit: u32,
+}
+
+/// Internal estimate, in days from `now`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Estimate {
+    pub level: Option<f64>,
+    pub p50_days: f64,
+    pub pess_days: f64,
+    /// Days one full cartridge lasts at the current pace.
+    pub life_days: Option<f64>,
+    pub rate: Option<f64>,
+}
+
+/// Consumption rates in units per day: median, pessimistic, and the steady
+/// long-window pace (for cartridge life and order quantities, which must not
+/// follow a burst).
+fn rates(
+    long: Option<f64>,
+    short: Option<f64>,
+    recent: Option<f64>,
+    unsure: bool,
+) -> Option<(f64, f64, f64)> {
+    let long = long.filter(|r| r.is_finite() && *r >= 0.0);
+    let short = short.filter(|r| r.is_finite() && *r >= 0.0);
+    let base = long.or(short)?;
+    let p50 = match short {
+        // A clear step change or burst: trust the recent pace at once.
+        Some(s) if s > 1.5 * base || s < 0.6 * base => s,
+        _ => base,
+    };
+    let mut worst = base.max(short.unwrap_or(0.0));
+    if let Some(r) = recent.filter(|r| r.is_finite())
+        && r > 2.0 * worst
+    {
+        // Burst under way: assume it goes on for a while.
+        worst = worst.max(0.5 * r);
+    }
+    let factor = if unsure { 1.6 } else { 1.25 };
+    Some((p50, worst * factor, base))
+}
+
+/// [`estimate`] reused for a few hours (shifted by the time passed) unless the
+/// cartridge changed.
+pub(crate) fn estimate_cached(s: &mut SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
+    const REUSE: i64 = 4 * 3600;
+    if let Some((at, seq, zeros, e)) = s.cached
+        && seq == s.cart_seq
+        && zeros == s.zero_run
+        && now >= at
+        && now - at < REUSE
+    {
+        let shift = (now - at) as f64 / DAY as f64;
+        return Some(Estimate { p50_days: (e.p50_days - shift).max(0.0), pess_days: (e.pess_days - shift).max(0.0), ..e });
+    }
+    let e = estimate(s, pages, s.prior_life, now);
+    s.cached = e.map(|e| (now, s.cart_seq, s.zero_run, e));
+    e
+}
+
+pub(crate) fn estimate(
+    s: &SupplyState,
+    pages: &PageStats,
+    prior_life_pages: Option<f64>,
+    now: i64,
+) -> Option<Estimate> {
+    match s.kind {
+        GaugeKind::Percent => estimate_percent(s, pages, now),
+        GaugeKind::SomeRemaining => estimate_some(s, pages, prior_life_pages, now),
+        GaugeKind::Unknown => None,
+    }
+}
+
+fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
+    let last = s.days.back()?;
+    let step = s.effective_step() as f64;
+    let pts = |days: i64| {
+        let from = (now - days * DAY) as f64;
+        s.days
+            .iter()
+            .filter(move |d| d.t() >= from)
+            .map(|d| (d.t() / DAY as f64, d.pct()))
+    };
+    let long_fit = fit(pts(28)).filter(|l| l.n >= 3);
+    let short_fit = fit(pts(7)).filter(|l| l.n >= 4);
+    // Level now: the day mean averages jitter; a coarse gauge needs the fitted line.
+    let mut level = last.pct();
+    if step >= 5.0
+        && let Some(line) = long_fit
+    {
+        level = line.last.clamp(last.last_pct as f64 - step, last.last_pct as f64 + step);
+    }
+    // Drift from the mean time of the last day point to now is left to the rate.
+    let elapsed = ((now as f64 - last.t()) / DAY as f64).max(0.0);
+    let level = level.clamp(0.0, 100.0);
+
+    let ppp = s.fit_pct_per_page().or(s.pct_per_page);
+    let history = pages.history_days();
+    let span_days = (now - s.cart_start) as f64 / DAY as f64;
+    let (long, short, recent) = match ppp {
+        Some(ppp) if history >= 3.0 => (
+            pages.per_day(28).map(|r| r * ppp),
+            pages.per_day(7).filter(|_| history >= 6.0).map(|r| r * ppp),
+            pages.last_day().map(|r| r * ppp),
+        ),
+        _ => {
+            let long = long_fit.map(|l| -l.slope).filter(|_| span_days >= 3.0);
+            let short = if step < 5.0 {
+                short_fit.map(|l| -l.slope)
+            } else {
+                None
+            };
+            let learned = s.life_days.map(|d| 100.0 / d.max(0.5));
+            (long.or(learned), short, None)
+        }
+    };
+    let unsure = span_days < 7.0 && s.pct_per_page.is_none();
+    let Some((p50, worst, steady)) = rates(long, short, recent, unsure) else {
+        // No pace known yet: only a nearly empty gauge says anything.
+        let d = if level <= step.max(5.0) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        return Some(Estimate {
+            level: Some(level),
+            p50_days: d,
+            pess_days: d,
+            life_days: s.life_days,
+            rate: None,
+        });
+    };
+    let p50 = p50.max(MIN_RATE);
+    let worst = worst.max(p50).max(MIN_RATE);
+    let p50_days = (level / p50 - elapsed).max(0.0);
+    let pess_days = ((level - step / 2.0).max(0.0) / worst - elapsed).max(0.0);
+    Some(Estimate {
+        level: Some(level),
+        p50_days,
+        pess_days,
+        // A cartridge lasts at least a third of what earlier ones did: a burst or a
+        // misread must not blow up order quantities.
+        life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| (100.0 / steady.max(MIN_RATE)).max(l / 3.0))),
+        rate: Some(p50),
+    })
+}
+
+fn estimate_some(
+    s: &SupplyState,
+    pages: &PageStats,
+    prior_life_pages: Option<f64>,
+    now: i64,
+) -> Option<Estimate> {
+    let learned = s.life_pages.or(prior_life_pages);
+    let life = learned.unwrap_or(DEFAULT_LIFE_PAGES);
+    let history = pages.history_days();
+    let paced = rates(
+        pages.per_day(28),
+        pages.per_day(7).filter(|_| history >= 6.0),
+        pages.last_day(),
+        history < 7.0,
+    );
+    if s.zero_run > 0 {
+        let life_days = paced.map(|(_, _, r)| life / r.max(MIN_RATE));
+        return Some(Estimate {
+            level: Some(0.0),
+            p50_days: 0.0,
+            pess_days: 0.0,
+            life_days,
+            rate: None,
+        });
+    }
+    let (lt, lp) = pages.last?;
+    let (p50_rate, worst, steady) = paced?;
+    let p50_rate = p50_rate.max(MIN_RATE);
+    let worst = worst.max(p50_rate);
+    let (rem_p50, rem_pess) = match (s.cart_from_start, s.cart_start_pages) {
+        (true, Some(start)) => {
+            let used = lp.saturating_sub(start) as f64;
+            let pess_share = if learned.is_some() { 0.8 } else { 0.5 };
+            (life - used, pess_share * life - used)
+        }
+        _ => {
+            // Cartridge start never seen: assume it is half used, fear it is nearly out.
+            let used = s
+                .cart_start_pages
+                .map_or(0.0, |st| lp.saturating_sub(st) as f64);
+            (0.5 * life - used, 0.15 * life - used)
+        }
+    };
+    let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);
+    Some(Estimate {
+        level: None,
+        p50_days: (rem_p50.max(0.0) / p50_rate - elapsed).max(0.0),
+        pess_days: (rem_pess.max(0.0) / worst - elapsed).max(0.0),
+        life_days: Some(life / steady.max(MIN_RATE)),
+        rate: None,
+    })
+}
+
+pub(crate) fn to_forecast(
+    printer: &str,
+    s: &SupplyState,
+    e: Option<Estimate>,
+    now: i64,
+) -> SupplyForecast {
+    SupplyForecast {
+        printer: printer.to_string(),
+        supply_index: s.index,
+        supply_type: s.supply_type.clone(),
+        colorant: s.colorant.clone(),
+        gauge: match s.kind {
+            GaugeKind::Percent => "percent",
+            GaugeKind::SomeRemaining => "some_remaining",
+            GaugeKind::Unknown => "unknown",
+        }
+        .to_string(),
+        percent: e.and_then(|e| e.level).or(s.last_pct.map(f64::from)),
+        cartridge_start: s.cart_from_start.then(|| to_utc(s.cart_start)),
+        p50_empty_at: e.and_then(|e| add_days(now, e.p50_days)).map(to_utc),
+        pessimistic_empty_at: e.and_then(|e| add_days(now, e.pess_days)).map(to_utc),
+        percent_per_day: e.and_then(|e| e.rate),
+        spares_on_site: s.on_site,
+        spares_in_transit: s.in_transit,
+    }
+}

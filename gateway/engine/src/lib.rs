@@ -1,0 +1,28 @@
+//! The replenishment engine: a pure, deterministic state machine that turns
+//! printer supply readings into forecasts, consolidated orders and alerts.
+//!
+//! It owns no clock and does no I/O (except the replay reader/writer, which works
+//! over caller-supplied streams), so the live gateway, the CSV replay and the
+//! benchmark all drive exactly the same logic and a replay is reproducible.
+
+mod clock;
+pub mod config;
+pub mod decision;
+pub mod engine;
+pub mod evaluate;
+pub mod event;
+pub mod fleetgen;
+mod forecast;
+mod gauge;
+mod ordering;
+mod pages;
+mod presence;
+pub mod replay;
+mod supply;
+
+pub use config::EngineConfig;
+pub use decision::{Alert, AlertKind, Decision, Order, OrderLine};
+pub use engine::Engine;
+pub use evaluate::{BenchReport, benchmark};
+pub use event::{Event, SupplyReading};
+pub use forecast::SupplyForecast;

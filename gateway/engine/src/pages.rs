@@ -1,0 +1,150 @@
+//! Per-printer page-counter history. Page counters are exact integers without
+//! jitter, so pages per day is the most precise usage signal a printer offers;
+//! it also keeps "some remaining" supplies forecastable.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{DAY, HOUR, day_of};
+
+/// Keep a little over the longest averaging window.
+const DAILY_KEEP: usize = 40;
+const HOURLY_KEEP: usize = 30;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct PageStats {
+    /// Last counter seen and when.
+    pub last: Option<(i64, u64)>,
+    /// Last counter of each day (time, pages), oldest first.
+    daily: VecDeque<(i64, u64)>,
+    /// First counter of each hour (time, pages), for the last day's usage.
+    hourly: VecDeque<(i64, u64)>,
+}
+
+impl PageStats {
+    pub fn observe(&mut self, t: i64, pages: u64) {
+        if let Some((lt, lp)) = self.last {
+            if t < lt {
+                return;
+            }
+            if pages < lp {
+                // Counter reset (board swap): history no longer comparable.
+                self.daily.clear();
+                self.hourly.clear();
+            }
+        }
+        self.last = Some((t, pages));
+        match self.daily.back_mut() {
+            Some(d) if day_of(d.0) == day_of(t) => *d = (t, pages),
+            _ => {
+                self.daily.push_back((t, pages));
+                if self.daily.len() > DAILY_KEEP {
+                    self.daily.pop_front();
+                }
+            }
+        }
+        match self.hourly.back() {
+            Some(h) if h.0 / HOUR == t / HOUR => {}
+            _ => {
+                self.hourly.push_back((t, pages));
+                if self.hourly.len() > HOURLY_KEEP {
+                    self.hourly.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Mean pages per calendar day over about the last `days` days (weekends and
+    /// holidays included, which is what a supply actually experiences).
+    pub fn per_day(&self, days: i64) -> Option<f64> {
+        let (lt, lp) = self.last?;
+        let from = lt - days * DAY;
+        let base = self
+            .daily
+            .iter()
+            .find(|(t, _)| *t >= from)
+            .copied()
+            .or_else(|| self.daily.front().copied())?;
+        let span = (lt - base.0) as f64 / DAY as f64;
+        if span < 0.9 {
+            return None;
+        }
+        Some((lp.saturating_sub(base.1)) as f64 / span)
+    }
+
+    /// Days of history available.
+    pub fn history_days(&self) -> f64 {
+        match (self.daily.front(), self.last) {
+            (Some(f), Some((lt, _))) => (lt - f.0) as f64 / DAY as f64,
+            _ => 0.0,
+        }
+    }
+
+    /// Pages printed during roughly the last 24 hours.
+    pub fn last_day(&self) -> Option<f64> {
+        let (lt, lp) = self.last?;
+        let base = self
+            .hourly
+            .iter()
+            .find(|(t, _)| *t >= lt - DAY - HOUR / 2)?;
+        let span = (lt - base.0) as f64 / DAY as f64;
+        if span < 0.75 {
+            return None;
+        }
+        Some(lp.saturating_sub(base.1) as f64 / span)
+    }
+
+    /// Mean pages on days that saw printing at all, over the last four weeks: the
+    /// printer's normal working day, insensitive to weekends and holidays.
+    pub fn active_day_mean(&self, exclude_after: i64) -> Option<(f64, usize)> {
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        let mut prev: Option<(i64, u64)> = None;
+        for &(t, p) in &self.daily {
+            if t > exclude_after {
+                break;
+            }
+            if let Some((pt, pp)) = prev
+                && day_of(t) == day_of(pt) + 1
+            {
+                let d = p.saturating_sub(pp);
+                if d > 0 {
+                    sum += d as f64;
+                    n += 1;
+                }
+            }
+            prev = Some((t, p));
+        }
+        if n == 0 {
+            None
+        } else {
+            Some((sum / n as f64, n))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_day_over_window() {
+        let mut s = PageStats::default();
+        for d in 0..30 {
+            s.observe(d * DAY + 12 * HOUR, 1000 + 100 * d as u64);
+        }
+        let r = s.per_day(7).expect("enough history");
+        assert!((r - 100.0).abs() < 1e-6, "{r}");
+        assert!(s.history_days() > 28.0);
+    }
+
+    #[test]
+    fn counter_reset_clears_history() {
+        let mut s = PageStats::default();
+        s.observe(0, 5000);
+        s.observe(2 * DAY, 5200);
+        s.observe(3 * DAY, 10);
+        assert_eq!(s.per_day(7), None);
+    }
+}

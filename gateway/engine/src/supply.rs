@@ -1,0 +1,507 @@
+//! One supply of one printer: its current cartridge (split from history by
+//! replacement detection), the daily level trail the forecast fits, what was
+//! learned from earlier cartridges, and the spare-stock ledger.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{DAY, day_of};
+use crate::gauge::Gauge;
+
+/// Daily points kept per cartridge (the longest fit window plus slack).
+const DAYS_KEEP: usize = 45;
+
+/// How the supply reports its level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum GaugeKind {
+    Percent,
+    SomeRemaining,
+    Unknown,
+}
+
+/// Mean of one day's accepted readings (jitter averages out).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(crate) struct DayPoint {
+    pub day: i64,
+    pub n: u32,
+    pub sum_t: f64,
+    pub sum_pct: f64,
+    pub n_pages: u32,
+    pub sum_pages: f64,
+    pub last_pct: f32,
+}
+
+impl DayPoint {
+    pub fn t(&self) -> f64 {
+        self.sum_t / self.n as f64
+    }
+    pub fn pct(&self) -> f64 {
+        self.sum_pct / self.n as f64
+    }
+    pub fn pages(&self) -> Option<f64> {
+        (self.n_pages > 0).then(|| self.sum_pages / self.n_pages as f64)
+    }
+}
+
+/// A reading far from the current level, waiting for the next reading to tell a
+/// real change (swap, empty) from a one-off glitch.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct Pending {
+    at: i64,
+    pct: f32,
+    pages: Option<u64>,
+    /// Later readings that agreed with it so far.
+    #[serde(default)]
+    agreed: u8,
+}
+
+/// A detected cartridge replacement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Replacement {
+    pub at: i64,
+    /// Level the old cartridge had left, when the gauge says so.
+    pub left_pct: Option<f32>,
+    /// Pages the finished cartridge lasted, when it was watched from start to empty.
+    pub life_pages: Option<f64>,
+    /// Cartridges that must have been swapped unseen (a "some remaining" gauge
+    /// shows no premature swap; the pages used reveal it later).
+    pub missed: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct SupplyState {
+    pub index: u32,
+    pub supply_type: String,
+    pub receptacle: bool,
+    pub colorant: Option<String>,
+    pub kind: GaugeKind,
+    // Current cartridge.
+    pub cart_seq: u32,
+    pub cart_start: i64,
+    pub cart_start_pages: Option<u64>,
+    /// The cartridge start was observed (not just the first reading we ever got).
+    pub cart_from_start: bool,
+    pub days: VecDeque<DayPoint>,
+    pub last_pct: Option<f32>,
+    pub last_at: i64,
+    pub last_pages: Option<u64>,
+    pending: Option<Pending>,
+    /// Last accepted levels (newest last); their median is the reference level,
+    /// so one accepted odd reading cannot fake a jump.
+    #[serde(default)]
+    recent: Vec<f32>,
+    /// Consecutive "empty" readings of a supply that otherwise says "some remaining".
+    pub zero_run: u32,
+    pub step: f32,
+    /// Bit i set when a reading of i percent was seen (detects 10-point gauges).
+    levels_seen: u128,
+    off_grid: u32,
+    // Learned from earlier cartridges.
+    pub life_days: Option<f64>,
+    pub life_pages: Option<f64>,
+    pub pct_per_page: Option<f64>,
+    pub cartridges_done: u32,
+    /// Fleet-wide pages per cartridge for this model and supply, refreshed by the engine.
+    #[serde(default)]
+    pub prior_life: Option<f64>,
+    /// Last estimate (time, cartridge, empty readings, estimate): forecasting
+    /// every supply on every tick would dominate the replay's cost.
+    #[serde(skip)]
+    pub cached: Option<(i64, u32, u32, crate::forecast::Estimate)>,
+    // Spare-stock ledger: ordered -> in transit -> on site -> installed.
+    pub in_transit: u32,
+    pub on_site: u32,
+    pub ordered_cart_seq: Option<u32>,
+    /// Swaps done while no spare was on site: the next delivery replaces what was
+    /// borrowed and does not stay on the shelf.
+    #[serde(default)]
+    pub owed: u32,
+    /// Last usage spike check result day (level-only printers).
+    pub spike_checked_day: i64,
+}
+
+fn ewma(old: Option<f64>, new: f64) -> Option<f64> {
+    Some(match old {
+        Some(o) => 0.5 * o + 0.5 * new,
+        None => new,
+    })
+}
+
+impl SupplyState {
+    pub fn new(
+        index: u32,
+        supply_type: &str,
+        receptacle: bool,
+        colorant: Option<&str>,
+        t: i64,
+    ) -> Self {
+        SupplyState {
+            index,
+            supply_type: supply_type.to_string(),
+            receptacle,
+            colorant: colorant.map(str::to_string),
+            kind: GaugeKind::Unknown,
+            cart_seq: 0,
+            cart_start: t,
+            cart_start_pages: None,
+            cart_from_start: false,
+            days: VecDeque::new(),
+            last_pct: None,
+            last_at: t,
+            last_pages: None,
+            pending: None,
+            recent: Vec::new(),
+            zero_run: 0,
+            step: 1.0,
+            levels_seen: 0,
+            off_grid: 0,
+            life_days: None,
+            life_pages: None,
+            pct_per_page: None,
+            cartridges_done: 0,
+            prior_life: None,
+            cached: None,
+            in_transit: 0,
+            on_site: 0,
+            ordered_cart_seq: None,
+            owed: 0,
+            spike_checked_day: i64::MIN,
+        }
+    }
+
+    /// Spares usable for future cartridges: on the shelf or coming, minus what is owed.
+    pub fn spares(&self) -> u32 {
+        (self.on_site + self.in_transit).saturating_sub(self.owed)
+    }
+
+    /// Resolution actually used by the gauge: some printers report 0..100 but only
+    /// in tens.
+    pub fn effective_step(&self) -> f32 {
+        let distinct = self.levels_seen.count_ones();
+        if self.step < 10.0 && self.off_grid == 0 && distinct >= 3 {
+            10.0
+        } else {
+            self.step
+        }
+    }
+
+    /// Feed one reading; returns a replacement when one is confirmed.
+    pub fn observe(&mut self, t: i64, gauge: Gauge, pages: Option<u64>) -> Option<Replacement> {
+        if t < self.last_at {
+            return None; // out of order: ignore rather than corrupt the trail
+        }
+        self.last_at = t;
+        if pages.is_some() {
+            self.last_pages = pages;
+        }
+        match gauge {
+            Gauge::Unknown => None,
+            Gauge::SomeRemaining => {
+                let was_zero = self.zero_run;
+                self.kind = GaugeKind::SomeRemaining;
+                self.zero_run = 0;
+                let long_enough = match (self.life_pages, pages, self.cart_start_pages) {
+                    (Some(life), Some(p), Some(s)) => (p.saturating_sub(s)) as f64 >= 0.5 * life,
+                    _ => false,
+                };
+                if was_zero >= 2 || (was_zero >= 1 && long_enough) {
+                    Some(self.start_cartridge(t, pages, Some(0.0)))
+                } else {
+                    None
+                }
+            }
+            Gauge::Percent { pct, .. } if self.kind == GaugeKind::SomeRemaining && pct <= 0.0 => {
+                self.zero_run += 1;
+                None
+            }
+            Gauge::Percent { pct, step } => {
+                self.kind = GaugeKind::Percent;
+                self.step = step;
+                self.observe_percent(t, pct, pages)
+            }
+        }
+    }
+
+    fn observe_percent(&mut self, t: i64, pct: f32, pages: Option<u64>) -> Option<Replacement> {
+        let Some(reference) = self.reference() else {
+            self.accept(t, pct, pages);
+            return None;
+        };
+        let step = self.effective_step();
+        let up = (2.0 * step).max(12.0);
+        let odd = (2.0 * step).max(4.0);
+        let tol = (1.5 * step).max(6.0);
+        // A pending reading confirmed by this one is real; otherwise it was a
+        // one-off and is dropped, and this reading is judged alone.
+        // Glitches sometimes repeat once, so a change needs two agreeing readings.
+        if let Some(mut p) = self.pending.take()
+            && (pct - p.pct).abs() <= tol
+        {
+            p.agreed += 1;
+            if p.agreed < 2 {
+                self.pending = Some(p);
+                return None;
+            }
+            let left = self.last_pct.unwrap_or(reference);
+            let replaced = (p.pct - reference >= up)
+                .then(|| self.start_cartridge(p.at, p.pages, Some(left)));
+            self.accept(p.at, p.pct, p.pages);
+            self.accept(t, pct, pages);
+            return replaced;
+        }
+        // Anything far from the usual level waits for a second opinion.
+        if (pct - reference).abs() >= odd {
+            self.pending = Some(Pending {
+                at: t,
+                pct,
+                pages,
+                agreed: 0,
+            });
+            return None;
+        }
+        self.accept(t, pct, pages);
+        None
+    }
+
+    /// Median of the last accepted levels.
+    fn reference(&self) -> Option<f32> {
+        let mut v = [0f32; 5];
+        let n = self.recent.len().min(5);
+        v[..n].copy_from_slice(&self.recent[self.recent.len() - n..]);
+        let v = &mut v[..n];
+        v.sort_by(f32::total_cmp);
+        v.get(n / 2).copied()
+    }
+
+    fn accept(&mut self, t: i64, pct: f32, pages: Option<u64>) {
+        self.last_pct = Some(pct);
+        if self.recent.len() >= 5 {
+            self.recent.remove(0);
+        }
+        self.recent.push(pct);
+        let rounded = pct.round().clamp(0.0, 100.0) as u32;
+        self.levels_seen |= 1u128 << rounded;
+        if !rounded.is_multiple_of(10) || (pct - rounded as f32).abs() > 0.01 {
+            self.off_grid += 1;
+        }
+        let day = day_of(t);
+        let point = match self.days.back_mut() {
+            Some(d) if d.day == day => d,
+            _ => {
+                self.days.push_back(DayPoint {
+                    day,
+                    n: 0,
+                    sum_t: 0.0,
+                    sum_pct: 0.0,
+                    n_pages: 0,
+                    sum_pages: 0.0,
+                    last_pct: pct,
+                });
+                if self.days.len() > DAYS_KEEP {
+                    self.days.pop_front();
+                }
+                match self.days.back_mut() {
+                    Some(d) => d,
+                    None => return,
+                }
+            }
+        };
+        point.n += 1;
+        point.sum_t += t as f64;
+        point.sum_pct += pct as f64;
+        point.last_pct = pct;
+        if let Some(p) = pages {
+            point.n_pages += 1;
+            point.sum_pages += p as f64;
+        }
+    }
+
+    /// Close the current cartridge (learning its life) and open a new one.
+    fn start_cartridge(&mut self, at: i64, pages: Option<u64>, left: Option<f32>) -> Replacement {
+        let mut life_pages = None;
+        let ran_out = left.is_some_and(|l| l <= 10.0);
+        let mut missed = 0;
+        if self.cart_from_start && ran_out {
+            let used = match (pages.or(self.last_pages), self.cart_start_pages) {
+                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
+                _ => None,
+            };
+            // The fleet's figure guards against an own history that already hides a swap.
+            let life_ref = match (self.life_pages, self.prior_life) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match (used, life_ref) {
+                // Far more pages than a cartridge lasts: swaps happened unseen.
+                (Some(u), Some(life))
+                    if self.kind == GaugeKind::SomeRemaining && u > 1.35 * life =>
+                {
+                    missed = ((u / life).round() as u32).saturating_sub(1).max(1);
+                }
+                _ => {
+                    let days = (at - self.cart_start) as f64 / DAY as f64;
+                    if days > 0.5 {
+                        self.life_days = ewma(self.life_days, days);
+                    }
+                    if let Some(lp) = used.filter(|u| *u > 0.0) {
+                        self.life_pages = ewma(self.life_pages, lp);
+                        life_pages = Some(lp);
+                    }
+                }
+            }
+        }
+        // Learn percent per page only from a cartridge watched long enough, and
+        // not from an outlier (a misread cartridge must not poison the next one).
+        if let Some(ppp) = self.fit_pct_per_page().filter(|_| at - self.cart_start >= 3 * DAY)
+            && self.pct_per_page.is_none_or(|old| ppp < 3.0 * old && ppp > old / 3.0)
+        {
+            self.pct_per_page = ewma(self.pct_per_page, ppp);
+        }
+        self.cartridges_done += 1;
+        self.cart_seq += 1;
+        self.cart_start = at;
+        self.cart_start_pages = pages.or(self.last_pages);
+        self.cart_from_start = true;
+        self.days.clear();
+        self.pending = None;
+        self.zero_run = 0;
+        self.levels_seen = 0;
+        self.off_grid = 0;
+        self.last_pct = None;
+        self.recent.clear();
+        Replacement {
+            at,
+            left_pct: left,
+            life_pages,
+            missed,
+        }
+    }
+
+    /// Percent per page of the current cartridge: least squares of level against
+    /// the page counter, which (unlike level against time) has no weekends.
+    pub fn fit_pct_per_page(&self) -> Option<f64> {
+        let mut pts = self
+            .days
+            .iter()
+            .filter_map(|d| d.pages().map(|p| (p, d.pct())));
+        let slope = fit(pts.clone())?.slope;
+        let first = pts.clone().next()?;
+        let last = pts.next_back()?;
+        let span_pages = last.0 - first.0;
+        let span_level = first.1 - last.1;
+        let step = self.effective_step() as f64;
+        if span_pages < 20.0 || span_level < (2.0 * step).max(5.0) || slope >= 0.0 {
+            return None;
+        }
+        Some(-slope)
+    }
+}
+
+/// A least squares line: slope, fitted value at the last x, number of points.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Line {
+    pub slope: f64,
+    pub last: f64,
+    pub n: usize,
+}
+
+/// Least squares line through points (single pass, no allocation).
+pub(crate) fn fit(pts: impl Iterator<Item = (f64, f64)>) -> Option<Line> {
+    let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut origin = None;
+    let mut last_x = 0.0;
+    for (x, y) in pts {
+        // Shift x to the first point to keep the sums well conditioned.
+        let x0 = *origin.get_or_insert(x);
+        let x = x - x0;
+        n += 1.0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        last_x = x;
+    }
+    if n < 2.0 {
+        return None;
+    }
+    let den = n * sxx - sx * sx;
+    if den.abs() <= 1e-12 * n * n.max(sxx) {
+        return None;
+    }
+    let slope = (n * sxy - sx * sy) / den;
+    let intercept = (sy - slope * sx) / n;
+    Some(Line {
+        slope,
+        last: intercept + slope * last_x,
+        n: n as usize,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::HOUR;
+    use crate::gauge::normalize;
+
+    fn feed(s: &mut SupplyState, t: i64, level: i64) -> Option<Replacement> {
+        s.observe(t, normalize(100, level), None)
+    }
+
+    #[test]
+    fn jitter_and_glitches_are_not_swaps() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut reps = 0;
+        let seq = [50, 52, 49, 51, 100, 50, 0, 49, -2, 48, 100, 100, 50, 47];
+        for (i, l) in seq.iter().enumerate() {
+            if feed(&mut s, i as i64 * HOUR, *l).is_some() {
+                reps += 1;
+            }
+        }
+        assert_eq!(reps, 0);
+        assert_eq!(s.last_pct, Some(47.0));
+    }
+
+    #[test]
+    fn real_jump_is_a_swap_with_level_left() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        for (i, l) in [40, 39, 38, 100, 100, 100].iter().enumerate() {
+            if let Some(r) = feed(&mut s, i as i64 * HOUR, *l) {
+                assert_eq!(r.at, 3 * HOUR);
+                assert_eq!(r.left_pct, Some(38.0));
+                return;
+            }
+        }
+        panic!("swap not detected");
+    }
+
+    #[test]
+    fn some_remaining_swap_after_empty() {
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        let mut found = None;
+        for (i, l) in [-3, -3, 0, 0, -3].iter().enumerate() {
+            if let Some(r) = s.observe(i as i64 * HOUR, normalize(100, *l), Some(100 + i as u64)) {
+                found = Some(r);
+            }
+        }
+        assert_eq!(found.map(|r| r.at), Some(4 * HOUR));
+        // A single zero glitch is not a swap.
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        for (i, l) in [-3, 0, -3].iter().enumerate() {
+            assert!(
+                s.observe(i as i64 * HOUR, normalize(100, *l), None)
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn fit_recovers_slope() {
+        let pts: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64, 100.0 - 2.0 * i as f64))
+            .collect();
+        let l = fit(pts.into_iter()).expect("fit");
+        let (s, last) = (l.slope, l.last);
+        assert!((s + 2.0).abs() < 1e-9 && (last - 82.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,174 @@
+//! Command-line interface. Each subcommand's work lives in `commands/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// ASR edge gateway: finds office printers, watches their supplies, and orders
+/// replacements before they run out.
+#[derive(Debug, Parser)]
+#[command(name = "asr-gateway", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Everything in one process: simulated printers, an embedded MQTT broker,
+    /// the gateway and its status page.
+    Demo(DemoArgs),
+    /// The gateway against real printers and a real broker.
+    Run(RunArgs),
+    /// Check a configuration file and exit (status 2 if it is bad).
+    CheckConfig(RunArgs),
+    /// Read one or more printers once and print what they say.
+    Poll(PollArgs),
+    /// Serve simulated printers over SNMP (recordings or synthetic).
+    Sim(SimArgs),
+    /// Replay recorded readings through the replenishment engine (JSON lines on stdout).
+    Replay(ReplayArgs),
+    /// Run the repository's benchmarks and print ratios against their baselines.
+    Bench(BenchArgs),
+}
+
+/// `demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Simulated seconds per real second (43200: a month in about a minute).
+    #[arg(long, default_value_t = 43_200.0)]
+    pub speed: f64,
+    /// Port of the embedded MQTT broker on 127.0.0.1.
+    #[arg(long, default_value_t = 1883)]
+    pub mqtt_port: u16,
+    /// Address of the status page.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http: SocketAddr,
+    /// Number of simulated printers.
+    #[arg(long, default_value_t = 12)]
+    pub printers: usize,
+    /// UDP port the simulated printers answer on (each on its own 127.0.0.x).
+    #[arg(long, default_value_t = 1161)]
+    pub snmp_port: u16,
+    /// Address of the first simulated printer; the others follow.
+    #[arg(long, default_value = "127.0.0.10")]
+    pub fleet_ip: std::net::Ipv4Addr,
+    /// Where to keep the database (a fresh temporary directory by default).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Seed of the simulated fleet.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Stop after this many real seconds (runs until Ctrl-C otherwise).
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+/// `run` and `check-config`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TOML configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+}
+
+/// `poll`
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// Printers to read, as host[:port].
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// SNMP v1/v2c community.
+    #[arg(long, default_value = "public")]
+    pub community: String,
+    /// Use SNMPv1 instead of v2c (with --community).
+    #[arg(long)]
+    pub v1: bool,
+    /// SNMPv3 user (switches to v3).
+    #[arg(long)]
+    pub v3_user: Option<String>,
+    /// SNMPv3 authentication protocol (MD5, SHA, SHA-256, …).
+    #[arg(long)]
+    pub auth_proto: Option<String>,
+    /// SNMPv3 authentication pass phrase.
+    #[arg(long)]
+    pub auth_pass: Option<String>,
+    /// SNMPv3 privacy protocol (AES, DES).
+    #[arg(long)]
+    pub priv_proto: Option<String>,
+    /// SNMPv3 privacy pass phrase.
+    #[arg(long)]
+    pub priv_pass: Option<String>,
+    /// SNMPv3 context name.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Retries after a timeout.
+    #[arg(long, default_value_t = 1)]
+    pub retries: u32,
+    /// One JSON object per target per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sim`
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Serve every `.snmprec` file of this directory (community = file name).
+    #[arg(long)]
+    pub recordings: Option<PathBuf>,
+    /// Number of synthetic printers (when no recordings are given).
+    #[arg(long, default_value_t = 12)]
+    pub printers: usize,
+    /// First loopback address; the others follow (127.0.0.10, .11, …).
+    #[arg(long, default_value = "127.0.0.10")]
+    pub base_ip: std::net::Ipv4Addr,
+    /// UDP port on each address.
+    #[arg(long, default_value_t = 1161)]
+    pub port: u16,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed of the synthetic fleet.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+/// `replay`
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// CSV with header serial,model,site,contact.
+    #[arg(long)]
+    pub printers: PathBuf,
+    /// CSV with header observed_at,printer,supply_index,supply_type,supply_class,colorant,unit,max_capacity,level,page_count.
+    #[arg(long)]
+    pub readings: PathBuf,
+    /// Days from order to delivery.
+    #[arg(long)]
+    pub lead_time_days: Option<f64>,
+    /// Silence threshold, e.g. 24h.
+    #[arg(long)]
+    pub silent_after: Option<String>,
+    /// A gateway config file whose [engine] section sets the policy.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `bench`
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Which benchmark: `engine` or `poll`.
+    #[arg(default_value = "engine")]
+    pub which: String,
+    /// Number of simulated printers for `poll`.
+    #[arg(long, default_value_t = 200)]
+    pub printers: usize,
+    /// Seeds for `engine`.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub seeds: Vec<u64>,
+}

@@ -1,0 +1,200 @@
+//! `asr-gateway demo`: the whole product on one machine — simulated printers
+//! on 127.0.0.x, an embedded MQTT broker, the gateway and its status page —
+//! with supplies draining on an accelerated clock.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_cloud_sync::EmbeddedBroker;
+use asr_protocols::sim::{SimFleet, SyntheticSpec, demo_fleet};
+use asr_protocols::snmp::{Credentials, PollOptions};
+use tracing::info;
+
+use super::CommandError;
+use crate::cli::DemoArgs;
+use crate::runtime::clock::{Clock, ScaledClock};
+use crate::runtime::{Assignment, Gateway, MqttSettings, Settings};
+
+/// Simulated time between two polls of one printer.
+const SIMULATED_POLL: Duration = Duration::from_secs(6 * 3600);
+/// Real time between two polls at least, whatever the speed.
+const MIN_REAL_POLL: Duration = Duration::from_millis(250);
+
+/// Starts everything, prints where to look, runs until Ctrl-C (or `--duration`).
+pub async fn run(args: DemoArgs) -> Result<ExitCode, CommandError> {
+    let demo = Demo::start(&args).await?;
+    print_banner(&args, &demo);
+    match args.duration {
+        Some(secs) if secs.is_finite() && secs > 0.0 => {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs_f64(secs)) => {}
+                () = super::signal::wait_for_stop() => {}
+            }
+        }
+        _ => super::signal::wait_for_stop().await,
+    }
+    info!("stopping the demo");
+    demo.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A running demo: fleet, broker and gateway.
+pub struct Demo {
+    /// The simulated printers.
+    pub fleet: SimFleet,
+    /// The embedded broker (lives as long as the process: rumqttd has no stop).
+    pub broker: EmbeddedBroker,
+    /// The gateway.
+    pub gateway: Gateway,
+    /// Where the database lives.
+    pub data_dir: std::path::PathBuf,
+}
+
+impl Demo {
+    /// Starts the broker, the fleet and the gateway; each failure names its cause.
+    pub async fn start(args: &DemoArgs) -> Result<Demo, CommandError> {
+        validate(args)?;
+        let broker_addr = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
+        let broker = EmbeddedBroker::start(broker_addr)
+            .map_err(|e| CommandError::Runtime(format!("MQTT broker: {e}")))?;
+        Self::start_with_broker(args, broker).await
+    }
+
+    /// As [`Demo::start`] with a broker already running on `args.mqtt_port`
+    /// (tests subscribe before the gateway exists, so they miss nothing).
+    pub async fn start_with_broker(
+        args: &DemoArgs,
+        broker: EmbeddedBroker,
+    ) -> Result<Demo, CommandError> {
+        validate(args)?;
+        let data_dir = match &args.data_dir {
+            Some(d) => d.clone(),
+            None => std::env::temp_dir().join(format!("asr-demo-{}", std::process::id())),
+        };
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            CommandError::Runtime(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+
+        let specs = fleet_specs(args.seed, args.printers);
+        let assignments: Vec<Assignment> = specs
+            .iter()
+            .map(|s| Assignment {
+                serial: s.serial.clone(),
+                model: s.model.clone(),
+                site: s.site.clone(),
+                contact: s.contact.clone(),
+                excluded: false,
+            })
+            .collect();
+        let fleet = SimFleet::start(specs, args.fleet_ip, args.snmp_port, args.speed)
+            .await
+            .map_err(|e| CommandError::Runtime(format!("printer simulator: {e}")))?;
+
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), args.speed));
+        let poll_interval = clock.real_duration(SIMULATED_POLL).max(MIN_REAL_POLL);
+        let settings = Settings {
+            gateway_id: "demo".into(),
+            db_path: data_dir.join("gateway.db"),
+            poll_interval,
+            max_concurrent_polls: 8,
+            targets: fleet.members().iter().map(|m| m.addr().into()).collect(),
+            credentials: vec![Credentials::v2c("public")],
+            poll_options: PollOptions {
+                timeout: Duration::from_millis(800),
+                retries: 1,
+                ..PollOptions::default()
+            },
+            mqtt: MqttSettings {
+                host: "127.0.0.1".into(),
+                port: args.mqtt_port,
+                client_id: "asr-gateway-demo".into(),
+                username: None,
+                password: None,
+                keep_alive: Duration::from_secs(30),
+            },
+            http: Some(args.http),
+            engine: asr_engine::EngineConfig::default(),
+            assignments,
+            tick_every: poll_interval,
+            clock,
+        };
+        let gateway = match Gateway::start(settings).await {
+            Ok(g) => g,
+            Err(e) => {
+                fleet.shutdown().await;
+                return Err(CommandError::Runtime(e.to_string()));
+            }
+        };
+        Ok(Demo {
+            fleet,
+            broker,
+            gateway,
+            data_dir,
+        })
+    }
+
+    /// Stops the gateway (saving its state), then the printers.
+    pub async fn stop(self) {
+        self.gateway.shutdown().await;
+        self.fleet.shutdown().await;
+        drop(self.broker);
+    }
+}
+
+/// Refuses nonsense before anything is started.
+fn validate(args: &DemoArgs) -> Result<(), CommandError> {
+    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000_000.0) {
+        return Err(CommandError::Usage(
+            "--speed must be between 0 and 10000000".into(),
+        ));
+    }
+    if args.printers == 0 || args.printers > 240 {
+        return Err(CommandError::Usage(
+            "--printers must be between 1 and 240".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The demo fleet, repeated with distinct serials when more printers are asked for.
+fn fleet_specs(seed: u64, count: usize) -> Vec<SyntheticSpec> {
+    let base = demo_fleet(seed);
+    (0..count)
+        .filter_map(|i| {
+            let mut spec = base.get(i % base.len().max(1))?.clone();
+            let round = i / base.len().max(1);
+            if round > 0 {
+                spec.serial = format!("{}{round}", spec.serial);
+                spec.sys_name = format!("{}-{round}", spec.sys_name);
+                spec.mac[5] = spec.mac[5].wrapping_add(u8::try_from(round).unwrap_or(0));
+            }
+            Some(spec)
+        })
+        .collect()
+}
+
+fn print_banner(args: &DemoArgs, demo: &Demo) {
+    let http = demo
+        .gateway
+        .http_addr()
+        .map_or_else(|| args.http.to_string(), |a| a.to_string());
+    let first = demo
+        .fleet
+        .members()
+        .first()
+        .map(|m| m.addr().to_string())
+        .unwrap_or_default();
+    println!(
+        "\nASR gateway demo is running ({} simulated printers, a simulated month every {:.0} s).\n\n  \
+         Status page:   http://{http}/   (French: http://{http}/?lang=fr)\n  \
+         MQTT traffic:  mosquitto_sub -h 127.0.0.1 -p {} -t 'asr/#' -v\n  \
+         One printer:   cargo run --release -- poll {first}\n  \
+         Database:      {}\n\nCtrl-C stops everything.\n",
+        demo.fleet.members().len(),
+        30.0 * 86_400.0 / args.speed,
+        args.mqtt_port,
+        demo.data_dir.join("gateway.db").display(),
+    );
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand; each returns an exit code or a [`CommandError`].
+
+pub mod bench;
+pub mod check_config;
+pub mod demo;
+mod error;
+pub mod poll;
+pub mod replay;
+pub mod run;
+mod signal;
+pub mod sim;
+
+pub use error::CommandError;

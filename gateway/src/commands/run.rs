@@ -1,0 +1,122 @@
+//! `asr-gateway run --config FILE`: the gateway against real printers and a
+//! real broker, until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use asr_engine::EngineConfig;
+use asr_protocols::snmp::PollOptions;
+use tracing::info;
+
+use super::CommandError;
+use crate::cli::RunArgs;
+use crate::config::{Config, ConfigError};
+use crate::runtime::clock::SystemClock;
+use crate::runtime::{Assignment, Gateway, MqttSettings, Settings};
+use crate::target::Target;
+
+/// Loads the config (exit 2 if bad, before anything is touched), starts, and
+/// runs until a signal.
+pub async fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
+    let config = crate::config::load(&args.config, std::env::vars())?;
+    let settings = settings_from(&config)?;
+    std::fs::create_dir_all(&config.gateway.data_dir).map_err(|e| {
+        CommandError::Runtime(format!(
+            "cannot create data directory {}: {e}",
+            config.gateway.data_dir.display()
+        ))
+    })?;
+    let gateway = Gateway::start(settings)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    info!(gateway = %config.gateway.id, "gateway running; Ctrl-C to stop");
+    super::signal::wait_for_stop().await;
+    gateway.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns a validated config into start-up settings.
+pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
+    let mut credentials = vec![
+        crate::credentials::to_client(&config.snmp.credentials).map_err(|p| {
+            ConfigError::Invalid {
+                key: "snmp".into(),
+                problem: p,
+            }
+        })?,
+    ];
+    for (i, p) in config.printers.iter().enumerate() {
+        if let Some(c) = &p.snmp {
+            let c = crate::credentials::to_client(c).map_err(|problem| ConfigError::Invalid {
+                key: format!("printers[{i}].snmp"),
+                problem,
+            })?;
+            if !credentials.contains(&c) {
+                credentials.push(c);
+            }
+        }
+    }
+    let targets = config
+        .discovery
+        .static_targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Target::parse(t, config.snmp.port).map_err(|e| ConfigError::Invalid {
+                key: format!("discovery.static[{i}]"),
+                problem: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Settings {
+        gateway_id: config.gateway.id.clone(),
+        db_path: config.gateway.data_dir.join("gateway.db"),
+        poll_interval: config.gateway.poll_interval,
+        max_concurrent_polls: config.gateway.max_concurrent_polls,
+        targets,
+        credentials,
+        poll_options: PollOptions {
+            timeout: config.snmp.timeout,
+            retries: config.snmp.retries,
+            ..PollOptions::default()
+        },
+        mqtt: MqttSettings {
+            host: config.mqtt.host.clone(),
+            port: config.mqtt.port,
+            client_id: config
+                .mqtt
+                .client_id
+                .clone()
+                .unwrap_or_else(|| config.gateway.id.clone()),
+            username: config.mqtt.username.clone(),
+            password: config.mqtt.password.clone(),
+            keep_alive: config.mqtt.keep_alive,
+        },
+        http: config.http.listen,
+        engine: engine_config(&config.engine),
+        assignments: config
+            .printers
+            .iter()
+            .map(|p| Assignment {
+                serial: p.serial.trim().to_string(),
+                model: String::new(),
+                site: p.site.clone(),
+                contact: p.contact.clone(),
+                excluded: p.excluded,
+            })
+            .collect(),
+        clock: Arc::new(SystemClock),
+        tick_every: std::time::Duration::from_secs(60),
+    })
+}
+
+/// The engine's policy from the `[engine]` section.
+pub fn engine_config(e: &crate::config::EngineSection) -> EngineConfig {
+    EngineConfig {
+        lead_time_days: e.lead_time_days,
+        horizon_days: e.horizon_days,
+        supply_days: e.supply_days,
+        silent_after_secs: i64::try_from(e.silent_after.as_secs()).unwrap_or(i64::MAX),
+        ..EngineConfig::default()
+    }
+}

@@ -1,0 +1,16 @@
+//! Gateway configuration: a TOML file (see `gateway/gateway.example.toml`),
+//! every key overridable by an `ASR_<SECTION>_<KEY>` environment variable.
+
+pub mod duration;
+mod error;
+mod load;
+mod model;
+mod validate;
+
+pub use error::ConfigError;
+pub use load::{from_str, load};
+pub use model::{
+    Config, DiscoverySection, EngineSection, GatewaySection, HttpSection, MqttSection,
+    PrinterSection, SnmpCredentials, SnmpSection,
+};
+pub use validate::validate;

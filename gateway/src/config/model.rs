@@ -1,0 +1,260 @@
+//! The configuration file's shape. Every field has a default that is right for
+//! a typical office, so a minimal file only names the gateway and the broker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::duration::serde_str;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Identity and local storage.
+    pub gateway: GatewaySection,
+    /// The upstream broker.
+    pub mqtt: MqttSection,
+    /// The local status page.
+    pub http: HttpSection,
+    /// How printers are polled.
+    pub snmp: SnmpSection,
+    /// How printers are found.
+    pub discovery: DiscoverySection,
+    /// Replenishment policy.
+    pub engine: EngineSection,
+    /// Per-printer assignments (site, contact) and credentials, keyed by serial.
+    pub printers: Vec<PrinterSection>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            gateway: GatewaySection::default(),
+            mqtt: MqttSection::default(),
+            http: HttpSection::default(),
+            snmp: SnmpSection::default(),
+            discovery: DiscoverySection::default(),
+            engine: EngineSection::default(),
+            printers: Vec::new(),
+        }
+    }
+}
+
+/// `[gateway]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaySection {
+    /// Unique id of this box upstream; becomes part of every MQTT topic.
+    pub id: String,
+    /// Where the SQLite database lives (`gateway.db` inside).
+    pub data_dir: PathBuf,
+    /// Time between two polls of one printer.
+    #[serde(with = "serde_str")]
+    pub poll_interval: Duration,
+    /// Printers polled at once (each printer is only ever polled once at a time).
+    pub max_concurrent_polls: usize,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            data_dir: PathBuf::from("/var/lib/asr-gateway"),
+            poll_interval: Duration::from_secs(15 * 60),
+            max_concurrent_polls: 16,
+        }
+    }
+}
+
+/// `[mqtt]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttSection {
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// Client id; defaults to the gateway id.
+    pub client_id: Option<String>,
+    /// Optional user name.
+    pub username: Option<String>,
+    /// Optional password (never logged).
+    pub password: Option<String>,
+    /// MQTT keep-alive.
+    #[serde(with = "serde_str")]
+    pub keep_alive: Duration,
+}
+
+impl Default for MqttSection {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            client_id: None,
+            username: None,
+            password: None,
+            keep_alive: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Address of the status page; empty string disables it.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
+        }
+    }
+}
+
+/// `[snmp]` — defaults for every printer; `[[printers]]` may override.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpSection {
+    /// Default credentials.
+    #[serde(flatten)]
+    pub credentials: SnmpCredentials,
+    /// Per-request timeout.
+    #[serde(with = "serde_str")]
+    pub timeout: Duration,
+    /// Retries after a timeout (with backoff).
+    pub retries: u32,
+    /// UDP port printers answer on.
+    pub port: u16,
+}
+
+impl Default for SnmpSection {
+    fn default() -> Self {
+        Self {
+            credentials: SnmpCredentials::default(),
+            timeout: Duration::from_secs(2),
+            retries: 2,
+            port: 161,
+        }
+    }
+}
+
+/// SNMP credentials as written in the file. Secrets are never printed: see
+/// the manual `Debug` impl.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpCredentials {
+    /// `1`, `2c` or `3`.
+    pub version: String,
+    /// v1/v2c community.
+    pub community: String,
+    /// v3 user.
+    pub user: Option<String>,
+    /// v3 authentication protocol (`SHA`, `SHA-256`, `MD5`, …).
+    pub auth_proto: Option<String>,
+    /// v3 authentication pass phrase.
+    pub auth_pass: Option<String>,
+    /// v3 privacy protocol (`AES`, `DES`).
+    pub priv_proto: Option<String>,
+    /// v3 privacy pass phrase.
+    pub priv_pass: Option<String>,
+    /// v3 context name.
+    pub context: Option<String>,
+}
+
+impl Default for SnmpCredentials {
+    fn default() -> Self {
+        Self {
+            version: "2c".into(),
+            community: "public".into(),
+            user: None,
+            auth_proto: None,
+            auth_pass: None,
+            priv_proto: None,
+            priv_pass: None,
+            context: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SnmpCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnmpCredentials")
+            .field("version", &self.version)
+            .field("community", &"<redacted>")
+            .field("user", &self.user)
+            .field("auth_proto", &self.auth_proto)
+            .field("priv_proto", &self.priv_proto)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[discovery]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoverySection {
+    /// Browse mDNS/DNS-SD for printers.
+    pub mdns: bool,
+    /// Addresses polled whatever discovery finds (`host` or `host:port`).
+    #[serde(rename = "static")]
+    pub static_targets: Vec<String>,
+}
+
+impl Default for DiscoverySection {
+    fn default() -> Self {
+        Self {
+            mdns: true,
+            static_targets: Vec::new(),
+        }
+    }
+}
+
+/// `[engine]` — the replenishment policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Days from order to delivery.
+    pub lead_time_days: f64,
+    /// Order this many days before the forecast empty date.
+    pub horizon_days: f64,
+    /// Each order covers this many days of consumption.
+    pub supply_days: f64,
+    /// A printer silent this long raises `printer_silent`.
+    #[serde(with = "serde_str")]
+    pub silent_after: Duration,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            lead_time_days: 5.0,
+            horizon_days: 21.0,
+            supply_days: 30.0,
+            silent_after: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// `[[printers]]` — who a printer belongs to, keyed by its serial.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    /// Serial number as the printer reports it.
+    pub serial: String,
+    /// Site (delivery address) name.
+    pub site: String,
+    /// Contact person at the site who receives supplies.
+    pub contact: String,
+    /// Never order for this printer.
+    #[serde(default)]
+    pub excluded: bool,
+    /// Credentials for this printer only.
+    #[serde(default)]
+    pub snmp: Option<SnmpCredentials>,
+}

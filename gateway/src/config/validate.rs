@@ -1,0 +1,193 @@
+//! Semantic checks that serde cannot express. Each failure names its key.
+
+use super::error::ConfigError;
+use super::model::{Config, SnmpCredentials};
+
+/// Checks a parsed config; the first problem found is returned.
+pub fn validate(c: &Config) -> Result<(), ConfigError> {
+    validate_gateway_id(&c.gateway.id)?;
+    if c.gateway.poll_interval.as_secs() < 1 {
+        return Err(ConfigError::invalid(
+            "gateway.poll_interval",
+            "must be at least 1s",
+        ));
+    }
+    if !(1..=256).contains(&c.gateway.max_concurrent_polls) {
+        return Err(ConfigError::invalid(
+            "gateway.max_concurrent_polls",
+            "must be between 1 and 256",
+        ));
+    }
+    if c.mqtt.host.trim().is_empty() {
+        return Err(ConfigError::invalid("mqtt.host", "must not be empty"));
+    }
+    if c.mqtt.port == 0 {
+        return Err(ConfigError::invalid(
+            "mqtt.port",
+            "must be between 1 and 65535",
+        ));
+    }
+    if c.snmp.port == 0 {
+        return Err(ConfigError::invalid(
+            "snmp.port",
+            "must be between 1 and 65535",
+        ));
+    }
+    if c.snmp.timeout.as_millis() < 100 {
+        return Err(ConfigError::invalid(
+            "snmp.timeout",
+            "must be at least 100ms",
+        ));
+    }
+    if c.snmp.retries > 10 {
+        return Err(ConfigError::invalid(
+            "snmp.retries",
+            "at most 10: printers are fragile",
+        ));
+    }
+    validate_credentials("snmp", &c.snmp.credentials)?;
+    for (i, target) in c.discovery.static_targets.iter().enumerate() {
+        if crate::target::Target::parse(target, c.snmp.port).is_err() {
+            return Err(ConfigError::invalid(
+                &format!("discovery.static[{i}]"),
+                format!("{target:?} is not host or host:port"),
+            ));
+        }
+    }
+    let e = &c.engine;
+    if !(e.lead_time_days > 0.0 && e.lead_time_days <= 90.0) {
+        return Err(ConfigError::invalid(
+            "engine.lead_time_days",
+            "must be in (0, 90]",
+        ));
+    }
+    if !(e.horizon_days >= e.lead_time_days && e.horizon_days <= 180.0) {
+        return Err(ConfigError::invalid(
+            "engine.horizon_days",
+            "must be at least engine.lead_time_days and at most 180",
+        ));
+    }
+    if !(1.0..=365.0).contains(&e.supply_days) {
+        return Err(ConfigError::invalid(
+            "engine.supply_days",
+            "must be between 1 and 365",
+        ));
+    }
+    if e.silent_after.as_secs() < 60 {
+        return Err(ConfigError::invalid(
+            "engine.silent_after",
+            "must be at least 1m",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in c.printers.iter().enumerate() {
+        let key = format!("printers[{i}]");
+        if p.serial.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                &format!("{key}.serial"),
+                "must not be empty",
+            ));
+        }
+        if !seen.insert(p.serial.trim()) {
+            return Err(ConfigError::invalid(
+                &format!("{key}.serial"),
+                format!("{:?} is listed twice", p.serial),
+            ));
+        }
+        if p.site.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                &format!("{key}.site"),
+                "must not be empty",
+            ));
+        }
+        if p.contact.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                &format!("{key}.contact"),
+                "must not be empty",
+            ));
+        }
+        if let Some(creds) = &p.snmp {
+            validate_credentials(&format!("{key}.snmp"), creds)?;
+        }
+    }
+    Ok(())
+}
+
+/// Ids end up in MQTT topics: no wildcards, separators or blanks.
+fn validate_gateway_id(id: &str) -> Result<(), ConfigError> {
+    if id.is_empty() {
+        return Err(ConfigError::invalid(
+            "gateway.id",
+            "must be set (e.g. \"acme-paris-01\")",
+        ));
+    }
+    if id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(ConfigError::invalid(
+            "gateway.id",
+            format!("{id:?}: use at most 64 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_credentials(key: &str, c: &SnmpCredentials) -> Result<(), ConfigError> {
+    match c.version.as_str() {
+        "1" | "2c" => {
+            if c.community.is_empty() {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.community"),
+                    "must not be empty",
+                ));
+            }
+        }
+        "3" => {
+            if c.user.as_deref().unwrap_or("").is_empty() {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.user"),
+                    "is required with version = \"3\"",
+                ));
+            }
+            if c.auth_proto.is_some() != c.auth_pass.is_some() {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.auth_pass"),
+                    "auth_proto and auth_pass go together",
+                ));
+            }
+            if c.auth_pass.as_deref().is_some_and(|p| p.len() < 8) {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.auth_pass"),
+                    "must be at least 8 characters (RFC 3414)",
+                ));
+            }
+            if c.priv_proto.is_some() != c.priv_pass.is_some() {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.priv_pass"),
+                    "priv_proto and priv_pass go together",
+                ));
+            }
+            if c.priv_proto.is_some() && c.auth_proto.is_none() {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.priv_proto"),
+                    "privacy needs authentication (auth_proto)",
+                ));
+            }
+            if c.priv_pass.as_deref().is_some_and(|p| p.len() < 8) {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.priv_pass"),
+                    "must be at least 8 characters (RFC 3414)",
+                ));
+            }
+        }
+        other => {
+            return Err(ConfigError::invalid(
+                &format!("{key}.version"),
+                format!("{other:?}: expected \"1\", \"2c\" or \"3\""),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The engine's thread. The engine is pure and SQLite is blocking, so both
+//! live on one plain thread fed by a channel: decisions and the engine
+//! snapshot are committed together, in one transaction, before the uplink is
+//! woken to send them — nothing is announced that is not on disk.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use asr_engine::{Decision, Engine, Event, SupplyForecast};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{error, info, warn};
+
+use crate::store::{DecisionBatch, NewAlert, NewOrder, Store};
+
+/// What the engine thread is fed.
+pub(crate) enum EngineInput {
+    /// Events to handle in order.
+    Events(Vec<Event>),
+    /// Answer once everything before has been handled and committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the engine thread publishes for readers (status page, uplink status).
+#[derive(Default)]
+pub(crate) struct EngineOutputs {
+    /// Latest forecasts, replaced after every batch.
+    pub forecasts: RwLock<Vec<SupplyForecast>>,
+}
+
+/// A snapshot is written at least this often while events flow, so a crash
+/// loses little engine state even when no decision was made.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs the engine until every sender is gone; writes a last snapshot.
+pub(crate) fn run(
+    mut engine: Engine,
+    mut rx: mpsc::Receiver<EngineInput>,
+    store: Arc<Store>,
+    outputs: Arc<EngineOutputs>,
+    wake_uplink: Arc<Notify>,
+    on_commit: impl Fn(&Store),
+) {
+    let mut last_snapshot = Instant::now();
+    let mut dirty = false;
+    // Decisions not yet on disk: kept until a commit succeeds, because the
+    // engine will not make them a second time.
+    let mut pending: Vec<Decision> = Vec::new();
+    while let Some(input) = rx.blocking_recv() {
+        match input {
+            EngineInput::Events(events) => {
+                for event in events {
+                    pending.extend(engine.handle(event));
+                }
+                dirty = true;
+                if (!pending.is_empty() || last_snapshot.elapsed() >= SNAPSHOT_EVERY)
+                    && commit(&engine, &pending, &store)
+                {
+                    last_snapshot = Instant::now();
+                    dirty = false;
+                    if !pending.is_empty() {
+                        wake_uplink.notify_one();
+                    }
+                    pending.clear();
+                    on_commit(&store);
+                }
+                if let Ok(mut f) = outputs.forecasts.write() {
+                    *f = engine.forecasts();
+                }
+            }
+            EngineInput::Flush(done) => {
+                if dirty && commit(&engine, &pending, &store) {
+                    dirty = false;
+                    last_snapshot = Instant::now();
+                    pending.clear();
+                    on_commit(&store);
+                }
+                let _ = done.send(());
+            }
+        }
+    }
+    if dirty && !commit(&engine, &pending, &store) {
+        error!(
+            lost = pending.len(),
+            "could not save the engine state at shutdown"
+        );
+    }
+    info!("engine stopped, state saved");
+}
+
+/// Writes decisions, their outbox messages and the snapshot in one transaction.
+fn commit(engine: &Engine, decisions: &[Decision], store: &Store) -> bool {
+    let snapshot = match serde_json::to_string(engine) {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = %e, "cannot serialise the engine state");
+            return false;
+        }
+    };
+    let mut batch = DecisionBatch {
+        orders: Vec::new(),
+        alerts: Vec::new(),
+        engine_snapshot: Some(snapshot),
+    };
+    for decision in decisions {
+        let payload = match serde_json::to_value(decision) {
+            Ok(v) => v,
+            Err(e) => {
+                error!(error = %e, "cannot serialise a decision");
+                continue;
+            }
+        };
+        match decision {
+            Decision::Order(order) => {
+                info!(order_id = %order.order_id, site = %order.site, contact = %order.contact, lines = order.lines.len(), "order placed");
+                batch.orders.push(NewOrder {
+                    order_id: order.order_id.clone(),
+                    created_at: order.created_at,
+                    site: Some(order.site.clone()),
+                    contact: Some(order.contact.clone()),
+                    payload,
+                });
+            }
+            Decision::Alert(alert) => {
+                let kind = serde_json::to_value(alert.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "alert".into());
+                info!(%kind, printer = %alert.printer, "alert raised");
+                batch.alerts.push(NewAlert {
+                    kind,
+                    printer: Some(alert.printer.clone()),
+                    at: alert.at,
+                    payload,
+                });
+            }
+        }
+    }
+    match store.commit_decisions(&batch) {
+        Ok(_) => true,
+        Err(e) => {
+            warn!(error = %e, "could not commit engine decisions; kept in memory and retried");
+            false
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The imperative shell: Tokio tasks doing the I/O around the pure engine.
+//!
+//! - [`clock`] — where "now" comes from (scaled in the demo).
+//! - [`settings`] — what the gateway needs to start.
+//! - `poller` — one task per printer address, bounded concurrency.
+//! - `engine_task` — the engine on its own thread, committing decisions to SQLite.
+//! - `uplink_glue` — the store as the uplink's outbox, the status payload.
+//! - `command_handler` — remote commands from MQTT.
+//! - `status_source` — the status page's view of the store and the engine.
+//!
+//! Shutdown follows mini-redis: one cancellation token, every task watches it,
+//! and [`Gateway::shutdown`] waits for them, the engine thread last so its
+//! final snapshot includes everything.
+
+pub mod clock;
+mod command_handler;
+mod engine_task;
+mod poller;
+pub mod settings;
+mod status_source;
+mod uplink_glue;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_cloud_sync::Uplink;
+use asr_engine::{Engine, Event};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+pub use settings::{Assignment, MqttSettings, Settings};
+
+use crate::store::Store;
+use engine_task::{EngineInput, EngineOutputs};
+use poller::PollerShared;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The database could not be opened.
+    #[error("database {path}: {source}")]
+    Store {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: crate::store::StoreError,
+    },
+    /// The status page could not listen.
+    #[error("status page on {addr}: {reason}")]
+    Http {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        reason: String,
+    },
+    /// The MQTT settings are unusable.
+    #[error("MQTT uplink: {0}")]
+    Uplink(String),
+}
+
+/// A running gateway.
+pub struct Gateway {
+    shutdown: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+    engine_thread: Option<std::thread::JoinHandle<()>>,
+    engine_tx: mpsc::Sender<EngineInput>,
+    http_addr: Option<SocketAddr>,
+    store: Arc<Store>,
+    poll_now: Arc<PollerShared>,
+}
+
+impl Gateway {
+    /// Opens the store, restores the engine, binds the status page, and
+    /// starts polling, the engine, the uplink and the command handler.
+    /// A broker that is down is not an error: the uplink keeps retrying while
+    /// polls are buffered.
+    pub async fn start(settings: Settings) -> Result<Gateway, RuntimeError> {
+        let store =
+            Arc::new(
+                Store::open(&settings.db_path).map_err(|source| RuntimeError::Store {
+                    path: settings.db_path.display().to_string(),
+                    source,
+                })?,
+            );
+        let shutdown = CancellationToken::new();
+        let mut tasks = Vec::new();
+
+        // Status page first: a port in use is a start-up error, not a log line.
+        let outputs = Arc::new(EngineOutputs::default());
+        let uplink_state = Arc::new(uplink_glue::UplinkState::new(&settings.mqtt));
+        let source = Arc::new(status_source::GatewayStatus {
+            gateway_id: settings.gateway_id.clone(),
+            store: store.clone(),
+            outputs: outputs.clone(),
+            uplink: uplink_state.clone(),
+            clock: settings.clock.clone(),
+        });
+        let http_addr = match settings.http {
+            Some(addr) => {
+                let server = crate::web::WebServer::bind(addr, source)
+                    .await
+                    .map_err(|e| RuntimeError::Http {
+                        addr,
+                        reason: e.to_string(),
+                    })?;
+                let bound = server.local_addr();
+                let token = shutdown.clone();
+                tasks.push((
+                    "web",
+                    tokio::spawn(async move {
+                        if let Err(e) = server.run(token.cancelled_owned()).await {
+                            warn!(error = %e, "status page stopped");
+                        }
+                    }),
+                ));
+                info!("status page on http://{bound}");
+                Some(bound)
+            }
+            None => None,
+        };
+
+        // Engine: restored from its snapshot so a restart neither forgets
+        // spares nor re-orders.
+        let mut engine = match store.load_engine_snapshot() {
+            Ok(Some(json)) => match serde_json::from_str::<Engine>(&json) {
+                Ok(engine) => {
+                    info!("engine state restored");
+                    engine
+                }
+                Err(e) => {
+                    warn!(error = %e, "engine snapshot unreadable (older version?); starting fresh");
+                    Engine::new(settings.engine.clone())
+                }
+            },
+            Ok(None) => Engine::new(settings.engine.clone()),
+            Err(e) => {
+                warn!(error = %e, "cannot read the engine snapshot; starting fresh");
+                Engine::new(settings.engine.clone())
+            }
+        };
+        let _ = engine.handle(Event::ConfigChanged(settings.engine.clone()));
+        for a in &settings.assignments {
+            // Printers not seen yet get theirs at their first poll (poller).
+            if let Err(e) =
+                store.assign_printer(&a.serial, Some(&a.site), Some(&a.contact), a.excluded)
+            {
+                warn!(serial = %a.serial, error = %e, "cannot store a printer assignment");
+            }
+        }
+        let assign_events: Vec<Event> = settings.assignments.iter().map(assignment_event).collect();
+
+        let wake_uplink = Arc::new(Notify::new());
+        let gateway_id = settings.gateway_id.clone();
+        let version = env!("CARGO_PKG_VERSION").to_string();
+        let (status_tx, status_rx) =
+            watch::channel(uplink_glue::status_payload(&store, &gateway_id, &version));
+        let status_tx = Arc::new(status_tx);
+
+        let (engine_tx, engine_rx) = mpsc::channel::<EngineInput>(256);
+        let engine_thread = {
+            let store = store.clone();
+            let outputs = outputs.clone();
+            let wake = wake_uplink.clone();
+            let status_tx = status_tx.clone();
+            let gid = gateway_id.clone();
+            let version = version.clone();
+            std::thread::Builder::new()
+                .name("engine".into())
+                .spawn(move || {
+                    engine_task::run(engine, engine_rx, store, outputs, wake, move |store| {
+                        let _ = status_tx.send(uplink_glue::status_payload(store, &gid, &version));
+                    })
+                })
+                .map_err(|e| RuntimeError::Uplink(format!("cannot start the engine thread: {e}")))?
+        };
+        if engine_tx
+            .send(EngineInput::Events(assign_events))
+            .await
+            .is_err()
+        {
+            warn!("engine thread ended at start");
+        }
+
+        // Polling.
+        let shared = Arc::new(PollerShared {
+            store: store.clone(),
+            clock: settings.clock.clone(),
+            credentials: settings.credentials.clone(),
+            options: settings.poll_options.clone(),
+            plan: asr_protocols::printer::fetch_plan(),
+            interval: settings.poll_interval,
+            permits: Semaphore::new(settings.max_concurrent_polls.max(1)),
+            poll_now: Notify::new(),
+            engine: engine_tx.clone(),
+            shutdown: shutdown.clone(),
+            assignments: settings
+                .assignments
+                .iter()
+                .map(|a| (a.serial.clone(), a.clone()))
+                .collect(),
+        });
+        let n = settings.targets.len().max(1) as u32;
+        for (i, target) in settings.targets.iter().cloned().enumerate() {
+            let offset = settings
+                .poll_interval
+                .mul_f64(f64::from(i as u32) / f64::from(n));
+            tasks.push((
+                "poller",
+                tokio::spawn(poller::poll_loop(shared.clone(), target, offset)),
+            ));
+        }
+
+        // Ticks drive time-based decisions (silence, orders due).
+        {
+            let tx = engine_tx.clone();
+            let clock = settings.clock.clone();
+            let every = settings.tick_every;
+            let token = shutdown.clone();
+            tasks.push((
+                "ticker",
+                tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(every);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            _ = interval.tick() => {
+                                if tx.send(EngineInput::Events(vec![Event::Tick(clock.now())])).await.is_err() {
+                                    return;
+                                }
+                            }
+                            () = token.cancelled() => return,
+                        }
+                    }
+                }),
+            ));
+        }
+
+        // Uplink and remote commands.
+        let (cmd_tx, cmd_rx) = mpsc::channel(32);
+        let uplink_config = uplink_glue::uplink_config(&settings.mqtt, &gateway_id)
+            .map_err(RuntimeError::Uplink)?;
+        let uplink = Uplink::new(uplink_config).map_err(|e| RuntimeError::Uplink(e.to_string()))?;
+        uplink_state.watch(&uplink);
+        {
+            let outbox = Arc::new(uplink_glue::StoreOutbox(store.clone()));
+            let wake = wake_uplink.clone();
+            let token = shutdown.clone();
+            tasks.push((
+                "uplink",
+                tokio::spawn(async move {
+                    if let Err(e) = uplink.run(outbox, wake, status_rx, cmd_tx, token).await {
+                        warn!(error = %e, "uplink stopped");
+                    }
+                }),
+            ));
+        }
+        tasks.push((
+            "commands",
+            tokio::spawn(command_handler::run(
+                cmd_rx,
+                store.clone(),
+                engine_tx.clone(),
+                shared.clone(),
+                shutdown.clone(),
+            )),
+        ));
+
+        let _ = status_tx; // kept alive by the engine thread's closure
+        Ok(Gateway {
+            shutdown,
+            tasks,
+            engine_thread: Some(engine_thread),
+            engine_tx,
+            http_addr,
+            store,
+            poll_now: shared,
+        })
+    }
+
+    /// Where the status page listens, if enabled.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// The store (for tests and tools).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Polls every printer now.
+    pub fn poll_now(&self) {
+        self.poll_now.poll_now.notify_waiters();
+    }
+
+    /// Waits until the engine has handled and committed everything sent so far.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.engine_tx.send(EngineInput::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Stops every task, then the engine (which saves its state).
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        for (name, task) in self.tasks.drain(..) {
+            match tokio::time::timeout(Duration::from_secs(5), task).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => warn!(task = name, error = %e, "task ended abnormally"),
+                Err(_) => warn!(task = name, "task did not stop within 5 s"),
+            }
+        }
+        drop(self.poll_now);
+        drop(self.engine_tx);
+        if let Some(thread) = self.engine_thread.take() {
+            let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                warn!("engine thread ended abnormally");
+            }
+        }
+        info!("gateway stopped");
+    }
+}
+
+fn assignment_event(a: &Assignment) -> Event {
+    Event::PrinterAssigned {
+        serial: a.serial.clone(),
+        model: a.model.clone(),
+        site: a.site.clone(),
+        contact: a.contact.clone(),
+        excluded: a.excluded,
+    }
+}

@@ -1,0 +1,231 @@
+//! The polling loop: one task per printer address, at most N polls at once
+//! across the fleet, never two at once on one printer (printers are fragile).
+//! Each poll is stored first, then handed to the engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_engine::{Event, SupplyReading};
+use asr_protocols::printer::{self, PrinterReport};
+use asr_protocols::snmp::{self, Credentials, FetchPlan, PollOptions};
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::clock::Clock;
+use super::engine_task::EngineInput;
+use super::settings::Assignment;
+use crate::store::Store;
+use crate::target::Target;
+
+/// What every polling task shares.
+pub(crate) struct PollerShared {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub credentials: Vec<Credentials>,
+    pub options: PollOptions,
+    pub plan: FetchPlan,
+    pub interval: Duration,
+    pub permits: Semaphore,
+    pub poll_now: Notify,
+    pub engine: mpsc::Sender<EngineInput>,
+    pub shutdown: CancellationToken,
+    /// Configured assignments by serial, applied when a printer is first seen.
+    pub assignments: HashMap<String, Assignment>,
+}
+
+/// Polls `target` every interval until shutdown. `offset` spreads the first
+/// polls of a fleet over one interval instead of hitting every printer at once.
+pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target, offset: Duration) {
+    let mut state = TargetState::default();
+    if wait(&shared, offset).await {
+        return;
+    }
+    loop {
+        let permit = tokio::select! {
+            p = shared.permits.acquire() => p,
+            () = shared.shutdown.cancelled() => return,
+        };
+        let Ok(_permit) = permit else { return };
+        poll_once(&shared, &target, &mut state).await;
+        drop(_permit);
+        if wait(&shared, shared.interval).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps `d`, or until "poll now"; true when shutting down.
+async fn wait(shared: &PollerShared, d: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => false,
+        () = shared.poll_now.notified() => false,
+        () = shared.shutdown.cancelled() => true,
+    }
+}
+
+/// What a polling task remembers about its address.
+#[derive(Default)]
+struct TargetState {
+    /// The printer last seen there (serial or MAC key).
+    key: Option<String>,
+    /// Index in the credentials list that worked last.
+    credentials: Option<usize>,
+    /// Consecutive failures, to log the first and then stay quiet.
+    failures: u32,
+}
+
+async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetState) {
+    let at = shared.clock.now();
+    match read_printer(shared, target, state).await {
+        Ok(report) => {
+            let Some(key) = report.identity_key() else {
+                warn!(%target, "printer reports neither a serial number nor a MAC address; not tracked");
+                return;
+            };
+            if state.failures > 0 {
+                info!(%target, printer = %key, "printer answers again");
+            }
+            state.failures = 0;
+            if state.key.as_deref() != Some(key.as_str()) {
+                info!(%target, printer = %key, model = report.model.as_deref().unwrap_or("?"), "printer identified");
+            }
+            state.key = Some(key.clone());
+            let store = shared.store.clone();
+            let address = target.to_string();
+            let stored = {
+                let report = report.clone();
+                let key = key.clone();
+                tokio::task::spawn_blocking(move || store.record_poll(&key, &address, &report, at))
+                    .await
+            };
+            match stored {
+                Ok(Ok(outcome)) => {
+                    if let Some(old) = &outcome.moved_from {
+                        info!(printer = %key, from = %old, to = %target, "printer moved to a new address");
+                    }
+                    if outcome.new_printer {
+                        if let Some(a) = shared.assignments.get(&key) {
+                            let _ = shared.store.assign_printer(
+                                &key,
+                                Some(&a.site),
+                                Some(&a.contact),
+                                a.excluded,
+                            );
+                        }
+                    }
+                }
+                Ok(Err(e)) => {
+                    warn!(%target, error = %e, "could not store a poll; the engine does not see it either");
+                    return;
+                }
+                Err(e) => {
+                    warn!(%target, error = %e, "storage task failed");
+                    return;
+                }
+            }
+            let events = readings(&key, &report, at);
+            if !events.is_empty()
+                && shared
+                    .engine
+                    .send(EngineInput::Events(events))
+                    .await
+                    .is_err()
+            {
+                debug!("engine stopped; poll not forwarded");
+            }
+        }
+        Err(error) => {
+            state.failures += 1;
+            if state.failures == 1 {
+                warn!(%target, %error, "printer does not answer");
+            } else {
+                debug!(%target, %error, failures = state.failures, "printer still does not answer");
+            }
+            let Some(key) = state.key.clone() else { return };
+            let store = shared.store.clone();
+            let address = target.to_string();
+            let message = error.clone();
+            let key2 = key.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                store.record_poll_failure(&key2, &address, &message, at)
+            })
+            .await;
+            let _ = shared
+                .engine
+                .send(EngineInput::Events(vec![Event::PollFailed {
+                    printer: key,
+                    at,
+                }]))
+                .await;
+        }
+    }
+}
+
+/// Resolves, then tries the remembered credentials first, then the others.
+async fn read_printer(
+    shared: &PollerShared,
+    target: &Target,
+    state: &mut TargetState,
+) -> Result<PrinterReport, String> {
+    let addr = target.resolve().await.map_err(|e| e.to_string())?;
+    let mut order: Vec<usize> = (0..shared.credentials.len()).collect();
+    if let Some(i) = state.credentials {
+        order.retain(|&j| j != i);
+        order.insert(0, i);
+    }
+    let mut last_error = String::from("no SNMP credentials configured");
+    for i in order {
+        let Some(creds) = shared.credentials.get(i) else {
+            continue;
+        };
+        match snmp::fetch(addr, creds, &shared.plan, &shared.options).await {
+            Ok(fetched) => {
+                state.credentials = Some(i);
+                let report = printer::interpret(&target.to_string(), &fetched.tree);
+                if report.identity_key().is_none()
+                    && report.supplies.is_empty()
+                    && report.sys_descr.is_none()
+                {
+                    last_error = "the device answered but exposes no printer data".into();
+                    continue;
+                }
+                return Ok(report);
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    Err(last_error)
+}
+
+/// One engine reading per supply of the report.
+fn readings(key: &str, report: &PrinterReport, at: DateTime<Utc>) -> Vec<Event> {
+    report
+        .supplies
+        .iter()
+        .map(|s| {
+            Event::Reading(SupplyReading {
+                observed_at: at,
+                printer: key.to_string(),
+                supply_index: s.index,
+                supply_type: s.kind.clone(),
+                supply_class: class_name(s.class).to_string(),
+                colorant: s.colorant.clone(),
+                unit: s.unit.clone(),
+                max_capacity: s.max_capacity,
+                level: s.level,
+                page_count: report.page_count,
+            })
+        })
+        .collect()
+}
+
+fn class_name(class: printer::SupplyClass) -> &'static str {
+    match class {
+        printer::SupplyClass::Consumed => "consumed",
+        printer::SupplyClass::Receptacle => "receptacle",
+        printer::SupplyClass::Other => "other",
+    }
+}

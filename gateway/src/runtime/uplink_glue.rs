@@ -1,0 +1,112 @@
+//! The store as the uplink's outbox, and the pieces of the uplink the rest of
+//! the gateway reads (connection state for the page, the status payload).
+
+use std::sync::{Arc, Mutex};
+
+use asr_cloud_sync::{
+    Credentials as BrokerCredentials, GatewayId, MessageKind, Outbox, OutboxError, OutboxMessage,
+    StatusPayload, UplinkConfig, UplinkState as LinkState,
+};
+use tokio::sync::watch;
+
+use super::settings::MqttSettings;
+use crate::store::{OutboxKind, Store};
+
+/// The store seen through the uplink's outbox contract.
+pub(crate) struct StoreOutbox(pub Arc<Store>);
+
+impl Outbox for StoreOutbox {
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError> {
+        let rows = self
+            .0
+            .outbox_pending(limit)
+            .map_err(|e| OutboxError::new("pending", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OutboxMessage {
+                id: row.id,
+                kind: match row.kind {
+                    OutboxKind::Order => MessageKind::Order,
+                    OutboxKind::Alert => MessageKind::Alert,
+                    OutboxKind::Level => MessageKind::Level,
+                    OutboxKind::Event => MessageKind::Event,
+                },
+                payload: row.payload.into_bytes(),
+            })
+            .collect())
+    }
+
+    fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError> {
+        self.0
+            .outbox_mark_sent(ids)
+            .map(|_| ())
+            .map_err(|e| OutboxError::new("mark_sent", e))
+    }
+
+    fn depth(&self) -> Result<u64, OutboxError> {
+        self.0
+            .outbox_depth()
+            .map_err(|e| OutboxError::new("depth", e))
+    }
+}
+
+/// The uplink's settings from ours.
+pub(crate) fn uplink_config(mqtt: &MqttSettings, gateway_id: &str) -> Result<UplinkConfig, String> {
+    let id = GatewayId::new(gateway_id).map_err(|e| e.to_string())?;
+    let mut config = UplinkConfig::new(mqtt.host.clone(), mqtt.port, id);
+    config.client_id = mqtt.client_id.clone();
+    config.keep_alive = mqtt.keep_alive;
+    config.credentials = match (&mqtt.username, &mqtt.password) {
+        (Some(u), p) => Some(BrokerCredentials {
+            username: u.clone(),
+            password: p.clone().unwrap_or_default(),
+        }),
+        (None, _) => None,
+    };
+    Ok(config)
+}
+
+/// The health document: printers managed and outbox depth, read from the store.
+pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> StatusPayload {
+    let mut status = StatusPayload::new(gateway_id, version);
+    status.online = true;
+    status.printers = store
+        .printers()
+        .map(|p| u32::try_from(p.len()).unwrap_or(u32::MAX))
+        .unwrap_or(0);
+    status.outbox_depth = store.outbox_depth().unwrap_or(0);
+    status
+}
+
+/// The uplink's connection state as the status page reads it.
+pub(crate) struct UplinkState {
+    broker: String,
+    link: Mutex<Option<watch::Receiver<LinkState>>>,
+}
+
+impl UplinkState {
+    pub fn new(mqtt: &MqttSettings) -> Self {
+        Self {
+            broker: format!("{}:{}", mqtt.host, mqtt.port),
+            link: Mutex::new(None),
+        }
+    }
+
+    /// Follows `uplink`'s state from now on.
+    pub fn watch(&self, uplink: &asr_cloud_sync::Uplink) {
+        if let Ok(mut l) = self.link.lock() {
+            *l = Some(uplink.state());
+        }
+    }
+
+    /// Broker address and whether we are connected now.
+    pub fn current(&self) -> (String, bool, Option<String>) {
+        let state = self
+            .link
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().map(|rx| rx.borrow().clone()))
+            .unwrap_or_default();
+        (self.broker.clone(), state.connected, state.last_error)
+    }
+}

@@ -1,0 +1,176 @@
+//! The schema, as a list of versioned migrations. `PRAGMA user_version`
+//! records how many have been applied; each applies in its own transaction
+//! (a crash mid-migration leaves the previous version intact), and a file
+//! from a newer gateway is refused rather than silently misread.
+//!
+//! Never edit a released migration: append a new one.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// Version 1, the first schema. Layout choices, all about SD-card writes:
+/// - timestamps are INTEGER milliseconds since the epoch (small, sortable);
+/// - `printers`, `supplies` and `meta` are WITHOUT ROWID tables keyed by their
+///   natural key, so an upsert touches one B-tree, not a table plus an index;
+/// - `readings` is append-only with a rowid, so one poll's rows land on the
+///   same last page; its only index is (printer, time), shared by the rows of
+///   one poll. Retention deletes scan in rowid order (oldest first) instead
+///   of paying for a time index on every insert;
+/// - the outbox has AUTOINCREMENT so an id is never reused, even after
+///   pruning: upstream can de-duplicate on it.
+const V1: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per physical printer, keyed by its identity key (the serial, or
+-- 'mac:<mac>' when it reports none), never by IP: DHCP moves printers.
+CREATE TABLE printers (
+    printer_key  TEXT PRIMARY KEY,
+    serial       TEXT,
+    mac          TEXT,
+    model        TEXT,
+    address      TEXT NOT NULL,          -- current host:port
+    site         TEXT,
+    contact      TEXT,
+    excluded     INTEGER NOT NULL DEFAULT 0 CHECK (excluded IN (0, 1)),
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,       -- last successful poll
+    last_poll_at INTEGER NOT NULL,       -- last attempt, successful or not
+    last_poll_ok INTEGER NOT NULL CHECK (last_poll_ok IN (0, 1)),
+    last_error   TEXT,
+    page_count   INTEGER,
+    status       TEXT                    -- JSON: device status and prtAlertTable
+) WITHOUT ROWID;
+
+-- Current state of each supply; rewritten only when something changed.
+CREATE TABLE supplies (
+    printer_key  TEXT NOT NULL REFERENCES printers (printer_key) ON DELETE CASCADE,
+    supply_index INTEGER NOT NULL,
+    description  TEXT NOT NULL,
+    part_number  TEXT,
+    kind         TEXT NOT NULL,
+    class        TEXT NOT NULL,
+    colorant     TEXT,
+    unit         TEXT,
+    max_capacity INTEGER NOT NULL,
+    level        INTEGER NOT NULL,
+    percent      REAL,
+    gauge        TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL,       -- when any of the above last changed
+    PRIMARY KEY (printer_key, supply_index)
+) WITHOUT ROWID;
+
+-- Append-only history: one row per supply per successful poll.
+CREATE TABLE readings (
+    id           INTEGER PRIMARY KEY,
+    observed_at  INTEGER NOT NULL,
+    printer_key  TEXT NOT NULL REFERENCES printers (printer_key) ON DELETE CASCADE,
+    supply_index INTEGER NOT NULL,
+    level        INTEGER NOT NULL,
+    max_capacity INTEGER NOT NULL,
+    percent      REAL,
+    page_count   INTEGER
+);
+CREATE INDEX readings_by_printer ON readings (printer_key, observed_at);
+
+-- Messages for upstream, delivered at least once, oldest first.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('order', 'alert', 'level', 'event')),
+    payload    TEXT NOT NULL,            -- JSON
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER,
+    ref        TEXT                      -- order_id for kind = 'order'
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+
+CREATE TABLE orders (
+    order_id   TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    site       TEXT,
+    contact    TEXT,
+    payload    TEXT NOT NULL,            -- JSON
+    status     TEXT NOT NULL DEFAULT 'queued',
+    sent_at    INTEGER
+);
+CREATE INDEX orders_by_time ON orders (created_at);
+
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    printer_key TEXT,
+    at          INTEGER NOT NULL,
+    payload     TEXT NOT NULL            -- JSON
+);
+
+-- The engine's memory between restarts: exactly one row.
+CREATE TABLE engine_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    snapshot   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+";
+
+/// The migrations, in order: entry `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this code writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`SCHEMA_VERSION`], or refuses a newer one.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    for (done, sql) in MIGRATIONS.iter().enumerate() {
+        let version = done as i64 + 1;
+        // IMMEDIATE: take the write lock before reading the version, so two
+        // processes opening the same new file cannot both apply a migration.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| migration_error(path, version, source))?;
+        let found = user_version(&tx).map_err(|source| migration_error(path, version, source))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found >= version {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .and_then(|()| tx.pragma_update(None, "user_version", version))
+            .and_then(|()| tx.commit())
+            .map_err(|source| migration_error(path, version, source))?;
+        tracing::info!(path = %path.display(), version, "database schema migrated");
+    }
+    // Covers a database with no migration left to run.
+    let found = user_version(conn).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn migration_error(path: &Path, version: i64, source: rusqlite::Error) -> StoreError {
+    StoreError::Migration {
+        path: path.to_path_buf(),
+        version,
+        source,
+    }
+}

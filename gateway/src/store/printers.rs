@@ -1,0 +1,226 @@
+//! The `printers` table: one row per physical printer, keyed by its identity
+//! key (serial, else `mac:<mac>`), never by IP address. Holds the operator's
+//! assignment (site, contact, excluded) and the health of the last poll.
+
+use asr_protocols::printer::{PrinterAlert, PrinterStatus};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::time::{from_db, to_db};
+use super::{Store, StoreError};
+
+/// One printer as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrinterRow {
+    /// Identity key: the serial, or `mac:<mac>` when the printer has none.
+    pub key: String,
+    /// The serial number the printer reported, if any.
+    pub serial: Option<String>,
+    /// MAC address of its first Ethernet interface, if known.
+    pub mac: Option<String>,
+    /// Model name.
+    pub model: Option<String>,
+    /// sysName.
+    pub sys_name: Option<String>,
+    /// Where it was last reached (`host:port`).
+    pub address: String,
+    /// Site it is assigned to (orders are consolidated per site and contact).
+    pub site: Option<String>,
+    /// Who receives its supplies.
+    pub contact: Option<String>,
+    /// Excluded from ordering by the operator.
+    pub excluded: bool,
+    /// First successful poll.
+    pub first_seen: DateTime<Utc>,
+    /// Last successful poll.
+    pub last_seen: DateTime<Utc>,
+    /// Last poll attempt.
+    pub last_poll_at: DateTime<Utc>,
+    /// Whether the last attempt succeeded.
+    pub last_poll_ok: bool,
+    /// Why the last attempt failed, when it did.
+    pub last_error: Option<String>,
+    /// Total impressions at the last successful poll that reported them.
+    pub page_count: Option<u64>,
+    /// Device and printer state at the last successful poll.
+    pub status: PrinterStatus,
+    /// The printer's own alert table at the last successful poll.
+    pub printer_alerts: Vec<PrinterAlert>,
+}
+
+/// What the `status` JSON column holds: things shown, never queried.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct StoredStatus {
+    #[serde(default)]
+    pub(crate) sys_name: Option<String>,
+    #[serde(default)]
+    pub(crate) status: PrinterStatus,
+    #[serde(default)]
+    pub(crate) alerts: Vec<PrinterAlert>,
+}
+
+const COLUMNS: &str = "printer_key, serial, mac, model, address, site, contact, excluded, \
+     first_seen, last_seen, last_poll_at, last_poll_ok, last_error, page_count, status";
+
+impl Store {
+    /// All known printers, by key.
+    pub fn printers(&self) -> Result<Vec<PrinterRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM printers ORDER BY printer_key"
+        ))?;
+        let raw = stmt
+            .query_map([], RawPrinter::read)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(RawPrinter::into_row).collect()
+    }
+
+    /// One printer by identity key.
+    pub fn printer(&self, key: &str) -> Result<Option<PrinterRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM printers WHERE printer_key = ?1"
+        ))?;
+        stmt.query_row([key], RawPrinter::read)
+            .optional()?
+            .map(RawPrinter::into_row)
+            .transpose()
+    }
+
+    /// Records the operator's assignment of a printer. Returns `false` (and
+    /// changes nothing) when no printer has that key yet: a printer must have
+    /// been polled once before it can be assigned.
+    pub fn assign_printer(
+        &self,
+        key: &str,
+        site: Option<&str>,
+        contact: Option<&str>,
+        excluded: bool,
+    ) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        // The WHERE clause skips the write when nothing changes.
+        let changed = conn.execute(
+            "UPDATE printers SET site = ?2, contact = ?3, excluded = ?4
+             WHERE printer_key = ?1
+               AND (site IS NOT ?2 OR contact IS NOT ?3 OR excluded IS NOT ?4)",
+            params![key, site, contact, excluded],
+        )?;
+        if changed > 0 {
+            return Ok(true);
+        }
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM printers WHERE printer_key = ?1)",
+            [key],
+            |row| row.get(0),
+        )?;
+        Ok(exists)
+    }
+
+    /// Records a failed poll of a known printer. The address is not changed
+    /// (a failure proves nothing about where the printer is). Returns `false`
+    /// when no printer has that key: a printer never polled successfully has
+    /// no identity to record a failure against.
+    pub fn record_poll_failure(
+        &self,
+        key: &str,
+        address: &str,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let changed = conn.execute(
+            "UPDATE printers SET last_poll_at = ?2, last_poll_ok = 0, last_error = ?3
+             WHERE printer_key = ?1",
+            params![key, to_db(at), error],
+        )?;
+        if changed == 0 {
+            tracing::debug!(
+                key,
+                address,
+                error,
+                "poll failure for an unknown printer ignored"
+            );
+        }
+        Ok(changed > 0)
+    }
+}
+
+/// A row as SQLite hands it over, before conversions that can fail.
+struct RawPrinter {
+    key: String,
+    serial: Option<String>,
+    mac: Option<String>,
+    model: Option<String>,
+    address: String,
+    site: Option<String>,
+    contact: Option<String>,
+    excluded: bool,
+    first_seen: i64,
+    last_seen: i64,
+    last_poll_at: i64,
+    last_poll_ok: bool,
+    last_error: Option<String>,
+    page_count: Option<i64>,
+    status: Option<String>,
+}
+
+impl RawPrinter {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            key: row.get(0)?,
+            serial: row.get(1)?,
+            mac: row.get(2)?,
+            model: row.get(3)?,
+            address: row.get(4)?,
+            site: row.get(5)?,
+            contact: row.get(6)?,
+            excluded: row.get(7)?,
+            first_seen: row.get(8)?,
+            last_seen: row.get(9)?,
+            last_poll_at: row.get(10)?,
+            last_poll_ok: row.get(11)?,
+            last_error: row.get(12)?,
+            page_count: row.get(13)?,
+            status: row.get(14)?,
+        })
+    }
+
+    fn into_row(self) -> Result<PrinterRow, StoreError> {
+        let stored: StoredStatus = match &self.status {
+            Some(text) => serde_json::from_str(text).map_err(|source| StoreError::Json {
+                column: "printers.status",
+                source,
+            })?,
+            None => StoredStatus::default(),
+        };
+        let page_count = self
+            .page_count
+            .map(|n| {
+                u64::try_from(n).map_err(|_| StoreError::InvalidValue {
+                    column: "printers.page_count",
+                    value: n.to_string(),
+                })
+            })
+            .transpose()?;
+        Ok(PrinterRow {
+            key: self.key,
+            serial: self.serial,
+            mac: self.mac,
+            model: self.model,
+            sys_name: stored.sys_name,
+            address: self.address,
+            site: self.site,
+            contact: self.contact,
+            excluded: self.excluded,
+            first_seen: from_db(self.first_seen, "printers.first_seen")?,
+            last_seen: from_db(self.last_seen, "printers.last_seen")?,
+            last_poll_at: from_db(self.last_poll_at, "printers.last_poll_at")?,
+            last_poll_ok: self.last_poll_ok,
+            last_error: self.last_error,
+            page_count,
+            status: stored.status,
+            printer_alerts: stored.alerts,
+        })
+    }
+}

@@ -1,0 +1,498 @@
+//! Every user-visible string of the status page, in English and French, and
+//! the choice of language for a request.
+//!
+//! Each message is a match arm returning both translations at once, so a
+//! message cannot exist in one language only: the compiler checks it.
+//! Language choice: an explicit `?lang=` wins, else the best `Accept-Language`
+//! entry we support (q-values honoured), else English.
+
+use serde::Serialize;
+
+/// A language the page is available in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English, the default.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// All supported languages, in the order the switch lists them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+
+    /// BCP 47 code used in `lang` attributes and `?lang=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The language's own name, for the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+        }
+    }
+
+    /// Parses a `?lang=` value. Case-insensitive; a region (`fr-CA`) is accepted
+    /// and ignored. `None` for anything else.
+    pub fn from_param(value: &str) -> Option<Lang> {
+        let primary = value.split(['-', '_']).next().unwrap_or_default();
+        Lang::from_primary_tag(primary)
+    }
+
+    fn from_primary_tag(tag: &str) -> Option<Lang> {
+        if tag.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else if tag.eq_ignore_ascii_case("fr") {
+            Some(Lang::Fr)
+        } else {
+            None
+        }
+    }
+
+    /// Picks the language from an `Accept-Language` header value.
+    ///
+    /// The supported language with the highest q-value wins; on a tie the one
+    /// listed first. `q=0` means "not acceptable". A `*` entry, malformed
+    /// entries and unsupported languages fall back to English.
+    pub fn negotiate(accept_language: Option<&str>) -> Lang {
+        let Some(header) = accept_language else {
+            return Lang::En;
+        };
+        let mut best: Option<(Lang, u16)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default().trim();
+            let mut quality = Some(1000u16);
+            for param in parts {
+                let param = param.trim();
+                if let Some(value) = param.strip_prefix("q=").or(param.strip_prefix("Q=")) {
+                    quality = parse_quality(value.trim());
+                }
+            }
+            let Some(quality) = quality else { continue };
+            if quality == 0 {
+                continue;
+            }
+            let primary = tag.split('-').next().unwrap_or_default();
+            let Some(lang) = Lang::from_primary_tag(primary) else {
+                continue;
+            };
+            if best.is_none_or(|(_, q)| quality > q) {
+                best = Some((lang, quality));
+            }
+        }
+        best.map_or(Lang::En, |(lang, _)| lang)
+    }
+
+    /// A colon as this language's typography wants it before a value:
+    /// "Site:" in English, "Site :" (non-breaking space) in French.
+    pub fn colon(self) -> &'static str {
+        match self {
+            Lang::En => ":",
+            Lang::Fr => "\u{a0}:",
+        }
+    }
+
+    /// The text of `msg` in this language.
+    pub fn tr(self, msg: Msg) -> &'static str {
+        let (en, fr) = msg.texts();
+        match self {
+            Lang::En => en,
+            Lang::Fr => fr,
+        }
+    }
+}
+
+/// Parses an RFC 9110 qvalue (`0`, `0.5`, `1.000`) into thousandths.
+/// `None` when malformed, so the entry is ignored rather than trusted.
+fn parse_quality(value: &str) -> Option<u16> {
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole = match int {
+        "0" => 0u16,
+        "1" => 1000u16,
+        _ => return None,
+    };
+    let mut thousandths = 0u16;
+    for (i, b) in frac.bytes().enumerate() {
+        let digit = u16::from(b - b'0');
+        thousandths += digit * [100, 10, 1][i];
+    }
+    let q = whole + thousandths;
+    (q <= 1000).then_some(q)
+}
+
+/// A user-visible message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Msg {
+    Title,
+    Gateway,
+    Version,
+    Updated,
+    AutoRefresh,
+    Stale,
+    Language,
+    Summary,
+    PrintersCount,
+    ReachableCount,
+    Uplink,
+    Connected,
+    Disconnected,
+    Broker,
+    Outbox,
+    LastSent,
+    Never,
+    OrdersWaiting,
+    PrintersHeading,
+    NoPrinters,
+    Serial,
+    Model,
+    Address,
+    Site,
+    Contact,
+    LastSeen,
+    PageCount,
+    Reachable,
+    Unreachable,
+    LastError,
+    Supplies,
+    Supply,
+    Level,
+    Forecast,
+    ForecastEmpty,
+    ForecastFull,
+    AtEarliest,
+    Spares,
+    OnSite,
+    InTransit,
+    NoSupplies,
+    NoForecast,
+    SomeRemaining,
+    Unknown,
+    OutOfRange,
+    OutOfRangeHelp,
+    Approximate,
+    SpaceLeft,
+    Low,
+    Empty,
+    AlmostFull,
+    Full,
+    OrdersHeading,
+    NoOrders,
+    Order,
+    Created,
+    Status,
+    StatusWaiting,
+    StatusSent,
+    Printer,
+    Quantity,
+    PredictedEmpty,
+    NotFoundTitle,
+    NotFoundBody,
+    BackToStatus,
+    UnavailableTitle,
+    UnavailableBody,
+    MethodNotAllowedTitle,
+    MethodNotAllowedBody,
+    BadRequestTitle,
+    SkipToPrinters,
+    Footer,
+}
+
+impl Msg {
+    /// `(English, French)`.
+    fn texts(self) -> (&'static str, &'static str) {
+        use Msg::*;
+        match self {
+            Title => ("Printer supplies", "Consommables des imprimantes"),
+            Gateway => ("Gateway", "Passerelle"),
+            Version => ("Version", "Version"),
+            Updated => ("Updated", "Mis à jour"),
+            AutoRefresh => (
+                "This page refreshes every 10 seconds.",
+                "Cette page s’actualise toutes les 10 secondes.",
+            ),
+            Stale => (
+                "The gateway is not answering: the data below may be out of date.",
+                "La passerelle ne répond pas : les données ci-dessous peuvent être périmées.",
+            ),
+            Language => ("Language", "Langue"),
+            Summary => ("Summary", "Résumé"),
+            PrintersCount => ("Printers", "Imprimantes"),
+            ReachableCount => ("Reachable", "Joignables"),
+            Uplink => ("Cloud link", "Liaison avec le cloud"),
+            Connected => ("Connected", "Connectée"),
+            Disconnected => ("Disconnected", "Déconnectée"),
+            Broker => ("Broker", "Serveur MQTT"),
+            Outbox => ("Queued messages", "Messages en attente"),
+            LastSent => ("Last sent", "Dernier envoi"),
+            Never => ("never", "jamais"),
+            OrdersWaiting => ("Orders waiting", "Commandes en attente"),
+            PrintersHeading => ("Printers", "Imprimantes"),
+            NoPrinters => (
+                "No printer found yet. Discovery keeps running in the background.",
+                "Aucune imprimante trouvée pour l’instant. La découverte continue en arrière-plan.",
+            ),
+            Serial => ("Serial number", "Numéro de série"),
+            Model => ("Model", "Modèle"),
+            Address => ("Address", "Adresse"),
+            Site => ("Site", "Site"),
+            Contact => ("Contact", "Contact"),
+            LastSeen => ("Last seen", "Dernier contact"),
+            PageCount => ("Page count", "Compteur de pages"),
+            Reachable => ("Reachable", "Joignable"),
+            Unreachable => ("Unreachable", "Injoignable"),
+            LastError => ("Last error", "Dernière erreur"),
+            Supplies => ("Supplies", "Consommables"),
+            Supply => ("Supply", "Consommable"),
+            Level => ("Level", "Niveau"),
+            Forecast => ("Forecast", "Prévision"),
+            ForecastEmpty => ("Empty", "Vide le"),
+            ForecastFull => ("Full", "Plein le"),
+            AtEarliest => ("at the earliest", "au plus tôt"),
+            Spares => ("Spares", "Stock"),
+            OnSite => ("on site", "sur site"),
+            InTransit => ("in transit", "en livraison"),
+            NoSupplies => (
+                "The printer reports no supplies.",
+                "L’imprimante ne signale aucun consommable.",
+            ),
+            NoForecast => ("Not enough data yet", "Pas encore assez de données"),
+            SomeRemaining => ("Some remaining", "Encore disponible"),
+            Unknown => ("Unknown", "Inconnu"),
+            OutOfRange => ("out of range", "hors plage"),
+            OutOfRangeHelp => (
+                "The printer reported a level outside its capacity; the bar is clamped.",
+                "L’imprimante a signalé un niveau hors de sa capacité ; la barre est plafonnée.",
+            ),
+            Approximate => ("approximate", "approximatif"),
+            SpaceLeft => ("Space left", "Espace libre"),
+            Low => ("Low", "Bas"),
+            Empty => ("Empty", "Vide"),
+            AlmostFull => ("Almost full", "Presque plein"),
+            Full => ("Full", "Plein"),
+            OrdersHeading => ("Orders", "Commandes"),
+            NoOrders => ("No order in progress.", "Aucune commande en cours."),
+            Order => ("Order", "Commande"),
+            Created => ("Created", "Créée le"),
+            Status => ("Status", "État"),
+            StatusWaiting => ("Waiting to be sent", "En attente d’envoi"),
+            StatusSent => ("Sent", "Envoyée"),
+            Printer => ("Printer", "Imprimante"),
+            Quantity => ("Quantity", "Quantité"),
+            PredictedEmpty => ("Predicted empty", "Épuisement prévu"),
+            NotFoundTitle => ("Page not found", "Page introuvable"),
+            NotFoundBody => (
+                "There is nothing at this address.",
+                "Il n’y a rien à cette adresse.",
+            ),
+            BackToStatus => ("Back to the status page", "Retour à la page d’état"),
+            UnavailableTitle => (
+                "Status temporarily unavailable",
+                "État momentanément indisponible",
+            ),
+            UnavailableBody => (
+                "The gateway could not read its status. This page retries automatically.",
+                "La passerelle n’a pas pu lire son état. Cette page réessaie automatiquement.",
+            ),
+            MethodNotAllowedTitle => ("Method not allowed", "Méthode non autorisée"),
+            MethodNotAllowedBody => (
+                "This address only answers GET (and HEAD) requests.",
+                "Cette adresse ne répond qu’aux requêtes GET (et HEAD).",
+            ),
+            BadRequestTitle => ("Bad request", "Requête invalide"),
+            SkipToPrinters => ("Skip to the printers", "Aller aux imprimantes"),
+            Footer => (
+                "Automatic supplies replenishment gateway",
+                "Passerelle de réapprovisionnement automatique des consommables",
+            ),
+        }
+    }
+}
+
+/// The 400 message for an unsupported `?lang=` value (shown truncated).
+pub fn bad_lang_message(lang: Lang, value: &str) -> String {
+    let shown: String = value.chars().take(40).collect();
+    match lang {
+        Lang::En => format!(
+            "Unsupported language \"{shown}\" in ?lang=. Use ?lang=en (English) or ?lang=fr (French)."
+        ),
+        Lang::Fr => format!(
+            "Langue non prise en charge « {shown} » dans ?lang=. Utilisez ?lang=fr (français) ou ?lang=en (anglais)."
+        ),
+    }
+}
+
+/// The 400 message for `?lang=` given more than once.
+pub fn repeated_lang_message(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "The lang parameter is given more than once; give it once (?lang=en or ?lang=fr)."
+        }
+        Lang::Fr => {
+            "Le paramètre lang est donné plusieurs fois ; donnez-le une seule fois (?lang=fr ou ?lang=en)."
+        }
+    }
+}
+
+/// The 400 message for a query string that cannot be decoded.
+pub fn bad_query_message(lang: Lang, reason: &str) -> String {
+    match lang {
+        Lang::En => format!("The query string cannot be read: {reason}"),
+        Lang::Fr => format!("La chaîne de requête est illisible : {reason}"),
+    }
+}
+
+/// The colour name shown for a colorant reported by the printer; unknown
+/// names are shown as reported.
+pub fn colorant_name(lang: Lang, colorant: &str) -> String {
+    let known = match colorant_family(colorant) {
+        Some(Colorant::Black) => Some(("Black", "Noir")),
+        Some(Colorant::Cyan) => Some(("Cyan", "Cyan")),
+        Some(Colorant::Magenta) => Some(("Magenta", "Magenta")),
+        Some(Colorant::Yellow) => Some(("Yellow", "Jaune")),
+        None => None,
+    };
+    match known {
+        // Only translate exact family names; "photo black" stays as reported.
+        Some((en, fr)) if is_plain_colour(colorant) => match lang {
+            Lang::En => en.to_owned(),
+            Lang::Fr => fr.to_owned(),
+        },
+        _ => colorant.to_owned(),
+    }
+}
+
+fn is_plain_colour(colorant: &str) -> bool {
+    let c = colorant.trim().to_ascii_lowercase();
+    matches!(
+        c.as_str(),
+        "black" | "cyan" | "magenta" | "yellow" | "k" | "c" | "m" | "y"
+    )
+}
+
+/// The four process colours, used to colour the bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colorant {
+    /// K.
+    Black,
+    /// C.
+    Cyan,
+    /// M.
+    Magenta,
+    /// Y.
+    Yellow,
+}
+
+/// Which process colour a printer's colorant name belongs to, if any
+/// ("light cyan" is cyan, "matte black" is black).
+pub fn colorant_family(colorant: &str) -> Option<Colorant> {
+    let c = colorant.trim().to_ascii_lowercase();
+    if c.contains("black") || c == "k" {
+        Some(Colorant::Black)
+    } else if c.contains("cyan") || c == "c" {
+        Some(Colorant::Cyan)
+    } else if c.contains("magenta") || c == "m" {
+        Some(Colorant::Magenta)
+    } else if c.contains("yellow") || c == "y" {
+        Some(Colorant::Yellow)
+    } else {
+        None
+    }
+}
+
+/// A readable name for an RFC 3805 supply type; unknown types are shown as
+/// reported.
+pub fn kind_name(lang: Lang, kind: &str) -> String {
+    let pair = match kind {
+        "toner" => ("Toner", "Toner"),
+        "wasteToner" => ("Waste toner", "Récupérateur de toner"),
+        "ink" | "inkCartridge" => ("Ink", "Encre"),
+        "wasteInk" => ("Waste ink", "Récupérateur d’encre"),
+        "opc" => ("Drum", "Tambour"),
+        "developer" => ("Developer", "Développeur"),
+        "fuser" | "fuserKit" => ("Fuser", "Unité de fusion"),
+        "transferUnit" => ("Transfer unit", "Unité de transfert"),
+        "cleanerUnit" => ("Cleaning unit", "Unité de nettoyage"),
+        "staples" => ("Staples", "Agrafes"),
+        "tonerCartridge" => ("Toner cartridge", "Cartouche de toner"),
+        "ribbonWax" | "ribbon" => ("Ribbon", "Ruban"),
+        "maintenanceKit" => ("Maintenance kit", "Kit de maintenance"),
+        "other" => ("Other", "Autre"),
+        "unknown" => ("Unknown", "Inconnu"),
+        _ => return kind.to_owned(),
+    };
+    match lang {
+        Lang::En => pair.0.to_owned(),
+        Lang::Fr => pair.1.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_defaults_to_english() {
+        assert_eq!(Lang::negotiate(None), Lang::En);
+        assert_eq!(Lang::negotiate(Some("")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("de-DE, es;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("*")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("garbage;;;,,")), Lang::En);
+    }
+
+    #[test]
+    fn negotiation_honours_q_values() {
+        assert_eq!(Lang::negotiate(Some("fr-FR,fr;q=0.9,en;q=0.8")), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("en;q=0.5, fr;q=0.8")), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("fr;q=0.5, en;q=0.8")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("de, fr-CA;q=0.7, *;q=0.1")), Lang::Fr);
+        // Ties go to the first listed.
+        assert_eq!(Lang::negotiate(Some("fr, en")), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("en, fr")), Lang::En);
+        // q=0 means "not acceptable".
+        assert_eq!(Lang::negotiate(Some("fr;q=0, en;q=0.1")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr;q=0")), Lang::En);
+        // Case and whitespace.
+        assert_eq!(Lang::negotiate(Some("  FR-be ; Q=0.9 ")), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("fr;q=0.001")), Lang::Fr);
+    }
+
+    #[test]
+    fn malformed_q_values_are_ignored() {
+        assert_eq!(Lang::negotiate(Some("fr;q=2, en;q=0.1")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr;q=abc")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr;q=0.12345")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr;q=1.5")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr;q=1.000")), Lang::Fr);
+    }
+
+    #[test]
+    fn lang_param_parsing() {
+        assert_eq!(Lang::from_param("fr"), Some(Lang::Fr));
+        assert_eq!(Lang::from_param("FR"), Some(Lang::Fr));
+        assert_eq!(Lang::from_param("fr-CA"), Some(Lang::Fr));
+        assert_eq!(Lang::from_param("en"), Some(Lang::En));
+        assert_eq!(Lang::from_param("xx"), None);
+        assert_eq!(Lang::from_param(""), None);
+    }
+
+    #[test]
+    fn colorants_and_kinds_are_translated() {
+        assert_eq!(colorant_name(Lang::Fr, "yellow"), "Jaune");
+        assert_eq!(colorant_name(Lang::En, "Yellow"), "Yellow");
+        assert_eq!(colorant_name(Lang::Fr, "photo black"), "photo black");
+        assert_eq!(colorant_family("light cyan"), Some(Colorant::Cyan));
+        assert_eq!(colorant_family("red"), None);
+        assert_eq!(kind_name(Lang::Fr, "wasteToner"), "Récupérateur de toner");
+        assert_eq!(kind_name(Lang::En, "someVendorThing"), "someVendorThing");
+    }
+}

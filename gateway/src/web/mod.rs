@@ -1,0 +1,23 @@
+//! The local status page for the customer's IT staff, in French and English:
+//! printers, supply levels, forecasts and orders, served over HTTP on the LAN.
+//!
+//! The runtime fills a [`StatusView`] through a [`StatusSource`]; this module
+//! renders it (`GET /`), exposes it as JSON (`GET /api/status`) and answers a
+//! liveness probe (`GET /healthz`). See `routes` for the exact HTTP contract.
+
+mod error;
+mod format;
+mod html;
+mod i18n;
+mod page;
+mod routes;
+mod server;
+mod source;
+mod view;
+
+pub use error::WebError;
+pub use i18n::Lang;
+pub use routes::{SNAPSHOT_TIMEOUT, router};
+pub use server::{WebServer, serve};
+pub use source::StatusSource;
+pub use view::{OrderLineView, OrderView, PrinterView, StatusView, SupplyView, UplinkView};

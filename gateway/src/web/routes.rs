@@ -1,0 +1,224 @@
+//! The HTTP routes of the status page and their error answers.
+//!
+//! | Route            | Answer                                             |
+//! |------------------|----------------------------------------------------|
+//! | `GET /`          | the HTML status page                               |
+//! | `GET /api/status`| the [`StatusView`] as JSON                         |
+//! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data) |
+//! | other paths      | `404` with a small HTML page                       |
+//! | other methods    | `405` with an `Allow` header                       |
+//!
+//! Query parameters of `/`: `lang=en|fr` (case-insensitive, a region such as
+//! `fr-CA` is accepted). Any other `lang` value, a repeated `lang` or an
+//! undecodable query string is a `400` with a message naming the valid values:
+//! a wrong link should be visible, not silently shown in another language.
+//! Unknown parameters are ignored (cache busters, tracking tags).
+//! When the status source fails, is too slow or panics, `/` and `/api/status`
+//! answer `503` with the reason and `Retry-After`, and the server keeps running.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::i18n::{self, Lang, Msg};
+use super::page;
+use super::source::StatusSource;
+use super::view::StatusView;
+
+/// How long a snapshot may take before the request gets a 503.
+pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+struct AppState {
+    source: Arc<dyn StatusSource>,
+}
+
+/// The status page application, ready to be served (or tested in-process).
+pub fn router(source: Arc<dyn StatusSource>) -> Router {
+    Router::new()
+        .route("/", get(status_page))
+        .route("/api/status", get(api_status))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(AppState { source })
+}
+
+/// Takes a snapshot on a blocking thread, so a source reading SQLite does not
+/// stall the async runtime, and turns slowness and panics into errors.
+async fn snapshot(state: &AppState) -> Result<StatusView, String> {
+    let source = Arc::clone(&state.source);
+    let task = tokio::task::spawn_blocking(move || source.snapshot());
+    match tokio::time::timeout(SNAPSHOT_TIMEOUT, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) if join.is_panic() => Err("the status source crashed".to_owned()),
+        Ok(Err(_)) => Err("the status source was cancelled".to_owned()),
+        Err(_) => Err(format!(
+            "the status source did not answer within {} s",
+            SNAPSHOT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+fn negotiated(headers: &HeaderMap) -> Lang {
+    Lang::negotiate(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The page language: `?lang=` if valid, else negotiated. `Err` carries the
+/// 400 message, in the negotiated language.
+fn choose_lang(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: &HeaderMap,
+) -> Result<Lang, (Lang, String)> {
+    let fallback = negotiated(headers);
+    let Query(pairs) =
+        query.map_err(|e| (fallback, i18n::bad_query_message(fallback, &e.body_text())))?;
+    let mut langs = pairs.iter().filter(|(k, _)| k == "lang").map(|(_, v)| v);
+    let Some(value) = langs.next() else {
+        return Ok(fallback);
+    };
+    if langs.next().is_some() {
+        return Err((fallback, i18n::repeated_lang_message(fallback).to_owned()));
+    }
+    Lang::from_param(value).ok_or_else(|| (fallback, i18n::bad_lang_message(fallback, value)))
+}
+
+/// Headers every HTML answer carries: no caching (the data is live), no
+/// sniffing, no framing, nothing loaded from elsewhere.
+fn html_response(
+    status: StatusCode,
+    lang: Lang,
+    body: String,
+    script_nonce: Option<&str>,
+) -> Response {
+    let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src {script}; connect-src 'self'; \
+         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    );
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+fn retry_after(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(page::REFRESH_SECONDS),
+    );
+    response
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let lang = match choose_lang(query, &headers) {
+        Ok(lang) => lang,
+        Err((lang, message)) => {
+            let body = page::message_page(lang, Msg::BadRequestTitle, &message, None, false);
+            return html_response(StatusCode::BAD_REQUEST, lang, body, None);
+        }
+    };
+    match snapshot(&state).await {
+        Ok(view) => {
+            let nonce = format!("{:032x}", rand::random::<u128>());
+            let body = page::status_page(&view, lang, &nonce);
+            html_response(StatusCode::OK, lang, body, Some(&nonce))
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, "status page unavailable");
+            let body = page::message_page(
+                lang,
+                Msg::UnavailableTitle,
+                lang.tr(Msg::UnavailableBody),
+                Some(&reason),
+                true,
+            );
+            retry_after(html_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                body,
+                None,
+            ))
+        }
+    }
+}
+
+async fn api_status(State(state): State<AppState>) -> Response {
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    match snapshot(&state).await {
+        Ok(view) => (no_store, axum::Json(view)).into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "status API unavailable");
+            let body = axum::Json(serde_json::json!({ "error": reason }));
+            retry_after((StatusCode::SERVICE_UNAVAILABLE, no_store, body).into_response())
+        }
+    }
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        "ok",
+    )
+}
+
+async fn not_found(headers: HeaderMap) -> Response {
+    let lang = negotiated(&headers);
+    let body = page::message_page(
+        lang,
+        Msg::NotFoundTitle,
+        lang.tr(Msg::NotFoundBody),
+        None,
+        false,
+    );
+    html_response(StatusCode::NOT_FOUND, lang, body, None)
+}
+
+async fn method_not_allowed(headers: HeaderMap) -> Response {
+    let lang = negotiated(&headers);
+    let body = page::message_page(
+        lang,
+        Msg::MethodNotAllowedTitle,
+        lang.tr(Msg::MethodNotAllowedBody),
+        None,
+        false,
+    );
+    html_response(StatusCode::METHOD_NOT_ALLOWED, lang, body, None)
+}

@@ -1,0 +1,84 @@
+//! Binding and running the status page server.
+//!
+//! Binding is separate from running so the caller learns about a busy port
+//! at startup, with a clear error, and so tests can bind port 0 and read the
+//! real port before serving.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::error::WebError;
+use super::routes::router;
+use super::source::StatusSource;
+
+/// A bound, not yet running, status page server.
+pub struct WebServer {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: axum::Router,
+}
+
+impl std::fmt::Debug for WebServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebServer {
+    /// Binds `addr` (port 0 picks a free port).
+    pub async fn bind(addr: SocketAddr, source: Arc<dyn StatusSource>) -> Result<Self, WebError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| bind_error(addr, source))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| bind_error(addr, source))?;
+        Ok(Self {
+            listener,
+            addr: bound,
+            app: router(source),
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), WebError> {
+        let addr = self.addr;
+        tracing::info!(%addr, "status page listening");
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| WebError::Serve { addr, source })
+    }
+}
+
+fn bind_error(addr: SocketAddr, source: io::Error) -> WebError {
+    if source.kind() == io::ErrorKind::AddrInUse {
+        WebError::AddrInUse { addr, source }
+    } else {
+        WebError::Bind { addr, source }
+    }
+}
+
+/// Binds `addr` and serves the status page until `shutdown` completes
+/// (pass e.g. `token.cancelled_owned()` of a `CancellationToken`).
+pub async fn serve(
+    addr: SocketAddr,
+    source: Arc<dyn StatusSource>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    WebServer::bind(addr, source).await?.run(shutdown).await
+}

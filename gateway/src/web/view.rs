@@ -1,0 +1,129 @@
+//! The view model of the status page: a plain snapshot of what the gateway
+//! knows, filled by the runtime from the store and the engine.
+//!
+//! It is deliberately decoupled from the store and engine types so the page can
+//! be rendered and tested with fixed data, and so `/api/status` has a stable,
+//! documented JSON shape of its own. Strings are used for the small enums
+//! (`gauge`, `class`, `status`) because this is a display contract: an
+//! unexpected value is shown as it is instead of failing the whole page.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything the status page shows, at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    /// Identifier of this gateway (as known upstream).
+    pub gateway_id: String,
+    /// Gateway software version.
+    pub version: String,
+    /// When this snapshot was taken; relative times ("3 min ago") count from it.
+    pub generated_at: DateTime<Utc>,
+    /// State of the link to the cloud.
+    pub uplink: UplinkView,
+    /// Known printers, in the order they should be shown.
+    pub printers: Vec<PrinterView>,
+    /// Orders waiting to be sent or already sent, in the order they should be shown.
+    pub orders: Vec<OrderView>,
+}
+
+/// State of the MQTT uplink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UplinkView {
+    /// Whether the broker connection is up right now.
+    pub connected: bool,
+    /// Broker address as configured (`host:port`).
+    pub broker: String,
+    /// Messages buffered locally, waiting for the uplink.
+    pub outbox_depth: u64,
+    /// When a message was last acknowledged by the broker.
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+/// One printer and its supplies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterView {
+    /// Serial number (the printer's identity).
+    pub serial: String,
+    /// Model name.
+    pub model: String,
+    /// Network address it was last polled at.
+    pub address: String,
+    /// Site the printer belongs to.
+    pub site: String,
+    /// Person who receives supplies for this printer.
+    pub contact: String,
+    /// Last successful poll.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Whether the last poll succeeded.
+    pub reachable: bool,
+    /// Why the last poll failed, if it did.
+    pub last_error: Option<String>,
+    /// Total impressions.
+    pub page_count: Option<u64>,
+    /// Supplies, in printer order.
+    pub supplies: Vec<SupplyView>,
+}
+
+/// One supply (cartridge, drum, waste bottle…) of a printer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplyView {
+    /// prtMarkerSuppliesTable row index.
+    pub index: u32,
+    /// Description as reported by the printer.
+    pub description: String,
+    /// RFC 3805 supply type name (`toner`, `wasteToner`, `ink`, `opc`…).
+    pub kind: String,
+    /// Colour name (`black`, `cyan`…), when the supply has one.
+    pub colorant: Option<String>,
+    /// Level in percent; for a receptacle, the space left. `None` when not honest.
+    pub percent: Option<f64>,
+    /// How far `percent` can be trusted:
+    /// `exact`, `stepped`, `some_remaining`, `unknown` or `out_of_range`.
+    pub gauge: String,
+    /// `consumed` (the level falls as it is used) or `receptacle` (waste bottle:
+    /// the level is the space left).
+    pub class: String,
+    /// Forecast date the supply runs out (receptacle: is full).
+    pub forecast_empty_at: Option<DateTime<Utc>>,
+    /// Earliest plausible date it runs out.
+    pub forecast_pessimistic_at: Option<DateTime<Utc>>,
+    /// Spare units already delivered to the site.
+    pub spares_on_site: u32,
+    /// Spare units ordered and on their way.
+    pub spares_in_transit: u32,
+}
+
+/// One consolidated order (one per site and contact).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderView {
+    /// Order identifier.
+    pub order_id: String,
+    /// When the order was created.
+    pub created_at: DateTime<Utc>,
+    /// Delivery site.
+    pub site: String,
+    /// Delivery contact.
+    pub contact: String,
+    /// `waiting` (not yet acknowledged upstream) or `sent`.
+    pub status: String,
+    /// What is ordered.
+    pub lines: Vec<OrderLineView>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLineView {
+    /// Serial of the printer the supply is for.
+    pub printer: String,
+    /// Supply row index on that printer.
+    pub supply_index: u32,
+    /// Supply type (`toner`, `wasteToner`…), or its description.
+    pub supply_type: String,
+    /// Colour, when the supply has one.
+    pub colorant: Option<String>,
+    /// Units ordered.
+    pub quantity: u32,
+    /// Forecast date the supply runs out, which motivated the order.
+    pub predicted_empty_at: Option<DateTime<Utc>>,
+}

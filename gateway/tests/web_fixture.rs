@@ -1,0 +1,328 @@
+//! Fixed status data and fake status sources shared by the `web_*` tests
+//! (included with `#[path]`; compiled alone it is an empty test crate).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_gateway::web::{
+    OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
+    WebServer,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use tokio::sync::oneshot;
+
+/// The model of the hostile printer: must be shown as text, never run.
+pub const EVIL_MODEL: &str = "<script>alert(\"pwned\")</script>";
+
+pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid fixture date")
+}
+
+fn supply(
+    index: u32,
+    description: &str,
+    kind: &str,
+    colorant: Option<&str>,
+    percent: Option<f64>,
+    gauge: &str,
+    class: &str,
+) -> SupplyView {
+    SupplyView {
+        index,
+        description: description.to_owned(),
+        kind: kind.to_owned(),
+        colorant: colorant.map(str::to_owned),
+        percent,
+        gauge: gauge.to_owned(),
+        class: class.to_owned(),
+        forecast_empty_at: None,
+        forecast_pessimistic_at: None,
+        spares_on_site: 0,
+        spares_in_transit: 0,
+    }
+}
+
+/// A realistic site: a colour MFP with every gauge kind, an unreachable mono
+/// printer, a printer with a hostile model name, and two orders.
+pub fn sample_view() -> StatusView {
+    let now = at(2026, 3, 12, 9, 30);
+    let mut black = supply(
+        1,
+        "Black Toner Cartridge 415A",
+        "toner",
+        Some("black"),
+        Some(62.0),
+        "exact",
+        "consumed",
+    );
+    black.forecast_empty_at = Some(at(2026, 5, 2, 0, 0));
+    black.forecast_pessimistic_at = Some(at(2026, 4, 20, 0, 0));
+    black.spares_on_site = 1;
+    let mut cyan = supply(
+        2,
+        "Cyan Toner Cartridge 415A",
+        "toner",
+        Some("cyan"),
+        Some(8.0),
+        "exact",
+        "consumed",
+    );
+    cyan.forecast_empty_at = Some(at(2026, 3, 19, 0, 0));
+    cyan.forecast_pessimistic_at = Some(at(2026, 3, 16, 0, 0));
+    cyan.spares_in_transit = 1;
+    let magenta = supply(
+        3,
+        "Magenta Toner Cartridge 415A",
+        "toner",
+        Some("magenta"),
+        None,
+        "some_remaining",
+        "consumed",
+    );
+    let mut yellow = supply(
+        4,
+        "Yellow Toner Cartridge 415A",
+        "toner",
+        Some("yellow"),
+        Some(40.0),
+        "stepped",
+        "consumed",
+    );
+    yellow.forecast_empty_at = Some(at(2026, 4, 28, 0, 0));
+    let mut waste = supply(
+        5,
+        "Toner Collection Unit",
+        "wasteToner",
+        None,
+        Some(70.0),
+        "exact",
+        "receptacle",
+    );
+    waste.forecast_empty_at = Some(at(2026, 9, 1, 0, 0));
+    let drum = supply(
+        6,
+        "Imaging Drum",
+        "opc",
+        None,
+        Some(100.0),
+        "out_of_range",
+        "consumed",
+    );
+
+    StatusView {
+        gateway_id: "gw-paris-01".to_owned(),
+        version: "0.1.0".to_owned(),
+        generated_at: now,
+        uplink: UplinkView {
+            connected: true,
+            broker: "mqtt.example.net:8883".to_owned(),
+            outbox_depth: 3,
+            last_sent_at: Some(at(2026, 3, 12, 9, 28)),
+        },
+        printers: vec![
+            PrinterView {
+                serial: "CNB1K2L3M4".to_owned(),
+                model: "HP Color LaserJet Pro MFP M479fdw".to_owned(),
+                address: "192.168.10.21".to_owned(),
+                site: "Paris — Siège".to_owned(),
+                contact: "Accueil, 2e étage".to_owned(),
+                last_seen: Some(at(2026, 3, 12, 9, 29)),
+                reachable: true,
+                last_error: None,
+                page_count: Some(48_213),
+                supplies: vec![black, cyan, magenta, yellow, waste, drum],
+            },
+            PrinterView {
+                serial: "E78241K5N123".to_owned(),
+                model: "Brother HL-L5100DN".to_owned(),
+                address: "192.168.10.35".to_owned(),
+                site: "Paris — Siège".to_owned(),
+                contact: "Comptabilité".to_owned(),
+                last_seen: Some(at(2026, 3, 11, 17, 2)),
+                reachable: false,
+                last_error: Some("SNMP timeout after 3 attempts".to_owned()),
+                page_count: Some(120_440),
+                supplies: vec![supply(
+                    1,
+                    "Toner TN-3430",
+                    "toner",
+                    Some("black"),
+                    None,
+                    "unknown",
+                    "consumed",
+                )],
+            },
+            PrinterView {
+                serial: "EVIL-0001".to_owned(),
+                model: EVIL_MODEL.to_owned(),
+                address: "192.168.10.66".to_owned(),
+                site: "Lyon <b>annexe</b>".to_owned(),
+                contact: "O'Brien & \"Co\"".to_owned(),
+                last_seen: None,
+                reachable: true,
+                last_error: None,
+                page_count: None,
+                supplies: Vec::new(),
+            },
+        ],
+        orders: vec![
+            OrderView {
+                order_id: "ORD-2026-0042".to_owned(),
+                created_at: at(2026, 3, 12, 8, 0),
+                site: "Paris — Siège".to_owned(),
+                contact: "Accueil, 2e étage".to_owned(),
+                status: "waiting".to_owned(),
+                lines: vec![
+                    OrderLineView {
+                        printer: "CNB1K2L3M4".to_owned(),
+                        supply_index: 2,
+                        supply_type: "toner".to_owned(),
+                        colorant: Some("cyan".to_owned()),
+                        quantity: 1,
+                        predicted_empty_at: Some(at(2026, 3, 19, 0, 0)),
+                    },
+                    OrderLineView {
+                        printer: "CNB1K2L3M4".to_owned(),
+                        supply_index: 3,
+                        supply_type: "toner".to_owned(),
+                        colorant: Some("magenta".to_owned()),
+                        quantity: 2,
+                        predicted_empty_at: None,
+                    },
+                ],
+            },
+            OrderView {
+                order_id: "ORD-2026-0039".to_owned(),
+                created_at: at(2026, 3, 2, 14, 10),
+                site: "Paris — Siège".to_owned(),
+                contact: "Comptabilité".to_owned(),
+                status: "sent".to_owned(),
+                lines: vec![OrderLineView {
+                    printer: "E78241K5N123".to_owned(),
+                    supply_index: 1,
+                    supply_type: "toner".to_owned(),
+                    colorant: Some("black".to_owned()),
+                    quantity: 1,
+                    predicted_empty_at: Some(at(2026, 3, 25, 0, 0)),
+                }],
+            },
+        ],
+    }
+}
+
+/// Serves a fixed view.
+pub struct FixedSource(pub StatusView);
+
+impl StatusSource for FixedSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Always fails, like a store whose database is locked.
+pub struct FailingSource(pub String);
+
+impl StatusSource for FailingSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        Err(self.0.clone())
+    }
+}
+
+/// Panics, like a buggy implementation.
+pub struct PanickingSource;
+
+impl StatusSource for PanickingSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        panic!("fixture source panics on purpose")
+    }
+}
+
+/// Counts its calls: call `n` (from 1) shows gateway id `gw-call-n`; with
+/// `fail_after`, calls after that one fail (a gateway going away).
+pub struct SequenceSource {
+    pub calls: std::sync::atomic::AtomicUsize,
+    pub fail_after: Option<usize>,
+}
+
+impl SequenceSource {
+    pub fn new(fail_after: Option<usize>) -> Self {
+        Self {
+            calls: std::sync::atomic::AtomicUsize::new(0),
+            fail_after,
+        }
+    }
+}
+
+impl StatusSource for SequenceSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if self.fail_after.is_some_and(|limit| n > limit) {
+            return Err(format!("call {n} fails on purpose"));
+        }
+        let mut view = sample_view();
+        view.gateway_id = format!("gw-call-{n}");
+        Ok(view)
+    }
+}
+
+/// Takes longer than the server's timeout.
+pub struct SlowSource(pub Duration);
+
+impl StatusSource for SlowSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        std::thread::sleep(self.0);
+        Ok(sample_view())
+    }
+}
+
+/// A server on a free loopback port; dropping it stops the server.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<Result<(), asr_gateway::web::WebError>>>,
+}
+
+impl Running {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> Result<(), asr_gateway::web::WebError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.take().expect("server task present");
+        task.await.expect("server task joins")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the real server on 127.0.0.1:0 with `source`.
+pub async fn start(source: Arc<dyn StatusSource>) -> Running {
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
+    let server = WebServer::bind(addr, source)
+        .await
+        .expect("bind a free port");
+    let addr = server.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}

@@ -1,0 +1,22 @@
+//! The printer simulator: real SNMP agents on loopback UDP addresses serving
+//! recorded or synthetic printers, able to misbehave on demand. The demo,
+//! the tests and the benchmarks poll these instead of real printers.
+//!
+//! - [`agent`] — one simulated printer ([`SimAgent`]).
+//! - [`misbehaviour`] — timeouts, slowness, sleep, huge tables, loops.
+//! - [`synthetic`] — printers whose supplies drain as simulated time passes.
+//! - [`fleet`] — many printers on consecutive addresses with a fast clock.
+
+pub mod agent;
+pub mod error;
+pub mod fleet;
+mod front;
+pub mod misbehaviour;
+pub mod synthetic;
+mod tree_handler;
+
+pub use agent::{SimAgent, SimAgentConfig};
+pub use error::SimError;
+pub use fleet::{FleetMember, FleetOptions, SimFleet, demo_fleet};
+pub use misbehaviour::{Misbehaviour, MisbehaviourSwitch};
+pub use synthetic::{SupplyKind, SupplyUnit, SyntheticPrinter, SyntheticSpec, SyntheticSupply};

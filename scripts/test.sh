@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's one test command (see README.md). It installs the real peers
+# the tests talk to when they are missing, then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto mosquitto-clients)
+command -v snmpsimd >/dev/null 2>&1 || missing+=(snmpsim)
+command -v snmpbulkwalk >/dev/null 2>&1 || missing+=(snmp)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cargo test --workspace --all-targets
