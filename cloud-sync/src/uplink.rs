@@ -473,10 +473,10 @@ impl Uplink {
     }
 
     async fn refresh_depth(&self, shared: &Shared, s: &mut SessionState) {
-        if let Ok(depth) = blocking_outbox(&shared.outbox, |o| o.depth()).await {
-            if s.last_status.as_ref().map(|st| st.outbox_depth) != Some(depth) {
-                s.status_dirty = true;
-            }
+        if let Ok(depth) = blocking_outbox(&shared.outbox, |o| o.depth()).await
+            && s.last_status.as_ref().map(|st| st.outbox_depth) != Some(depth)
+        {
+            s.status_dirty = true;
         }
     }
 
@@ -702,10 +702,10 @@ impl SeenCommands {
             return false;
         }
         self.order.push_back(id.clone());
-        if self.order.len() > SEEN_COMMANDS {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
+        if self.order.len() > SEEN_COMMANDS
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
         }
         true
     }

@@ -242,3 +242,29 @@ async fn port_in_use_is_a_clear_error() {
     let err = asr_cloud_sync::EmbeddedBroker::start(addr).expect_err("port taken");
     assert!(err.to_string().contains("port in use"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drains_a_large_backlog() {
+    let broker = start_broker();
+    let outbox = Arc::new(MemoryOutbox::new());
+    let expected = fill(&outbox, 2000);
+    let mut config = fast_config(broker.addr(), "gw-bulk");
+    config.max_inflight = 32;
+    config.batch = 64;
+    let started = std::time::Instant::now();
+    let mut running = spawn_uplink(config, Arc::clone(&outbox));
+    wait_state(&mut running.state, Duration::from_secs(60), |s| {
+        s.delivered == 2000
+    })
+    .await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "drained {} messages in {elapsed:?} ({:.0} msg/s, {} mark_sent calls)",
+        expected.len(),
+        expected.len() as f64 / elapsed.as_secs_f64(),
+        outbox.mark_sent_calls()
+    );
+    assert_eq!(outbox.depth().expect("depth"), 0);
+    assert_eq!(outbox.sent_ids().len(), 2000, "each row marked sent once");
+    running.shutdown.cancel();
+}

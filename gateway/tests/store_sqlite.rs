@@ -20,6 +20,10 @@ fn t(minutes: i64) -> DateTime<Utc> {
 }
 
 /// A printer report with one consumed toner per level (capacity 1000).
+pub fn report_pub(target: &str, serial: &str, levels: &[i64]) -> PrinterReport {
+    report(target, serial, levels)
+}
+
 fn report(target: &str, serial: &str, levels: &[i64]) -> PrinterReport {
     let colours = ["black", "cyan", "magenta", "yellow"];
     let supplies = levels

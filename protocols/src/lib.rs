@@ -4,7 +4,9 @@
 //! - [`snmprec`] — the snmpsim recording format, read and written.
 //! - [`snmp`] — the SNMP client: credentials, fetch plans, polls over UDP.
 //! - [`printer`] — Printer-MIB interpretation into a [`printer::PrinterReport`].
+//! - [`discovery`] — finding printers: mDNS browsing, SNMP confirmation and sweep.
 
+pub mod discovery;
 pub mod mib;
 pub mod printer;
 pub mod sim;

@@ -1,1 +1,87 @@
-//! Whole-system tests live in `tests/tests/`; shared helpers live here.
+//! Helpers shared by the whole-system tests in `tests/`: gateway settings
+//! pointing at simulated printers, a clock the test moves by hand.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use asr_gateway::runtime::clock::Clock;
+use asr_gateway::runtime::{Assignment, MqttSettings, Settings};
+use asr_protocols::sim::SyntheticSpec;
+use asr_protocols::snmp::{Credentials, PollOptions};
+use chrono::{DateTime, Utc};
+
+/// A clock that only moves when the test says so.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// Starts at `at`, truncated to whole seconds (the store keeps
+    /// milliseconds, so comparisons with stored times stay exact).
+    pub fn new(at: DateTime<Utc>) -> Arc<Self> {
+        let at = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
+        Arc::new(Self(Mutex::new(at)))
+    }
+
+    /// Moves time forward.
+    pub fn advance(&self, d: Duration) {
+        let mut now = self.0.lock().expect("clock lock");
+        *now += chrono::Duration::from_std(d).expect("duration");
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+
+    fn speed(&self) -> f64 {
+        1.0
+    }
+}
+
+/// Settings for a gateway polling `targets` with v2c "public", its database
+/// in `db`, its broker on 127.0.0.1:`mqtt_port`, its page on a free port.
+pub fn settings(
+    targets: Vec<std::net::SocketAddr>,
+    specs: &[SyntheticSpec],
+    db: &std::path::Path,
+    mqtt_port: u16,
+    clock: Arc<dyn Clock>,
+    poll_interval: Duration,
+) -> Settings {
+    Settings {
+        gateway_id: "test-gw".into(),
+        db_path: db.to_path_buf(),
+        poll_interval,
+        max_concurrent_polls: 4,
+        targets: targets.into_iter().map(Into::into).collect(),
+        credentials: vec![Credentials::v2c("public")],
+        poll_options: PollOptions {
+            timeout: Duration::from_millis(300),
+            retries: 0,
+            ..PollOptions::default()
+        },
+        mqtt: MqttSettings {
+            host: "127.0.0.1".into(),
+            port: mqtt_port,
+            client_id: format!("test-gw-{mqtt_port}"),
+            username: None,
+            password: None,
+            keep_alive: Duration::from_secs(5),
+        },
+        http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        engine: asr_engine::EngineConfig::default(),
+        assignments: specs
+            .iter()
+            .map(|s| Assignment {
+                serial: s.serial.clone(),
+                model: s.model.clone(),
+                site: s.site.clone(),
+                contact: s.contact.clone(),
+                excluded: false,
+            })
+            .collect(),
+        clock,
+        tick_every: Duration::from_millis(100),
+    }
+}

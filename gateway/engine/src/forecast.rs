@@ -79,7 +79,11 @@ fn rates(
 
 /// [`estimate`] reused for a few hours (shifted by the time passed) unless the
 /// cartridge changed.
-pub(crate) fn estimate_cached(s: &mut SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
+pub(crate) fn estimate_cached(
+    s: &mut SupplyState,
+    pages: &PageStats,
+    now: i64,
+) -> Option<Estimate> {
     const REUSE: i64 = 4 * 3600;
     if let Some((at, seq, zeros, e)) = s.cached
         && seq == s.cart_seq
@@ -88,7 +92,11 @@ pub(crate) fn estimate_cached(s: &mut SupplyState, pages: &PageStats, now: i64) 
         && now - at < REUSE
     {
         let shift = (now - at) as f64 / DAY as f64;
-        return Some(Estimate { p50_days: (e.p50_days - shift).max(0.0), pess_days: (e.pess_days - shift).max(0.0), ..e });
+        return Some(Estimate {
+            p50_days: (e.p50_days - shift).max(0.0),
+            pess_days: (e.pess_days - shift).max(0.0),
+            ..e
+        });
     }
     let e = estimate(s, pages, s.prior_life, now);
     s.cached = e.map(|e| (now, s.cart_seq, s.zero_run, e));
@@ -125,7 +133,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     if step >= 5.0
         && let Some(line) = long_fit
     {
-        level = line.last.clamp(last.last_pct as f64 - step, last.last_pct as f64 + step);
+        level = line
+            .last
+            .clamp(last.last_pct as f64 - step, last.last_pct as f64 + step);
     }
     // Drift from the mean time of the last day point to now is left to the rate.
     let elapsed = ((now as f64 - last.t()) / DAY as f64).max(0.0);
@@ -177,7 +187,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         pess_days,
         // A cartridge lasts at least a third of what earlier ones did: a burst or a
         // misread must not blow up order quantities.
-        life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| (100.0 / steady.max(MIN_RATE)).max(l / 3.0))),
+        life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| {
+            (100.0 / steady.max(MIN_RATE)).max(l / 3.0)
+        })),
         rate: Some(p50),
     })
 }

@@ -244,8 +244,8 @@ impl SupplyState {
                 return None;
             }
             let left = self.last_pct.unwrap_or(reference);
-            let replaced = (p.pct - reference >= up)
-                .then(|| self.start_cartridge(p.at, p.pages, Some(left)));
+            let replaced =
+                (p.pct - reference >= up).then(|| self.start_cartridge(p.at, p.pages, Some(left)));
             self.accept(p.at, p.pct, p.pages);
             self.accept(t, pct, pages);
             return replaced;
@@ -353,8 +353,12 @@ impl SupplyState {
         }
         // Learn percent per page only from a cartridge watched long enough, and
         // not from an outlier (a misread cartridge must not poison the next one).
-        if let Some(ppp) = self.fit_pct_per_page().filter(|_| at - self.cart_start >= 3 * DAY)
-            && self.pct_per_page.is_none_or(|old| ppp < 3.0 * old && ppp > old / 3.0)
+        if let Some(ppp) = self
+            .fit_pct_per_page()
+            .filter(|_| at - self.cart_start >= 3 * DAY)
+            && self
+                .pct_per_page
+                .is_none_or(|old| ppp < 3.0 * old && ppp > old / 3.0)
         {
             self.pct_per_page = ewma(self.pct_per_page, ppp);
         }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns an exit code or a [`CommandError`].
 
 pub mod bench;
+pub mod bench_poll;
 pub mod check_config;
 pub mod demo;
 mod error;
