@@ -9,6 +9,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto mosquitto-clients)
 command -v snmpsimd >/dev/null 2>&1 || missing+=(snmpsim)
 command -v snmpbulkwalk >/dev/null 2>&1 || missing+=(snmp)
+/usr/bin/python3 -c "import zeroconf" >/dev/null 2>&1 || missing+=(python3-zeroconf)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   sudo_cmd=()

@@ -1,5 +1,6 @@
 //! The configuration through the real binary: a bad config names the key and
 //! the problem, exits with status 2, and touches nothing.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! `asr-gateway poll` through the real binary against simulated printers
 //! serving real recordings over UDP.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;

@@ -19,11 +19,6 @@ fn t(minutes: i64) -> DateTime<Utc> {
         + Duration::minutes(minutes)
 }
 
-/// A printer report with one consumed toner per level (capacity 1000).
-pub fn report_pub(target: &str, serial: &str, levels: &[i64]) -> PrinterReport {
-    report(target, serial, levels)
-}
-
 fn report(target: &str, serial: &str, levels: &[i64]) -> PrinterReport {
     let colours = ["black", "cyan", "magenta", "yellow"];
     let supplies = levels
@@ -668,7 +663,7 @@ fn store_is_usable_from_many_threads() {
 /// Frames in the WAL right now (each frame is one page write).
 fn wal_frames(conn: &Connection) -> i64 {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
-        .unwrap()
+        .expect("checkpoint")
 }
 
 #[test]
@@ -691,27 +686,55 @@ fn one_poll_of_a_twelve_supply_printer_writes_few_pages() {
                 .unwrap();
         }
     }
-    let mut measure = |key: &str, levels: &[i64], minute: i64| -> i64 {
+    // Average WAL frames per poll over 50 polls (5 rounds of the 10 printers):
+    // B-tree page splits come every few polls, an average is the honest figure.
+    let measure = |first_step: i64, moving: bool| -> f64 {
         observer
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .unwrap();
         assert_eq!(wal_frames(&observer), 0);
-        store
-            .record_poll(key, "h:161", &report("h", key, levels), t(minute))
-            .unwrap();
-        wal_frames(&observer)
+        for round in 0..5 {
+            let step = if moving {
+                first_step + round * 10
+            } else {
+                first_step
+            };
+            for n in 0..10 {
+                let key = format!("SN{n}");
+                store
+                    .record_poll(
+                        &key,
+                        "h:161",
+                        &report("h", &key, &levels(step)),
+                        t(100 + round),
+                    )
+                    .unwrap();
+            }
+        }
+        wal_frames(&observer) as f64 / 50.0
     };
     // Levels unchanged: printer row + 12 readings, no supply rewrite.
-    let steady = measure("SN3", &levels(19), 30);
-    // Every level changed (whole percent too): 12 supply rows + a level message.
-    let moving = measure("SN4", &levels(40), 31);
-    let first = measure("SN-new", &levels(0), 32);
+    let steady = measure(19, false);
+    // Every level moved by a whole percent: 12 supply rows + a level message.
+    let moving = measure(30, true);
+    observer
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    store
+        .record_poll(
+            "SN-new",
+            "h:161",
+            &report("h", "SN-new", &levels(0)),
+            t(200),
+        )
+        .unwrap();
+    let first = wal_frames(&observer);
     println!(
-        "WAL frames (pages of {page_size} B) per poll of a 12-supply printer: \
-         unchanged levels {steady}, all levels moved {moving}, new printer {first}"
+        "WAL frames (pages of {page_size} B) per poll of a 12-supply printer, average of 50: \
+         unchanged levels {steady:.1}, all levels moved {moving:.1}; new printer {first}"
     );
-    assert!(steady <= 6, "steady poll wrote {steady} pages");
-    assert!(moving <= 10, "moving poll wrote {moving} pages");
-    assert!(first <= 12, "first poll wrote {first} pages");
+    assert!(steady <= 5.0, "steady poll wrote {steady} pages");
+    assert!(moving <= 12.0, "moving poll wrote {moving} pages");
+    assert!(first <= 14, "first poll wrote {first} pages");
     assert!(steady < moving);
 }

@@ -1,6 +1,7 @@
 //! The whole gateway through real parts: simulated printers answering SNMP
 //! over UDP on 127.0.0.x, the embedded MQTT broker, the gateway with its
 //! SQLite file, and the status page over HTTP — exactly what `demo` runs.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

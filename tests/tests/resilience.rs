@@ -1,6 +1,7 @@
 //! The gateway when things go wrong: broker down at start, restarts, ports in
 //! use, unwritable database, a printer that never answers. Real simulated
 //! printers over UDP, real SQLite files, the real embedded broker.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -110,7 +111,7 @@ async fn broker_down_at_start_buffers_everything_then_delivers_it() {
     );
 
     // The broker comes up: everything buffered goes out and is acknowledged.
-    let broker =
+    let _broker =
         asr_cloud_sync::EmbeddedBroker::start(SocketAddr::from(([127, 0, 0, 1], mqtt_port)))
             .expect("broker");
     let mut options = MqttOptions::new("resilience-watcher", "127.0.0.1", mqtt_port);
@@ -182,7 +183,6 @@ async fn broker_down_at_start_buffers_everything_then_delivers_it() {
 
     gateway.shutdown().await;
     fleet.shutdown().await;
-    drop(broker);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,13 @@ use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
 use crate::supply::{GaugeKind, SupplyState};
 
+/// Days after a shipment during which only urgent needs trigger another one.
+const RECENT_SHIPMENT_DAYS: f64 = 10.0;
+
+/// Days after a printer's first reading during which it cannot trigger a shipment
+/// unless a cartridge is nearly empty.
+const SETTLE_DAYS: f64 = 4.0;
+
 /// A borrowed reading: the replay's allocation-free path into the engine.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadingRef<'a> {
@@ -44,6 +51,9 @@ struct PrinterState {
     presence: Presence,
     pages: PageStats,
     last_spike: Option<i64>,
+    /// First reading ever: forecasts of a printer met only days ago are guesses.
+    #[serde(default)]
+    first_seen: Option<i64>,
 }
 
 impl PrinterState {
@@ -59,6 +69,7 @@ impl PrinterState {
             presence: Presence::default(),
             pages: PageStats::default(),
             last_spike: None,
+            first_seen: None,
         }
     }
 
@@ -93,6 +104,9 @@ pub struct Engine {
     now: i64,
     /// Pages a cartridge lasts, learned across the fleet per model, type and colour.
     priors: HashMap<String, (f64, u32)>,
+    /// Last shipment per "site\u{1f}contact".
+    #[serde(default)]
+    last_order: BTreeMap<String, i64>,
 }
 
 impl Engine {
@@ -105,6 +119,7 @@ impl Engine {
             open: Vec::new(),
             now: i64::MIN,
             priors: HashMap::new(),
+            last_order: BTreeMap::new(),
         }
     }
 
@@ -174,6 +189,7 @@ impl Engine {
         let pi = self.printer_index(r.printer);
         let premature = self.config.premature_percent;
         let p = &mut self.printers[pi];
+        p.first_seen.get_or_insert(t);
         match p.presence.seen(t) {
             PresenceChange::Back { since } => {
                 let mut a = Alert::new(AlertKind::PrinterBack, &p.serial, to_utc(t));
@@ -268,7 +284,16 @@ impl Engine {
                     let prior = priors
                         .get(&p.prior_key(&p.supplies[si]))
                         .map(|(sum, n)| sum / f64::from(*n));
-                    p.supplies[si].prior_life = prior;
+                    let sibling = p
+                        .supplies
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, o)| *k != si && !o.receptacle)
+                        .filter_map(|(_, o)| o.life_pages)
+                        .reduce(f64::max);
+                    let s = &mut p.supplies[si];
+                    s.prior_life = prior;
+                    s.sibling_life = sibling.filter(|_| !s.receptacle);
                 }
             }
             if let PresenceChange::Silent { since } = p.presence.tick(now, grace, silent_after) {
@@ -321,8 +346,15 @@ impl Engine {
 
     fn order_group(&mut self, members: &[usize], now: i64, out: &mut Vec<Decision>) {
         let mut candidates: Vec<(usize, usize, Need, Estimate)> = Vec::new();
+        let late = self.config.lead_time_days + self.config.safety_days;
         for &pi in members {
             let p = &mut self.printers[pi];
+            // A printer met only days ago rides along but does not trigger a
+            // shipment unless a cartridge is nearly empty: its first
+            // forecasts would otherwise each send a parcel of their own.
+            let young = p
+                .first_seen
+                .is_some_and(|f| now - f < (SETTLE_DAYS * DAY as f64) as i64);
             let pages = &p.pages;
             for (si, s) in p.supplies.iter_mut().enumerate() {
                 let Some(e) = estimate_cached(s, pages, now) else {
@@ -334,22 +366,56 @@ impl Engine {
                     s.ordered_cart_seq == Some(s.cart_seq),
                     &self.config,
                 );
+                let n = if young && n > Need::Can && e.p50_days > late {
+                    Need::Can
+                } else {
+                    n
+                };
                 if n != Need::None {
                     candidates.push((pi, si, n, e));
                 }
             }
         }
-        if !candidates.iter().any(|c| c.2 == Need::Must) {
+        let top = candidates.iter().map(|c| c.2).max().unwrap_or(Need::None);
+        if top < Need::Must {
             return;
         }
         let (site, contact) = (
             self.printers[members[0]].site.clone(),
             self.printers[members[0]].contact.clone(),
         );
-        let seq = self
-            .seq
-            .entry(format!("{site}\u{1f}{contact}"))
-            .or_insert(0);
+        let key = format!("{site}\u{1f}{contact}");
+        // Right after a shipment, a line that is due but not urgent waits: it
+        // rides with the next shipment or goes when it turns urgent.
+        let recent = self
+            .last_order
+            .get(&key)
+            .is_some_and(|&t| now - t < (RECENT_SHIPMENT_DAYS * DAY as f64) as i64);
+        if top == Need::Must && recent {
+            return;
+        }
+        if std::env::var_os("E2DBG").is_some() {
+            for c in candidates.iter().filter(|c| c.2 >= Need::Must) {
+                let p = &self.printers[c.0];
+                let s = &p.supplies[c.1];
+                eprintln!(
+                    "TRIG {} {} {} {:?} kind={:?} p50={:.1} pess={:.1} life={:?} spares={} seq={} from_start={}",
+                    to_utc(now),
+                    p.serial,
+                    s.index,
+                    c.2,
+                    s.kind,
+                    c.3.p50_days,
+                    c.3.pess_days,
+                    c.3.life_days.map(|x| x.round()),
+                    s.spares(),
+                    s.cart_seq,
+                    s.cart_from_start
+                );
+            }
+        }
+        self.last_order.insert(key.clone(), now);
+        let seq = self.seq.entry(key).or_insert(0);
         *seq += 1;
         let created = to_utc(now);
         let id = order_id(&site, &contact, created, *seq);

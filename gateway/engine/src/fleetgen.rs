@@ -56,6 +56,9 @@ pub struct FleetSpec {
     pub poll_secs: i64,
     /// Unix seconds of the first poll (a Monday midnight UTC is a good start).
     pub start: i64,
+    /// Multiplies every printer's page volume (busier or quieter fleets than the
+    /// default, to check the engine is not tuned to one fleet shape).
+    pub usage_factor: f64,
 }
 
 impl Default for FleetSpec {
@@ -67,6 +70,7 @@ impl Default for FleetSpec {
             poll_secs: HOUR,
             // 2025-01-06T00:00:00Z, a Monday.
             start: 1_736_121_600,
+            usage_factor: 1.0,
         }
     }
 }
@@ -248,7 +252,7 @@ pub fn generate(
             _ => GaugeStyle::SomeRemaining,
         };
         let has_pages = style == GaugeStyle::SomeRemaining || rng.chance(0.8);
-        let base_ppd = (rng.range(15f64.ln(), 300f64.ln())).exp();
+        let base_ppd = (rng.range(15f64.ln(), 300f64.ln())).exp() * spec.usage_factor.max(0.0);
         let yield_pages = rated * rng.range(0.9, 1.1);
         let mut supplies = Vec::new();
         let colors: &[&str] = if color {

@@ -46,6 +46,10 @@ pub(crate) struct Estimate {
     pub pess_days: f64,
     /// Days one full cartridge lasts at the current pace.
     pub life_days: Option<f64>,
+    /// The life comes from a cartridge of this supply watched from start to end
+    /// (or a steady measured pace), not from a fleet guess: only then may an
+    /// order carry more than one cartridge.
+    pub life_known: bool,
     pub rate: Option<f64>,
 }
 
@@ -174,6 +178,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             p50_days: d,
             pess_days: d,
             life_days: s.life_days,
+            life_known: false,
             rate: None,
         });
     };
@@ -190,6 +195,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| {
             (100.0 / steady.max(MIN_RATE)).max(l / 3.0)
         })),
+        life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
         rate: Some(p50),
     })
 }
@@ -200,7 +206,10 @@ fn estimate_some(
     prior_life_pages: Option<f64>,
     now: i64,
 ) -> Option<Estimate> {
-    let learned = s.life_pages.or(prior_life_pages);
+    // Own history first, then the fleet's figure for this model and colour, then
+    // this printer's other toners (a colour lasts at least as long as black).
+    let learned = s.life_pages.or(prior_life_pages).or(s.sibling_life);
+    let life_known = s.life_pages.is_some();
     let life = learned.unwrap_or(DEFAULT_LIFE_PAGES);
     let history = pages.history_days();
     let paced = rates(
@@ -216,6 +225,7 @@ fn estimate_some(
             p50_days: 0.0,
             pess_days: 0.0,
             life_days,
+            life_known,
             rate: None,
         });
     }
@@ -223,18 +233,30 @@ fn estimate_some(
     let (p50_rate, worst, steady) = paced?;
     let p50_rate = p50_rate.max(MIN_RATE);
     let worst = worst.max(p50_rate);
-    let (rem_p50, rem_pess) = match (s.cart_from_start, s.cart_start_pages) {
+    let (rem_p50, rem_pess, life) = match (s.cart_from_start, s.cart_start_pages) {
         (true, Some(start)) => {
             let used = lp.saturating_sub(start) as f64;
-            let pess_share = if learned.is_some() { 0.8 } else { 0.5 };
-            (life - used, pess_share * life - used)
+            // Outlasting the expected life says the life was underestimated.
+            let life = life.max(used * 1.1);
+            // Own cartridges vary little; the fleet's figure varies between
+            // printers of a model; a sibling floor or the default is a guess.
+            let pess_share = if life_known {
+                0.85
+            } else if prior_life_pages.is_some() {
+                0.8
+            } else {
+                0.5
+            };
+            (life - used, pess_share * life - used, life)
         }
         _ => {
-            // Cartridge start never seen: assume it is half used, fear it is nearly out.
+            // Cartridge start never seen: it was anywhere in its life when first
+            // seen, so what is left is spread evenly over what it can still hold.
             let used = s
                 .cart_start_pages
                 .map_or(0.0, |st| lp.saturating_sub(st) as f64);
-            (0.5 * life - used, 0.15 * life - used)
+            let life = life.max(used * 1.1);
+            (0.5 * (life - used), 0.15 * (life - used), life)
         }
     };
     let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);
@@ -243,6 +265,7 @@ fn estimate_some(
         p50_days: (rem_p50.max(0.0) / p50_rate - elapsed).max(0.0),
         pess_days: (rem_pess.max(0.0) / worst - elapsed).max(0.0),
         life_days: Some(life / steady.max(MIN_RATE)),
+        life_known,
         rate: None,
     })
 }

@@ -12,8 +12,11 @@ pub(crate) enum Need {
     None,
     /// Would need its own order within the next cycle: ride along if one goes out.
     Can,
-    /// Risk of running out before a later order could arrive: order now.
+    /// Due by the ordering horizon: order now, unless the site just got a
+    /// shipment (then wait until it becomes urgent, to ship fewer parcels).
     Must,
+    /// Pessimistically out before a later order could arrive: order now, always.
+    Urgent,
 }
 
 /// Days the supply lasts, counting spares on site and in transit (a spare of
@@ -39,30 +42,41 @@ pub(crate) fn need(
     }
     let (p50, pess) = coverage(e, spares, c);
     let late = c.lead_time_days + c.safety_days;
-    if p50 <= c.horizon_days || pess <= late {
+    if pess <= late {
+        return Need::Urgent;
+    }
+    if p50 <= c.horizon_days.max(late) {
         return Need::Must;
     }
-    if spares > 0 {
-        // Stock is already on its way or on the shelf: ride-alongs would only age it.
-        return Need::None;
-    }
-    let window = c.horizon_days.max(late) + c.can_order_days;
-    if p50 <= window || pess <= late + c.can_order_days {
+    // Ride along while the stock (spares included) would not last until the
+    // order after this one: a shipment goes out anyway, so the line is free, and
+    // the next shipment can wait for the window to run out again.
+    if p50 <= window(c) {
         Need::Can
     } else {
         Need::None
     }
 }
 
-/// Cartridges for `supply_days` of consumption, minus spares already there, at least one.
+/// Days of stock an order tops a supply up to: the whole can-order window, so
+/// the supply does not force a shipment of its own before the next one.
+fn window(c: &EngineConfig) -> f64 {
+    c.horizon_days.max(c.lead_time_days + c.safety_days) + c.can_order_days
+}
+
+/// Cartridges that bring the stock up to the window (at least `supply_days`),
+/// at least one.
 pub(crate) fn quantity(e: &Estimate, spares: u32, c: &EngineConfig) -> u32 {
-    let need = match e.life_days {
-        Some(life) if life > 0.0 && life.is_finite() => {
-            (c.supply_days / life).ceil().clamp(1.0, 50.0) as u32
-        }
-        _ => 1,
+    let Some(life) = e
+        .life_days
+        .filter(|l| *l > 0.0 && l.is_finite() && e.life_known)
+    else {
+        // A guessed life must not multiply into a shelf of unused cartridges.
+        return 1;
     };
-    need.saturating_sub(spares).max(1)
+    let (p50, _) = coverage(e, spares, c);
+    let target = window(c).max(c.supply_days);
+    ((target - p50) / life).ceil().clamp(1.0, 50.0) as u32
 }
 
 /// FNV-1a: stable across builds and platforms (unlike the std hasher).
@@ -103,6 +117,7 @@ mod tests {
             p50_days: p50,
             pess_days: pess,
             life_days: Some(life),
+            life_known: true,
             rate: Some(1.0),
         }
     }
@@ -110,10 +125,12 @@ mod tests {
     #[test]
     fn must_can_none() {
         let c = EngineConfig::default();
-        assert_eq!(need(&est(20.0, 15.0, 60.0), 0, false, &c), Need::Must);
-        assert_eq!(need(&est(40.0, 7.0, 60.0), 0, false, &c), Need::Must);
+        assert_eq!(need(&est(12.0, 10.0, 60.0), 0, false, &c), Need::Must);
+        assert_eq!(need(&est(40.0, 7.0, 60.0), 0, false, &c), Need::Urgent);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 0, false, &c), Need::Can);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 1, true, &c), Need::None);
+        // A spare that will not last the window rides along too.
+        assert_eq!(need(&est(10.0, 8.0, 12.0), 1, false, &c), Need::Can);
         // Ordered for this cartridge and the goods are coming: not again, even if late.
         assert_eq!(need(&est(1.0, 0.0, 2.0), 1, true, &c), Need::None);
         assert_eq!(need(&est(80.0, 60.0, 60.0), 0, false, &c), Need::None);
@@ -125,8 +142,9 @@ mod tests {
     fn quantity_covers_supply_days() {
         let c = EngineConfig::default();
         assert_eq!(quantity(&est(5.0, 4.0, 60.0), 0, &c), 1);
-        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 0, &c), 4);
-        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 2, &c), 2);
+        // Window 42 days: from 5 days of stock, 37 more days of 8-day cartridges.
+        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 0, &c), 5);
+        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 2, &c), 3);
         assert_eq!(quantity(&est(5.0, 4.0, 8.0), 9, &c), 1);
     }
 

@@ -105,6 +105,10 @@ pub(crate) struct SupplyState {
     /// Fleet-wide pages per cartridge for this model and supply, refreshed by the engine.
     #[serde(default)]
     pub prior_life: Option<f64>,
+    /// Pages the printer's other toners last (a floor for a colour whose own life
+    /// is unknown: colours are used on fewer pages than black), refreshed by the engine.
+    #[serde(default)]
+    pub sibling_life: Option<f64>,
     /// Last estimate (time, cartridge, empty readings, estimate): forecasting
     /// every supply on every tick would dominate the replay's cost.
     #[serde(skip)]
@@ -161,6 +165,7 @@ impl SupplyState {
             pct_per_page: None,
             cartridges_done: 0,
             prior_life: None,
+            sibling_life: None,
             cached: None,
             in_transit: 0,
             on_site: 0,
@@ -201,14 +206,27 @@ impl SupplyState {
                 let was_zero = self.zero_run;
                 self.kind = GaugeKind::SomeRemaining;
                 self.zero_run = 0;
-                let long_enough = match (self.life_pages, pages, self.cart_start_pages) {
-                    (Some(life), Some(p), Some(s)) => (p.saturating_sub(s)) as f64 >= 0.5 * life,
-                    _ => false,
+                let used = match (pages, self.cart_start_pages) {
+                    (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
+                    _ => None,
+                };
+                let life = self.life_pages.or(self.prior_life);
+                let long_enough = match (life, used) {
+                    (Some(life), Some(u)) => u >= 0.5 * life,
+                    // First cartridge, start never seen: an empty reading then
+                    // "some remaining" again is a swap.
+                    _ => !self.cart_from_start,
                 };
                 if was_zero >= 2 || (was_zero >= 1 && long_enough) {
-                    Some(self.start_cartridge(t, pages, Some(0.0)))
-                } else {
-                    None
+                    return Some(self.start_cartridge(t, pages, Some(0.0)));
+                }
+                // Far more pages than this supply's cartridges ever lasted: it was
+                // swapped between two polls without an empty reading.
+                match (self.life_pages, used) {
+                    (Some(life), Some(u)) if self.cart_from_start && u > 1.3 * life => {
+                        Some(self.start_cartridge(t, pages, None))
+                    }
+                    _ => None,
                 }
             }
             Gauge::Percent { pct, .. } if self.kind == GaugeKind::SomeRemaining && pct <= 0.0 => {

@@ -139,7 +139,8 @@ impl Demo {
     pub async fn stop(self) {
         self.gateway.shutdown().await;
         self.fleet.shutdown().await;
-        drop(self.broker);
+        // The embedded broker has no stop: it ends with the process.
+        let _ = self.broker.addr();
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::duration::serde_str;
 
 /// The whole configuration.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Identity and local storage.
@@ -27,20 +27,6 @@ pub struct Config {
     pub engine: EngineSection,
     /// Per-printer assignments (site, contact) and credentials, keyed by serial.
     pub printers: Vec<PrinterSection>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            gateway: GatewaySection::default(),
-            mqtt: MqttSection::default(),
-            http: HttpSection::default(),
-            snmp: SnmpSection::default(),
-            discovery: DiscoverySection::default(),
-            engine: EngineSection::default(),
-            printers: Vec::new(),
-        }
-    }
 }
 
 /// `[gateway]`

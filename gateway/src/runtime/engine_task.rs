@@ -125,6 +125,22 @@ fn commit(engine: &Engine, decisions: &[Decision], store: &Store) -> bool {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_else(|| "alert".into());
+                // Alerts carry a stable id so upstream drops redeliveries:
+                // one alert of a kind per printer, supply and instant.
+                let mut payload = payload;
+                if let Some(object) = payload.as_object_mut() {
+                    let supply = alert
+                        .supply_index
+                        .map_or(String::new(), |i| format!("-{i}"));
+                    object.insert(
+                        "id".into(),
+                        serde_json::Value::String(format!(
+                            "alr-{kind}-{}{supply}-{}",
+                            alert.printer,
+                            alert.at.timestamp()
+                        )),
+                    );
+                }
                 info!(%kind, printer = %alert.printer, "alert raised");
                 batch.alerts.push(NewAlert {
                     kind,

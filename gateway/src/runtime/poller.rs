@@ -106,15 +106,13 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                     if let Some(old) = &outcome.moved_from {
                         info!(printer = %key, from = %old, to = %target, "printer moved to a new address");
                     }
-                    if outcome.new_printer {
-                        if let Some(a) = shared.assignments.get(&key) {
-                            let _ = shared.store.assign_printer(
-                                &key,
-                                Some(&a.site),
-                                Some(&a.contact),
-                                a.excluded,
-                            );
-                        }
+                    if let (true, Some(a)) = (outcome.new_printer, shared.assignments.get(&key)) {
+                        let _ = shared.store.assign_printer(
+                            &key,
+                            Some(&a.site),
+                            Some(&a.contact),
+                            a.excluded,
+                        );
                     }
                 }
                 Ok(Err(e)) => {

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use asr_protocols::printer::{PrinterReport, Supply};
+use asr_protocols::printer::{Gauge, PrinterReport, Supply};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -33,16 +33,50 @@ pub struct PollOutcome {
     pub level_message: Option<i64>,
 }
 
-/// The `level` message body: the contract `Supply` rows that moved.
+/// The `level` message body: the supplies that moved. Lean on purpose (it
+/// is queued often and kept offline for days): identification fields that
+/// never change (description, unit, class) are on the status page, not here.
 #[derive(Serialize)]
 struct LevelMessage<'a> {
+    /// Stable deduplication key upstream: one level message per printer and
+    /// poll time, whatever the number of deliveries.
+    id: String,
     printer: &'a str,
     serial: Option<&'a str>,
     model: Option<&'a str>,
     address: &'a str,
     at: DateTime<Utc>,
     page_count: Option<u64>,
-    supplies: Vec<&'a Supply>,
+    supplies: Vec<LevelEntry<'a>>,
+}
+
+/// One supply in a `level` message.
+#[derive(Serialize)]
+struct LevelEntry<'a> {
+    index: u32,
+    kind: &'a str,
+    colorant: Option<&'a str>,
+    part_number: Option<&'a str>,
+    level: i64,
+    max_capacity: i64,
+    percent: Option<f64>,
+    gauge: Gauge,
+}
+
+impl<'a> LevelEntry<'a> {
+    fn new(item: &Prepared<'a>) -> Self {
+        let s = item.supply;
+        Self {
+            index: s.index,
+            kind: &s.kind,
+            colorant: s.colorant.as_deref(),
+            part_number: s.part_number.as_deref(),
+            level: s.level,
+            max_capacity: s.max_capacity,
+            percent: item.percent,
+            gauge: s.gauge,
+        }
+    }
 }
 
 /// A supply prepared for writing (conversions that can fail done up front).
@@ -115,7 +149,7 @@ impl Store {
                     outcome.supplies_written += 1;
                 }
                 if old.is_none_or(|old| level_moved(old, item)) {
-                    moved.push(item.supply);
+                    moved.push(LevelEntry::new(item));
                 }
                 append_reading(tx, key, item, page_count, at)?;
                 outcome.readings_added += 1;
@@ -133,6 +167,7 @@ impl Store {
             }
             if !moved.is_empty() {
                 let message = LevelMessage {
+                    id: format!("lvl-{key}-{}", at.timestamp_millis()),
                     printer: key,
                     serial: report.serial.as_deref(),
                     model: report.model.as_deref(),

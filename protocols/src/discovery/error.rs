@@ -10,6 +10,9 @@ pub enum DiscoveryError {
     /// The mDNS daemon could not start or refused a command.
     #[error("mDNS daemon failed: {0}")]
     Mdns(String),
+    /// The browser spawns tasks and so needs a running tokio runtime.
+    #[error("mDNS browsing must be started inside a tokio runtime")]
+    NoRuntime,
     /// The caller named an interface selection we cannot honour.
     #[error("no usable interface in {0:?}: give at least one interface name")]
     NoInterface(Vec<String>),

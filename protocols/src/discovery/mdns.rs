@@ -130,12 +130,17 @@ impl std::fmt::Debug for Browser {
 
 impl Browser {
     /// Starts the daemon and browses every service type of `options`.
-    /// Must be called inside a tokio runtime.
+    /// Updates are queued without bound so the mDNS daemon is never
+    /// blocked (it drops a browse whose channel fills up); they are small
+    /// and few (one per change of a device).
     ///
     /// # Errors
-    /// A bad service type, an empty interface list, or a daemon that
-    /// cannot start.
+    /// A bad service type, an empty interface list, no tokio runtime, or a
+    /// daemon that cannot start.
     pub fn start(options: &BrowseOptions) -> Result<Self, DiscoveryError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(DiscoveryError::NoRuntime);
+        }
         let types: Vec<String> = options
             .service_types
             .iter()
@@ -266,7 +271,7 @@ pub async fn browse(options: BrowseOptions) -> Result<Vec<DiscoveredPrinter>, Di
     while let Ok(Some(update)) = tokio::time::timeout_at(deadline, browser.next()).await {
         match update {
             DiscoveryUpdate::Upserted(p) => {
-                found.insert(p.id.clone(), p);
+                found.insert(p.id.clone(), *p);
             }
             DiscoveryUpdate::Removed { id } => {
                 found.remove(&id);
@@ -297,6 +302,12 @@ mod tests {
         assert!(full_service_type("ipp").is_err());
         assert!(full_service_type("_ipp._sctp").is_err());
         assert!(full_service_type("").is_err());
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error() {
+        let err = Browser::start(&BrowseOptions::default()).unwrap_err();
+        assert_eq!(err, DiscoveryError::NoRuntime);
     }
 
     #[tokio::test]

@@ -22,7 +22,7 @@ use super::printer::{DiscoveredPrinter, ServiceRecord, merge_group};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiscoveryUpdate {
     /// A device appeared or changed (new address, new service, new TXT).
-    Upserted(DiscoveredPrinter),
+    Upserted(Box<DiscoveredPrinter>),
     /// A device is gone (all its services were removed), or was absorbed
     /// into another device under another id.
     Removed {
@@ -94,7 +94,7 @@ impl Merger {
             .collect();
         for (id, p) in &next {
             if self.devices.get(id) != Some(p) {
-                updates.push(DiscoveryUpdate::Upserted(p.clone()));
+                updates.push(DiscoveryUpdate::Upserted(Box::new(p.clone())));
             }
         }
         self.devices = next;

@@ -15,17 +15,26 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_snmp::{
-    Auth, Client, ErrorKind, ErrorStatus, Retry, UdpHandle, UdpTransport, UsmConfig, VarBind,
+    Auth, Client, ClientBuilder, ErrorKind, ErrorStatus, Retry, UdpTransport, UsmConfig, VarBind,
 };
 
 use super::credentials::Credentials;
 use super::error::SnmpError;
 use super::plan::FetchPlan;
 use crate::mib::{MibTree, Oid, Value};
+
+mod padded_aes;
+
+use padded_aes::{Observed, TolerantUdp, UsmSecrets};
+
+/// The client every poll uses: the library's UDP client behind our
+/// datagram repair and accounting.
+type SnmpClient = Client<TolerantUdp>;
 
 /// How gently and how far a poll goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +152,7 @@ pub async fn fetch(
     plan: &FetchPlan,
     opts: &PollOptions,
 ) -> Result<Fetched, SnmpError> {
-    let (client, transport) = connect(target, creds, opts).await?;
+    let (client, transport, observed) = connect(target, creds, opts).await?;
     let mut poll = Poll::new(target, plan, opts);
     let result = match creds {
         Credentials::V1 { .. } => poll.run_v1(&client).await,
@@ -160,17 +169,47 @@ pub async fn fetch(
         .round_trips
         .load(Ordering::Relaxed)
         .saturating_add(discovery);
+    let load = |c: &AtomicU32| c.load(Ordering::Relaxed);
     match result {
         // The device did answer, but every answer failed the v3 checks:
         // that is a credentials problem, not an offline printer.
         Err(SnmpError::Timeout { .. })
-            if is_v3 && stats.discarded_datagrams + stats.malformed_datagrams > 0 =>
+            if is_v3
+                && (load(&observed.failed_auth) > 0
+                    || (load(&observed.authenticated) == 0
+                        && stats.discarded_datagrams
+                            + stats.malformed_datagrams
+                            + u64::from(load(&observed.rejected))
+                            > 0)) =>
         {
             Err(SnmpError::AuthFailed {
                 target,
                 detail: "the device answered, but its answers failed SNMPv3 checks \
                          (wrong user, password, protocol or security level?)"
                     .into(),
+            })
+        }
+        // Answers arrived and even authenticated with our key, yet the SNMP
+        // library refused them: say so rather than call the device offline.
+        Err(SnmpError::Timeout { attempts, .. }) if load(&observed.rejected) > 0 => {
+            let authenticated = load(&observed.authenticated);
+            let proof = if authenticated > 0 {
+                format!(
+                    "{authenticated} of them authenticated with the configured \
+                     SNMPv3 keys, so the credentials are right"
+                )
+            } else {
+                "none of them matched a request".to_string()
+            };
+            Err(SnmpError::Malformed {
+                target,
+                detail: format!(
+                    "the device answered {} time(s) over {attempts} request attempt(s), \
+                     but the SNMP library rejected every answer after decoding ({proof}; \
+                     context, request-id, security level or encoding differ from what \
+                     it expects)",
+                    load(&observed.rejected)
+                ),
             })
         }
         Err(e) => Err(e),
@@ -186,7 +225,7 @@ async fn connect(
     target: SocketAddr,
     creds: &Credentials,
     opts: &PollOptions,
-) -> Result<(Client<UdpHandle>, UdpTransport), SnmpError> {
+) -> Result<(SnmpClient, UdpTransport, Arc<Observed>), SnmpError> {
     let invalid = |detail: String| SnmpError::InvalidCredentials { target, detail };
     let auth = match creds {
         Credentials::V1 { community } => Auth::v1(community.clone()),
@@ -210,6 +249,18 @@ async fn connect(
             Auth::Usm(config.context_name(v3.context.clone().into_bytes()))
         }
     };
+    // The secrets again, for the datagram repair (see `padded_aes`).
+    let secrets = match creds {
+        Credentials::V3(v3) => v3.auth.as_ref().and_then(|(ap, apw)| {
+            UsmSecrets::new(
+                (ap.to_lib(), apw.as_bytes()),
+                v3.privacy
+                    .as_ref()
+                    .map(|(pp, ppw)| (pp.to_lib(), ppw.as_bytes())),
+            )
+        }),
+        Credentials::V1 { .. } | Credentials::V2c { .. } => None,
+    };
     let lib_err = |e: Box<async_snmp::Error>| SnmpError::from_lib(target, &e);
     // The message size we accept is what SNMPv3 advertises as msgMaxSize;
     // the library's default (1472) would make a v3 agent answer a printer
@@ -228,16 +279,17 @@ async fn connect(
         .build()
         .await
         .map_err(lib_err)?;
-    let client = Client::builder(target, auth)
+    let observed = Arc::new(Observed::default());
+    let handle = transport.handle(target).map_err(lib_err)?;
+    let client = ClientBuilder::new(auth)
         .request_timeout(opts.timeout)
         // Retries are ours, so that backoff and the timeout error are
         // under our control and every attempt is visible.
         .retry(Retry::none())
         .max_oids_per_request(opts.max_varbinds_per_request.max(1))
-        .build_with(&transport)
-        .await
+        .build_with_transport(TolerantUdp::new(handle, secrets, Arc::clone(&observed)))
         .map_err(lib_err)?;
-    Ok((client, transport))
+    Ok((client, transport, observed))
 }
 
 /// A request error: every attempt timed out, or the library failed.
@@ -458,7 +510,7 @@ impl<'a> Poll<'a> {
 
     /// SNMPv2c/v3: scalars as non-repeaters and open columns as repeaters
     /// of the same GETBULK, round after round, until every column ended.
-    async fn run_bulk(&mut self, client: &Client<UdpHandle>) -> Result<(), SnmpError> {
+    async fn run_bulk(&mut self, client: &SnmpClient) -> Result<(), SnmpError> {
         let target = self.target;
         if self.columns.is_empty() {
             self.get_later = self.scalars.iter().map(|s| s.oid.clone()).collect();
@@ -547,7 +599,7 @@ impl<'a> Poll<'a> {
     /// probe in the first round). A v1 agent reports the end of its MIB as a
     /// noSuchName error on one varbind: that varbind is dropped and the rest
     /// resent.
-    async fn run_v1(&mut self, client: &Client<UdpHandle>) -> Result<(), SnmpError> {
+    async fn run_v1(&mut self, client: &SnmpClient) -> Result<(), SnmpError> {
         let target = self.target;
         let chunk = self.opts.max_varbinds_per_request.max(1);
         // Work items: Err(scalar index) or Ok(column index).
@@ -632,7 +684,7 @@ impl<'a> Poll<'a> {
     }
 
     /// GETs the scalars whose GETNEXT probe could not settle them.
-    async fn run_gets(&mut self, client: &Client<UdpHandle>) -> Result<(), SnmpError> {
+    async fn run_gets(&mut self, client: &SnmpClient) -> Result<(), SnmpError> {
         let wanted = std::mem::take(&mut self.get_later);
         if wanted.is_empty() {
             return Ok(());
