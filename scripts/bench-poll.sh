@@ -95,6 +95,7 @@ ip_of() { # ip_of INDEX: base_ip + INDEX
 
 start_sim() { # start_sim COUNT
   local count=$1 waited=0
+  : >"$work/sim.log"
   # Its own lifetime bounds it even if this script is killed with SIGKILL.
   "$bin" bench sim-fleet --printers "$count" --base-ip "$base_ip" --port "$port" \
     --duration 1800 "${sim_profile[@]}" >"$work/sim.log" 2>&1 &

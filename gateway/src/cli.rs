@@ -27,6 +27,9 @@ pub enum Command {
     CheckConfig(RunArgs),
     /// Read one or more printers once and print what they say.
     Poll(PollArgs),
+    /// Find printers on the LAN (mDNS/DNS-SD, optionally a CIDR sweep) and
+    /// confirm them over SNMP.
+    Discover(DiscoverArgs),
     /// Serve simulated printers over SNMP (recordings or synthetic).
     Sim(SimArgs),
     /// Replay recorded readings through the replenishment engine (JSON lines on stdout).
@@ -116,6 +119,32 @@ pub struct PollArgs {
     pub json: bool,
 }
 
+/// `discover`
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// How long to listen for mDNS answers, e.g. 10s.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Only browse on these interfaces (repeatable), e.g. --interface eth0.
+    #[arg(long = "interface")]
+    pub interfaces: Vec<String>,
+    /// Also sweep this IPv4 CIDR over SNMP (at most a /16), gently.
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// SNMP requests per second during a sweep.
+    #[arg(long, default_value_t = 20)]
+    pub sweep_rate: u32,
+    /// SNMP v1/v2c community used to confirm printers.
+    #[arg(long, default_value = "public")]
+    pub community: String,
+    /// UDP port of the printers' SNMP agents.
+    #[arg(long, default_value_t = 161)]
+    pub snmp_port: u16,
+    /// One JSON object per printer per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `sim`
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -162,7 +191,8 @@ pub struct ReplayArgs {
 /// `bench`
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `engine` or `poll`.
+    /// Which benchmark: `engine`, `poll` (needs `sim-fleet` running; see
+    /// scripts/bench-poll.sh), `sim-fleet` or `poll-plan`.
     #[arg(default_value = "engine")]
     pub which: String,
     /// Number of simulated printers for `poll`.
@@ -171,4 +201,22 @@ pub struct BenchArgs {
     /// Seeds for `engine`.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     pub seeds: Vec<u64>,
+    /// `poll`, `sim-fleet`: address of the first simulated printer.
+    #[arg(long, default_value = "127.0.1.1")]
+    pub base_ip: std::net::Ipv4Addr,
+    /// `poll`, `sim-fleet`: UDP port of every simulated printer.
+    #[arg(long, default_value_t = 16161)]
+    pub port: u16,
+    /// `poll`: polls in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// `poll`: times the whole fleet is polled.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// `sim-fleet`: serve these `.snmprec` recordings (repeated) instead of synthetic printers.
+    #[arg(long)]
+    pub recordings: Option<PathBuf>,
+    /// `sim-fleet`: stop after this many seconds (Ctrl-C otherwise).
+    #[arg(long)]
+    pub duration: Option<f64>,
 }

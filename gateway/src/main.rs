@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::CheckConfig(args) => commands::check_config::run(args),
             Command::Poll(args) => commands::poll::run(args).await,
+            Command::Discover(args) => commands::discover::run(args).await,
             Command::Sim(args) => commands::sim::run(args).await,
             Command::Replay(args) => commands::replay::run(args),
             Command::Bench(args) => commands::bench::run(args).await,
@@ -44,9 +45,8 @@ fn main() -> ExitCode {
 /// Logs go to stderr (stdout carries JSON for `poll --json` and `replay`);
 /// `RUST_LOG` filters as usual, default `info`.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,rumqttd=warn,async_snmp=warn")
-    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=off,async_snmp=off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,6 +16,8 @@ use crate::supply::{GaugeKind, SupplyState, fit};
 
 /// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
 const DEFAULT_LIFE_PAGES: f64 = 2500.0;
+/// Typical colour-to-black cartridge life ratio, for a colour whose own life is not known yet.
+const COLOUR_VS_BLACK: f64 = 2.0;
 /// Slowest consumption considered, so quiet printers get a finite forecast.
 const MIN_RATE: f64 = 0.02;
 
@@ -207,10 +209,23 @@ fn estimate_some(
     now: i64,
 ) -> Option<Estimate> {
     // Own history first, then the fleet's figure for this model and colour, then
-    // this printer's other toners (a colour lasts at least as long as black).
-    let learned = s.life_pages.or(prior_life_pages).or(s.sibling_life);
+    // this printer's black: a colour lasts at least as long (the pessimistic
+    // share), typically about twice as long in office use (colour covers less
+    // of a page, and many pages have none).
     let life_known = s.life_pages.is_some();
-    let life = learned.unwrap_or(DEFAULT_LIFE_PAGES);
+    // The fleet's figure for a colour mixes printers that use colour very
+    // differently (and a year of history has seen only the short-lived ones
+    // finish), so with the printer's black known the larger guess wins.
+    let (life, pess_share) = match (s.life_pages, prior_life_pages, s.sibling_life) {
+        (Some(own), _, _) => (own, 0.85),
+        (None, Some(fleet), Some(black)) => {
+            let guess = fleet.max(COLOUR_VS_BLACK * black);
+            (guess, (black / guess).min(0.8))
+        }
+        (None, Some(fleet), None) => (fleet, 0.8),
+        (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
+        (None, None, None) => (DEFAULT_LIFE_PAGES, 0.5),
+    };
     let history = pages.history_days();
     let paced = rates(
         pages.per_day(28),
@@ -238,15 +253,6 @@ fn estimate_some(
             let used = lp.saturating_sub(start) as f64;
             // Outlasting the expected life says the life was underestimated.
             let life = life.max(used * 1.1);
-            // Own cartridges vary little; the fleet's figure varies between
-            // printers of a model; a sibling floor or the default is a guess.
-            let pess_share = if life_known {
-                0.85
-            } else if prior_life_pages.is_some() {
-                0.8
-            } else {
-                0.5
-            };
             (life - used, pess_share * life - used, life)
         }
         _ => {
@@ -294,5 +300,58 @@ pub(crate) fn to_forecast(
         percent_per_day: e.and_then(|e| e.rate),
         spares_on_site: s.on_site,
         spares_in_transit: s.in_transit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::HOUR;
+    use crate::gauge::normalize;
+
+    /// A "some remaining" supply printing 100 pages a day, first seen at page 0.
+    fn some_remaining(days: i64) -> (SupplyState, PageStats) {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut pages = PageStats::default();
+        for h in 0..days * 24 {
+            let p = (h * 100 / 24) as u64;
+            pages.observe(h * HOUR, p);
+            s.observe(h * HOUR, normalize(100, -3), Some(p));
+        }
+        (s, pages)
+    }
+
+    #[test]
+    fn unseen_start_spreads_what_is_left_over_the_remaining_life() {
+        let (s, pages) = some_remaining(20);
+        let now = 20 * DAY;
+        // 2000 pages used of a 10000-page cartridge whose start was not seen:
+        // the median leaves half of the 8000 pages it can still hold.
+        let e = estimate(&s, &pages, Some(10_000.0), now).expect("estimate");
+        assert!((e.p50_days - 40.0).abs() < 1.5, "{e:?}");
+        assert!(e.pess_days < e.p50_days);
+        assert!(!e.life_known);
+        // Outlasting the assumed life raises it instead of predicting "empty now".
+        let e = estimate(&s, &pages, Some(1500.0), now).expect("estimate");
+        assert!(e.p50_days > 0.5, "{e:?}");
+    }
+
+    #[test]
+    fn colour_without_history_uses_the_printer_black_life() {
+        let (mut s, pages) = some_remaining(20);
+        s.cart_from_start = true;
+        s.cart_start_pages = Some(0);
+        let now = 20 * DAY;
+        let guess = estimate(&s, &pages, None, now).expect("estimate");
+        s.sibling_life = Some(6000.0);
+        let floor = estimate(&s, &pages, None, now).expect("estimate");
+        // Twice the black's 6000 pages: 10000 left at 100 a day; pessimistically
+        // only the black's life, 4000 left.
+        assert!((floor.p50_days - 100.0).abs() < 1.5, "{floor:?}");
+        assert!(floor.p50_days > guess.p50_days);
+        assert!(
+            floor.pess_days < 40.0 && floor.pess_days > 20.0,
+            "{floor:?}"
+        );
     }
 }

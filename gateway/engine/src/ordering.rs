@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn must_can_none() {
         let c = EngineConfig::default();
-        assert_eq!(need(&est(12.0, 10.0, 60.0), 0, false, &c), Need::Must);
+        assert_eq!(need(&est(20.0, 10.0, 60.0), 0, false, &c), Need::Must);
         assert_eq!(need(&est(40.0, 7.0, 60.0), 0, false, &c), Need::Urgent);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 0, false, &c), Need::Can);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 1, true, &c), Need::None);
@@ -142,10 +142,18 @@ mod tests {
     fn quantity_covers_supply_days() {
         let c = EngineConfig::default();
         assert_eq!(quantity(&est(5.0, 4.0, 60.0), 0, &c), 1);
-        // Window 42 days: from 5 days of stock, 37 more days of 8-day cartridges.
-        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 0, &c), 5);
-        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 2, &c), 3);
+        // Window 49 days: from 5 days of stock, 44 more days of 8-day cartridges.
+        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 0, &c), 6);
+        assert_eq!(quantity(&est(5.0, 4.0, 8.0), 2, &c), 4);
         assert_eq!(quantity(&est(5.0, 4.0, 8.0), 9, &c), 1);
+    }
+
+    #[test]
+    fn guessed_life_orders_one_cartridge() {
+        let c = EngineConfig::default();
+        let mut e = est(5.0, 4.0, 8.0);
+        e.life_known = false;
+        assert_eq!(quantity(&e, 0, &c), 1);
     }
 
     #[test]

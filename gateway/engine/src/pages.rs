@@ -20,7 +20,14 @@ pub(crate) struct PageStats {
     daily: VecDeque<(i64, u64)>,
     /// First counter of each hour (time, pages), for the last day's usage.
     hourly: VecDeque<(i64, u64)>,
+    /// Last [`PageStats::active_day_mean`] with the daily points it covered: it
+    /// is asked every tick but changes at most once a day.
+    #[serde(skip)]
+    normal_cache: Option<(NormalKey, Option<(f64, usize)>)>,
 }
+
+/// What an active-day mean was computed from: points used, first and last used point.
+type NormalKey = (usize, (i64, u64), (i64, u64));
 
 impl PageStats {
     pub fn observe(&mut self, t: i64, pages: u64) {
@@ -97,7 +104,32 @@ impl PageStats {
 
     /// Mean pages on days that saw printing at all, over the last four weeks: the
     /// printer's normal working day, insensitive to weekends and holidays.
-    pub fn active_day_mean(&self, exclude_after: i64) -> Option<(f64, usize)> {
+    pub fn active_day_mean(&mut self, exclude_after: i64) -> Option<(f64, usize)> {
+        let excluded = self
+            .daily
+            .iter()
+            .rev()
+            .take_while(|(t, _)| *t > exclude_after)
+            .count();
+        let used = self.daily.len() - excluded;
+        let key = (
+            used,
+            self.daily.front().copied().unwrap_or_default(),
+            used.checked_sub(1)
+                .and_then(|i| self.daily.get(i).copied())
+                .unwrap_or_default(),
+        );
+        if let Some((k, v)) = self.normal_cache
+            && k == key
+        {
+            return v;
+        }
+        let v = self.compute_active_day_mean(exclude_after);
+        self.normal_cache = Some((key, v));
+        v
+    }
+
+    fn compute_active_day_mean(&self, exclude_after: i64) -> Option<(f64, usize)> {
         let mut sum = 0.0;
         let mut n = 0usize;
         let mut prev: Option<(i64, u64)> = None;
@@ -146,5 +178,23 @@ mod tests {
         s.observe(2 * DAY, 5200);
         s.observe(3 * DAY, 10);
         assert_eq!(s.per_day(7), None);
+    }
+
+    #[test]
+    fn cached_normal_day_follows_new_days() {
+        let mut s = PageStats::default();
+        for d in 0..10 {
+            s.observe(d * DAY + 12 * HOUR, 1000 + 100 * d as u64);
+        }
+        let now = 10 * DAY;
+        assert_eq!(s.active_day_mean(now).map(|m| m.1), Some(9));
+        // Asked again at the same state: same answer from the cache.
+        assert_eq!(s.active_day_mean(now + HOUR).map(|m| m.1), Some(9));
+        s.observe(10 * DAY + 12 * HOUR, 2400);
+        let (mean, n) = s.active_day_mean(11 * DAY).expect("mean");
+        assert_eq!(n, 10);
+        assert!((mean - 140.0).abs() < 1e-9, "{mean}");
+        // Excluding the newest day brings the old mean back.
+        assert_eq!(s.active_day_mean(10 * DAY).map(|m| m.1), Some(9));
     }
 }

@@ -199,6 +199,11 @@ impl SupplyState {
         self.last_at = t;
         if pages.is_some() {
             self.last_pages = pages;
+            // Even when the cartridge's start was not seen, pages used since it was
+            // first seen count against what it can still hold.
+            if self.cart_start_pages.is_none() {
+                self.cart_start_pages = pages;
+            }
         }
         match gauge {
             Gauge::Unknown => None,
@@ -213,18 +218,22 @@ impl SupplyState {
                 let life = self.life_pages.or(self.prior_life);
                 let long_enough = match (life, used) {
                     (Some(life), Some(u)) => u >= 0.5 * life,
-                    // First cartridge, start never seen: an empty reading then
-                    // "some remaining" again is a swap.
-                    _ => !self.cart_from_start,
+                    // Nothing says the cartridge could be empty: a single empty
+                    // reading may be a glitch.
+                    _ => false,
                 };
                 if was_zero >= 2 || (was_zero >= 1 && long_enough) {
                     return Some(self.start_cartridge(t, pages, Some(0.0)));
                 }
                 // Far more pages than this supply's cartridges ever lasted: it was
                 // swapped between two polls without an empty reading.
-                match (self.life_pages, used) {
-                    (Some(life), Some(u)) if self.cart_from_start && u > 1.3 * life => {
-                        Some(self.start_cartridge(t, pages, None))
+                match (self.life_pages, used, self.cart_start_pages) {
+                    (Some(life), Some(u), Some(start))
+                        if self.cart_from_start && u > 1.3 * life =>
+                    {
+                        // The new cartridge went in about when the old one's life was up.
+                        let swapped_at = start + life.round() as u64;
+                        Some(self.start_cartridge(t, Some(swapped_at), None))
                     }
                     _ => None,
                 }
@@ -515,6 +524,41 @@ mod tests {
                     .is_none()
             );
         }
+    }
+
+    #[test]
+    fn some_remaining_swap_without_empty_reading_is_found_by_pages() {
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        // First cartridge ends with two empty readings: from then on it is watched
+        // from its start, and the next one lasts about 1000 pages.
+        let mut t = 0;
+        let mut pages = 0u64;
+        let mut feed = |s: &mut SupplyState, level: i64, pages: u64| {
+            t += HOUR;
+            s.observe(t, normalize(100, level), Some(pages))
+        };
+        feed(&mut s, -3, pages);
+        feed(&mut s, 0, pages);
+        feed(&mut s, 0, pages);
+        assert!(feed(&mut s, -3, pages).is_some());
+        for _ in 0..10 {
+            pages += 100;
+            feed(&mut s, -3, pages);
+        }
+        feed(&mut s, 0, pages);
+        feed(&mut s, 0, pages);
+        assert!(feed(&mut s, -3, pages).is_some());
+        assert_eq!(s.life_pages, Some(1000.0));
+        // The next cartridge never reads empty: past 1.3 lives it is taken as swapped.
+        let mut found = 0;
+        for _ in 0..14 {
+            pages += 100;
+            if feed(&mut s, -3, pages).is_some() {
+                found += 1;
+            }
+        }
+        assert_eq!(found, 1);
+        assert_eq!(s.cart_start_pages, Some(2000));
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! `asr-gateway bench engine|poll`: benchmarks that report ratios against a
-//! baseline run in the same process on the same data, never bare timings.
+//! `asr-gateway bench engine|poll|sim-fleet|poll-plan`: benchmarks that report
+//! ratios against a baseline run on the same data in the same run (engine) or
+//! the same script (poll, see `scripts/bench-poll.sh`), never bare timings.
 
 use std::process::ExitCode;
 
-use super::CommandError;
+use super::{CommandError, bench_poll};
 use crate::cli::BenchArgs;
 
 /// Runs the chosen benchmark and prints its table.
@@ -17,8 +18,45 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        "poll" => {
+            let opts = bench_poll::PollBenchOptions {
+                base_ip: args.base_ip,
+                port: args.port,
+                concurrency: args.concurrency,
+                rounds: args.rounds,
+                ..bench_poll::PollBenchOptions::default()
+            };
+            bench_poll::poll_command(args.printers, &opts).await
+        }
+        "sim-fleet" => {
+            let profile = match &args.recordings {
+                Some(dir) => bench_poll::FleetProfile::Recordings(dir.clone()),
+                None => bench_poll::FleetProfile::Synthetic {
+                    seed: args.seeds.first().copied().unwrap_or(7),
+                },
+            };
+            let duration = match args.duration {
+                Some(s) => Some(
+                    std::time::Duration::try_from_secs_f64(s)
+                        .map_err(|e| CommandError::Usage(format!("--duration: {e}")))?,
+                ),
+                None => None,
+            };
+            bench_poll::sim_fleet_command(
+                args.printers,
+                &profile,
+                args.base_ip,
+                args.port,
+                duration,
+            )
+            .await
+        }
+        "poll-plan" => {
+            print!("{}", bench_poll::plan_listing());
+            Ok(ExitCode::SUCCESS)
+        }
         other => Err(CommandError::Usage(format!(
-            "unknown benchmark {other:?} (known: engine)"
+            "unknown benchmark {other:?} (known: engine, poll, sim-fleet, poll-plan)"
         ))),
     }
 }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_poll;
 pub mod check_config;
 pub mod demo;
+pub mod discover;
 mod error;
 pub mod poll;
 pub mod replay;
