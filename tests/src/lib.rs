@@ -83,5 +83,7 @@ pub fn settings(
             .collect(),
         clock,
         tick_every: Duration::from_millis(100),
+        mdns: None,
+        snmp_port: 161,
     }
 }

@@ -341,3 +341,56 @@ async fn start_up_errors_name_their_cause() {
         .expect("junk file is an error");
     assert!(err.to_string().contains("junk.db"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printer_moved_by_dhcp_stays_one_printer_and_reachable() {
+    use asr_protocols::sim::{SimAgent, SimAgentConfig, SyntheticPrinter};
+    let spec = demo_fleet(9).remove(0);
+    let printer = SyntheticPrinter::new(spec.clone());
+    let old: SocketAddr = "127.0.0.150:16173".parse().unwrap();
+    let new: SocketAddr = "127.0.0.151:16173".parse().unwrap();
+    let agent = SimAgent::start(SimAgentConfig::new(old), printer.tree())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let gateway = Gateway::start(settings(
+        vec![old, new],
+        std::slice::from_ref(&spec),
+        &dir.path().join("gw.db"),
+        free_port(),
+        clock.clone(),
+        Duration::from_secs(3600),
+    ))
+    .await
+    .unwrap();
+    clock.advance(STEP);
+    polled_all(&clock, &gateway).await;
+    let rows = gateway.store().printers().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].address, old.to_string());
+
+    // DHCP hands the printer a new address.
+    agent.shutdown().await;
+    let agent = SimAgent::start(SimAgentConfig::new(new), printer.tree())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        clock.advance(STEP);
+        polled_all(&clock, &gateway).await;
+    }
+    let rows = gateway.store().printers().unwrap();
+    assert_eq!(rows.len(), 1, "still one printer, keyed by serial");
+    assert_eq!(rows[0].key, spec.serial);
+    assert_eq!(
+        rows[0].address,
+        new.to_string(),
+        "address follows the printer"
+    );
+    assert!(
+        rows[0].last_poll_ok,
+        "the dead old address does not make the printer look silent"
+    );
+    gateway.shutdown().await;
+    agent.shutdown().await;
+}

@@ -213,16 +213,9 @@ fn estimate_some(
     // share), typically about twice as long in office use (colour covers less
     // of a page, and many pages have none).
     let life_known = s.life_pages.is_some();
-    // The fleet's figure for a colour mixes printers that use colour very
-    // differently (and a year of history has seen only the short-lived ones
-    // finish), so with the printer's black known the larger guess wins.
     let (life, pess_share) = match (s.life_pages, prior_life_pages, s.sibling_life) {
         (Some(own), _, _) => (own, 0.85),
-        (None, Some(fleet), Some(black)) => {
-            let guess = fleet.max(COLOUR_VS_BLACK * black);
-            (guess, (black / guess).min(0.8))
-        }
-        (None, Some(fleet), None) => (fleet, 0.8),
+        (None, Some(fleet), _) => (fleet, 0.8),
         (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
         (None, None, None) => (DEFAULT_LIFE_PAGES, 0.5),
     };

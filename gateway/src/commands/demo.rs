@@ -119,6 +119,9 @@ impl Demo {
             assignments,
             tick_every: poll_interval,
             clock,
+            // The simulated printers are on loopback; no multicast on the LAN.
+            mdns: None,
+            snmp_port: args.snmp_port,
         };
         let gateway = match Gateway::start(settings).await {
             Ok(g) => g,

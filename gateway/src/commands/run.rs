@@ -107,6 +107,11 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             .collect(),
         clock: Arc::new(SystemClock),
         tick_every: std::time::Duration::from_secs(60),
+        mdns: config
+            .discovery
+            .mdns
+            .then(asr_protocols::discovery::BrowseOptions::default),
+        snmp_port: config.snmp.port,
     })
 }
 

@@ -6,6 +6,7 @@
 //! - `engine_task` — the engine on its own thread, committing decisions to SQLite.
 //! - `uplink_glue` — the store as the uplink's outbox, the status payload.
 //! - `command_handler` — remote commands from MQTT.
+//! - `discovery_task` — printers found over mDNS join the polling.
 //! - `status_source` — the status page's view of the store and the engine.
 //!
 //! Shutdown follows mini-redis: one cancellation token, every task watches it,
@@ -14,6 +15,7 @@
 
 pub mod clock;
 mod command_handler;
+mod discovery_task;
 mod engine_task;
 mod poller;
 pub mod settings;
@@ -210,6 +212,20 @@ impl Gateway {
             tasks.push((
                 "poller",
                 tokio::spawn(poller::poll_loop(shared.clone(), target, offset)),
+            ));
+        }
+
+        if let Some(options) = settings.mdns.clone() {
+            let polled = settings.targets.iter().cloned().collect();
+            tasks.push((
+                "discovery",
+                tokio::spawn(discovery_task::run(
+                    options,
+                    settings.snmp_port,
+                    shared.clone(),
+                    polled,
+                    shutdown.clone(),
+                )),
             ));
         }
 

@@ -143,6 +143,19 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 debug!(%target, %error, failures = state.failures, "printer still does not answer");
             }
             let Some(key) = state.key.clone() else { return };
+            // A printer that now answers elsewhere (DHCP moved it) is not
+            // silent: only its old address is.
+            let here = target.to_string();
+            let lives_elsewhere = shared
+                .store
+                .printer(&key)
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.address != here && p.last_poll_ok);
+            if lives_elsewhere {
+                debug!(%target, printer = %key, "printer moved away from this address");
+                return;
+            }
             let store = shared.store.clone();
             let address = target.to_string();
             let message = error.clone();

@@ -85,4 +85,8 @@ pub struct Settings {
     pub clock: Arc<dyn Clock>,
     /// Real time between two engine ticks.
     pub tick_every: Duration,
+    /// Browse mDNS for printers (None: the static targets only).
+    pub mdns: Option<asr_protocols::discovery::BrowseOptions>,
+    /// SNMP port of printers found by discovery.
+    pub snmp_port: u16,
 }

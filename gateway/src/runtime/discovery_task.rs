@@ -1,0 +1,54 @@
+//! Live discovery: printers announcing themselves over mDNS/DNS-SD get a
+//! polling task on their IPv4 address. Identity comes from the poll (the
+//! serial), so a printer that DHCP moved is the same printer at a new
+//! address, never a second one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_protocols::discovery::{BrowseOptions, Browser, DiscoveryUpdate};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::poller::{self, PollerShared};
+use crate::target::Target;
+
+/// Browses until shutdown; every new address is polled from then on.
+pub(crate) async fn run(
+    options: BrowseOptions,
+    snmp_port: u16,
+    shared: Arc<PollerShared>,
+    mut polled: HashSet<Target>,
+    shutdown: CancellationToken,
+) {
+    let mut browser = match Browser::start(&options) {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(error = %e, "mDNS discovery unavailable; polling the static list only");
+            return;
+        }
+    };
+    info!("mDNS discovery running");
+    loop {
+        let update = tokio::select! {
+            u = browser.next() => u,
+            () = shutdown.cancelled() => break,
+        };
+        match update {
+            Some(DiscoveryUpdate::Upserted(printer)) => {
+                let Some(ip) = printer.ipv4_first().into_iter().next() else {
+                    continue;
+                };
+                let target = Target::from(std::net::SocketAddr::new(ip, snmp_port));
+                if polled.insert(target.clone()) {
+                    info!(name = %printer.name, %target, model = printer.model.as_deref().unwrap_or("?"), "printer announced; polling it");
+                    tokio::spawn(poller::poll_loop(shared.clone(), target, Duration::ZERO));
+                }
+            }
+            Some(DiscoveryUpdate::Removed { .. }) => {}
+            None => break,
+        }
+    }
+    browser.shutdown().await;
+}
