@@ -71,16 +71,7 @@ pub fn settings(
         },
         http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
         engine: asr_engine::EngineConfig::default(),
-        assignments: specs
-            .iter()
-            .map(|s| Assignment {
-                serial: s.serial.clone(),
-                model: s.model.clone(),
-                site: s.site.clone(),
-                contact: s.contact.clone(),
-                excluded: false,
-            })
-            .collect(),
+        assignments: specs.iter().map(Assignment::from).collect(),
         clock,
         tick_every: Duration::from_millis(100),
         mdns: None,

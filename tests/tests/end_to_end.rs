@@ -145,6 +145,26 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
     for serial in &expected {
         assert!(html.contains(serial), "page lists {serial}");
     }
+    // Acknowledged deliveries are recorded in batches; the page shows the last one.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let api: Value = reqwest::get(format!("http://{http}/api/status"))
+            .await
+            .expect("GET /api/status")
+            .json()
+            .await
+            .expect("JSON");
+        if api["uplink"]["last_sent_at"].as_str().is_some() {
+            assert_eq!(api["uplink"]["connected"], Value::Bool(true));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the page shows when the broker last acknowledged a message: {}",
+            api["uplink"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(
         api["orders"].as_array().is_some_and(|o| !o.is_empty()),
         "page shows the order"

@@ -45,7 +45,7 @@ pub(crate) fn need(
     if pess <= late {
         return Need::Urgent;
     }
-    if p50 <= c.horizon_days.max(late) {
+    if p50 <= must_days(c) {
         return Need::Must;
     }
     // Ride along while the stock (spares included) would not last until the
@@ -61,7 +61,14 @@ pub(crate) fn need(
 /// Days of stock an order tops a supply up to: the whole can-order window, so
 /// the supply does not force a shipment of its own before the next one.
 fn window(c: &EngineConfig) -> f64 {
-    c.horizon_days.max(c.lead_time_days + c.safety_days) + c.can_order_days
+    must_days(c) + c.can_order_days
+}
+
+/// Median days of stock at which a supply is due: the horizon, but never less
+/// than the lead time plus twice the lead time of margin, so a longer lead time
+/// keeps the same protection against a burst of use while the goods travel.
+fn must_days(c: &EngineConfig) -> f64 {
+    c.horizon_days.max(3.0 * c.lead_time_days + c.safety_days)
 }
 
 /// Cartridges that bring the stock up to the window (at least `supply_days`),
@@ -146,6 +153,20 @@ mod tests {
         assert_eq!(quantity(&est(5.0, 4.0, 8.0), 0, &c), 6);
         assert_eq!(quantity(&est(5.0, 4.0, 8.0), 2, &c), 4);
         assert_eq!(quantity(&est(5.0, 4.0, 8.0), 9, &c), 1);
+    }
+
+    #[test]
+    fn longer_lead_time_orders_earlier() {
+        let c = EngineConfig {
+            lead_time_days: 10.0,
+            ..EngineConfig::default()
+        };
+        // Due at 33 days of stock with a 10-day lead time (21 with the default 5).
+        assert_eq!(need(&est(30.0, 25.0, 90.0), 0, false, &c), Need::Must);
+        assert_eq!(
+            need(&est(30.0, 25.0, 90.0), 0, false, &EngineConfig::default()),
+            Need::Can
+        );
     }
 
     #[test]

@@ -78,16 +78,7 @@ impl Demo {
         })?;
 
         let specs = fleet_specs(args.seed, args.printers);
-        let assignments: Vec<Assignment> = specs
-            .iter()
-            .map(|s| Assignment {
-                serial: s.serial.clone(),
-                model: s.model.clone(),
-                site: s.site.clone(),
-                contact: s.contact.clone(),
-                excluded: false,
-            })
-            .collect();
+        let assignments: Vec<Assignment> = specs.iter().map(Assignment::from).collect();
         let fleet = SimFleet::start(specs, args.fleet_ip, args.snmp_port, args.speed)
             .await
             .map_err(|e| CommandError::Runtime(format!("printer simulator: {e}")))?;

@@ -259,7 +259,7 @@ impl Gateway {
         let uplink_config = uplink_glue::uplink_config(&settings.mqtt, &gateway_id)
             .map_err(RuntimeError::Uplink)?;
         let uplink = Uplink::new(uplink_config).map_err(|e| RuntimeError::Uplink(e.to_string()))?;
-        uplink_state.watch(&uplink);
+        uplink_state.watch(&uplink, settings.clock.clone());
         {
             let outbox = Arc::new(uplink_glue::StoreOutbox(store.clone()));
             let wake = wake_uplink.clone();

@@ -28,6 +28,20 @@ pub struct Assignment {
     pub excluded: bool,
 }
 
+impl From<&asr_protocols::sim::SyntheticSpec> for Assignment {
+    /// A simulated printer carries its own site and contact, so the demo and
+    /// the tests assign it the way an operator would in the config file.
+    fn from(spec: &asr_protocols::sim::SyntheticSpec) -> Self {
+        Self {
+            serial: spec.serial.clone(),
+            model: spec.model.clone(),
+            site: spec.site.clone(),
+            contact: spec.contact.clone(),
+            excluded: false,
+        }
+    }
+}
+
 /// The broker the uplink talks to.
 #[derive(Clone)]
 pub struct MqttSettings {

@@ -53,7 +53,7 @@ impl StatusSource for GatewayStatus {
                 .or_default()
                 .push(supply_view(&s, forecast));
         }
-        let (broker, connected, _) = self.uplink.current();
+        let (broker, connected, last_sent_at) = self.uplink.current();
         Ok(StatusView {
             gateway_id: self.gateway_id.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -62,7 +62,7 @@ impl StatusSource for GatewayStatus {
                 connected,
                 broker,
                 outbox_depth: depth,
-                last_sent_at: None,
+                last_sent_at,
             },
             printers: printers
                 .into_iter()

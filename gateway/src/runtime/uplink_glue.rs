@@ -7,7 +7,10 @@ use asr_cloud_sync::{
     Credentials as BrokerCredentials, GatewayId, MessageKind, Outbox, OutboxError, OutboxMessage,
     StatusPayload, UplinkConfig, UplinkState as LinkState,
 };
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
+
+use super::clock::Clock;
 
 use super::settings::MqttSettings;
 use crate::store::{OutboxKind, Store};
@@ -82,6 +85,8 @@ pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> 
 pub(crate) struct UplinkState {
     broker: String,
     link: Mutex<Option<watch::Receiver<LinkState>>>,
+    /// When the broker last acknowledged a message (gateway clock).
+    last_sent: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
 
 impl UplinkState {
@@ -89,24 +94,41 @@ impl UplinkState {
         Self {
             broker: format!("{}:{}", mqtt.host, mqtt.port),
             link: Mutex::new(None),
+            last_sent: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// Follows `uplink`'s state from now on.
-    pub fn watch(&self, uplink: &asr_cloud_sync::Uplink) {
+    /// Follows `uplink`'s state from now on; notes the time of each
+    /// acknowledged delivery (the task ends with the uplink).
+    pub fn watch(&self, uplink: &asr_cloud_sync::Uplink, clock: Arc<dyn Clock>) {
         if let Ok(mut l) = self.link.lock() {
             *l = Some(uplink.state());
         }
+        let mut rx = uplink.state();
+        let last_sent = self.last_sent.clone();
+        tokio::spawn(async move {
+            let mut delivered = 0;
+            while rx.changed().await.is_ok() {
+                let now = rx.borrow().delivered;
+                if now > delivered {
+                    delivered = now;
+                    if let Ok(mut t) = last_sent.lock() {
+                        *t = Some(clock.now());
+                    }
+                }
+            }
+        });
     }
 
-    /// Broker address and whether we are connected now.
-    pub fn current(&self) -> (String, bool, Option<String>) {
+    /// Broker address, whether we are connected now, and the last delivery.
+    pub fn current(&self) -> (String, bool, Option<DateTime<Utc>>) {
         let state = self
             .link
             .lock()
             .ok()
             .and_then(|l| l.as_ref().map(|rx| rx.borrow().clone()))
             .unwrap_or_default();
-        (self.broker.clone(), state.connected, state.last_error)
+        let last_sent = self.last_sent.lock().ok().and_then(|t| *t);
+        (self.broker.clone(), state.connected, last_sent)
     }
 }

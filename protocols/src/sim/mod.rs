@@ -6,7 +6,9 @@
 //! - [`misbehaviour`] — timeouts, slowness, sleep, huge tables, loops.
 //! - [`synthetic`] — printers whose supplies drain as simulated time passes.
 //! - [`fleet`] — many printers on consecutive addresses with a fast clock.
+//! - [`advertise`] — the fleet announced over mDNS, on chosen interfaces only.
 
+pub mod advertise;
 pub mod agent;
 pub mod error;
 pub mod fleet;
@@ -15,6 +17,7 @@ pub mod misbehaviour;
 pub mod synthetic;
 mod tree_handler;
 
+pub use advertise::{AdvertiseError, AdvertisedPrinter, Advertiser};
 pub use agent::{SimAgent, SimAgentConfig};
 pub use error::SimError;
 pub use fleet::{FleetMember, FleetOptions, SimFleet, demo_fleet};
