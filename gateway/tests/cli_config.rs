@@ -92,6 +92,10 @@ fn semantic_problems_name_the_dotted_key() {
             "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[discovery]\nstatic = [\"bad host!\"]\n",
             "discovery.static[0]",
         ),
+        (
+            "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[discovery]\nsweep = \"10.0.0.0/8\"\n",
+            "discovery.sweep",
+        ),
     ];
     for (text, key) in cases {
         let path = write(dir.path(), text);

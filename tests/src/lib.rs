@@ -76,5 +76,6 @@ pub fn settings(
         tick_every: Duration::from_millis(100),
         mdns: None,
         snmp_port: 161,
+        sweep: None,
     }
 }

@@ -394,3 +394,51 @@ async fn a_printer_moved_by_dhcp_stays_one_printer_and_reachable() {
     gateway.shutdown().await;
     agent.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_in_sweep_finds_printers_nobody_listed() {
+    let specs: Vec<_> = demo_fleet(13).into_iter().take(3).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 161), 16_174, 0.0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let mut s = settings(
+        vec![],
+        &specs,
+        &dir.path().join("gw.db"),
+        free_port(),
+        clock.clone(),
+        Duration::from_secs(3600),
+    );
+    s.sweep = Some(("127.0.0.160/29".into(), 50));
+    s.snmp_port = 16_174;
+    let gateway = Gateway::start(s).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let keys: HashSet<String> = gateway
+            .store()
+            .printers()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        if keys.len() == specs.len() {
+            let expected: HashSet<String> = specs.iter().map(|s| s.serial.clone()).collect();
+            assert_eq!(keys, expected);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "sweep found {keys:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = gateway.store().printers().unwrap();
+    assert!(
+        rows.iter().all(|p| p.site.is_some()),
+        "configured assignments apply to swept printers"
+    );
+    gateway.shutdown().await;
+    fleet.shutdown().await;
+}

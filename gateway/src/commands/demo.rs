@@ -113,6 +113,7 @@ impl Demo {
             // The simulated printers are on loopback; no multicast on the LAN.
             mdns: None,
             snmp_port: args.snmp_port,
+            sweep: None,
         };
         let gateway = match Gateway::start(settings).await {
             Ok(g) => g,

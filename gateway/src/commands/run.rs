@@ -112,6 +112,11 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             .mdns
             .then(asr_protocols::discovery::BrowseOptions::default),
         snmp_port: config.snmp.port,
+        sweep: config
+            .discovery
+            .sweep
+            .clone()
+            .map(|cidr| (cidr, config.discovery.sweep_rate)),
     })
 }
 

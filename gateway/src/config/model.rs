@@ -190,6 +190,11 @@ pub struct DiscoverySection {
     /// Addresses polled whatever discovery finds (`host` or `host:port`).
     #[serde(rename = "static")]
     pub static_targets: Vec<String>,
+    /// Opt-in: an IPv4 network swept over SNMP for printers (at most a /16),
+    /// at start and once a day.
+    pub sweep: Option<String>,
+    /// SNMP requests per second during a sweep: printers are fragile.
+    pub sweep_rate: u32,
 }
 
 impl Default for DiscoverySection {
@@ -197,6 +202,8 @@ impl Default for DiscoverySection {
         Self {
             mdns: true,
             static_targets: Vec::new(),
+            sweep: None,
+            sweep_rate: 10,
         }
     }
 }

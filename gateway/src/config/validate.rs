@@ -54,6 +54,19 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    if let Some(cidr) = &c.discovery.sweep {
+        match asr_protocols::discovery::Ipv4Cidr::parse(cidr) {
+            Ok(net) if net.host_count() <= 65_536 => {}
+            Ok(_) => return Err(ConfigError::invalid("discovery.sweep", "at most a /16")),
+            Err(e) => return Err(ConfigError::invalid("discovery.sweep", e.to_string())),
+        }
+    }
+    if !(1..=100).contains(&c.discovery.sweep_rate) {
+        return Err(ConfigError::invalid(
+            "discovery.sweep_rate",
+            "between 1 and 100 requests per second",
+        ));
+    }
     let e = &c.engine;
     if !(e.lead_time_days > 0.0 && e.lead_time_days <= 90.0) {
         return Err(ConfigError::invalid(

@@ -52,3 +52,48 @@ pub(crate) async fn run(
     }
     browser.shutdown().await;
 }
+
+/// How often the opt-in sweep runs again.
+const SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Sweeps `cidr` at start and daily; printers found join the polling.
+pub(crate) async fn sweep_loop(
+    cidr: String,
+    rate: u32,
+    snmp_port: u16,
+    shared: Arc<PollerShared>,
+    mut polled: HashSet<Target>,
+    shutdown: CancellationToken,
+) {
+    let options = asr_protocols::discovery::SweepOptions {
+        port: snmp_port,
+        rate,
+        max_hosts: 65_536,
+    };
+    loop {
+        let hits = tokio::select! {
+            h = asr_protocols::discovery::sweep_with(&cidr, &shared.credentials, &shared.options, &options) => h,
+            () = shutdown.cancelled() => return,
+        };
+        match hits {
+            Ok(hits) => {
+                info!(%cidr, found = hits.len(), "SNMP sweep done");
+                for hit in hits {
+                    let target = Target::from(hit.addr);
+                    if polled.insert(target.clone()) {
+                        info!(%target, descr = hit.sys_descr.as_deref().unwrap_or("?"), "printer found by sweep; polling it");
+                        tokio::spawn(poller::poll_loop(shared.clone(), target, Duration::ZERO));
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(%cidr, error = %e, "SNMP sweep refused; not retried");
+                return;
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

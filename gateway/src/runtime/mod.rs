@@ -6,7 +6,7 @@
 //! - `engine_task` — the engine on its own thread, committing decisions to SQLite.
 //! - `uplink_glue` — the store as the uplink's outbox, the status payload.
 //! - `command_handler` — remote commands from MQTT.
-//! - `discovery_task` — printers found over mDNS join the polling.
+//! - `discovery_task` — printers found over mDNS or an opt-in sweep join the polling.
 //! - `status_source` — the status page's view of the store and the engine.
 //!
 //! Shutdown follows mini-redis: one cancellation token, every task watches it,
@@ -221,6 +221,21 @@ impl Gateway {
                 "discovery",
                 tokio::spawn(discovery_task::run(
                     options,
+                    settings.snmp_port,
+                    shared.clone(),
+                    polled,
+                    shutdown.clone(),
+                )),
+            ));
+        }
+
+        if let Some((cidr, rate)) = settings.sweep.clone() {
+            let polled = settings.targets.iter().cloned().collect();
+            tasks.push((
+                "sweep",
+                tokio::spawn(discovery_task::sweep_loop(
+                    cidr,
+                    rate,
                     settings.snmp_port,
                     shared.clone(),
                     polled,

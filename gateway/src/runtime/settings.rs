@@ -103,4 +103,6 @@ pub struct Settings {
     pub mdns: Option<asr_protocols::discovery::BrowseOptions>,
     /// SNMP port of printers found by discovery.
     pub snmp_port: u16,
+    /// Opt-in SNMP sweep: the network and the request rate.
+    pub sweep: Option<(String, u32)>,
 }
