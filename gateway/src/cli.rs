@@ -166,6 +166,13 @@ pub struct SimArgs {
     /// Seed of the synthetic fleet.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also advertise every printer over mDNS (IPP and LPD records); needs
+    /// at least one --mdns-interface.
+    #[arg(long)]
+    pub mdns: bool,
+    /// Advertise on this interface only (repeatable), e.g. --mdns-interface lo.
+    #[arg(long = "mdns-interface", requires = "mdns")]
+    pub mdns_interfaces: Vec<String>,
 }
 
 /// `replay`

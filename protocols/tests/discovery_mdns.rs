@@ -21,7 +21,9 @@ use asr_protocols::discovery::{
     BrowseOptions, Browser, DirectoryEvent, DiscoveredPrinter, DiscoveryUpdate, PrinterDirectory,
     Sighting, browse, confirm_on_port, to_json_line,
 };
-use asr_protocols::sim::{SimAgent, SimAgentConfig, SyntheticPrinter, demo_fleet};
+use asr_protocols::sim::{
+    AdvertisedPrinter, Advertiser, SimAgent, SimAgentConfig, SimFleet, SyntheticPrinter, demo_fleet,
+};
 use asr_protocols::snmp::{Credentials, PollOptions};
 use mdns_sd::{IfKind, ServiceDaemon, ServiceInfo};
 use serde_json::{Value, json};
@@ -447,6 +449,12 @@ fn mdns_sd_advertiser_snmp_confirmation_and_move() {
     run_inner(&ns, "inner_confirm_and_move", &[(IFACE, "lo")]);
 }
 
+#[test]
+fn sim_fleet_advertiser_found_and_confirmed() {
+    let ns = Netns::create("af");
+    run_inner(&ns, "inner_sim_fleet_advertised", &[(IFACE, "lo")]);
+}
+
 // ---------------------------------------------------------------- inner tests
 
 #[tokio::test]
@@ -636,4 +644,113 @@ async fn inner_confirm_and_move() {
     browser.shutdown().await;
     agent.shutdown().await;
     let _ = adv.shutdown();
+}
+
+/// The simulator's own advertiser: a small fleet on the namespace's
+/// loopback, announced on `lo`, browsed and confirmed over SNMP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run inside a namespace by the outer tests"]
+async fn inner_sim_fleet_advertised() {
+    inner_only();
+    let iface = std::env::var(IFACE).expect("interface");
+    let port = 1161;
+    let specs: Vec<_> = demo_fleet(11).into_iter().take(4).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 10), port, 0.0)
+        .await
+        .expect("fleet");
+    let printers: Vec<AdvertisedPrinter> = fleet
+        .members()
+        .iter()
+        .map(AdvertisedPrinter::from_member)
+        .collect();
+    let started = Instant::now();
+    let adv = Advertiser::start(&printers, Some(vec![iface.clone()])).expect("advertiser");
+    assert_eq!(adv.service_names().len(), 2 * printers.len());
+
+    let list = browse(BrowseOptions {
+        timeout: Duration::from_secs(4),
+        interfaces: Some(vec![iface.clone()]),
+        ..BrowseOptions::default()
+    })
+    .await
+    .expect("browse");
+    let took = started.elapsed();
+    let listing: Vec<String> = list.iter().map(|p| to_json_line(p, None)).collect();
+    assert_eq!(list.len(), printers.len(), "found:\n{}", listing.join("\n"));
+
+    let creds = [Credentials::v2c("public")];
+    let poll = PollOptions {
+        timeout: Duration::from_millis(500),
+        retries: 1,
+        ..PollOptions::default()
+    };
+    for (want, spec) in printers.iter().zip(&specs) {
+        let hits: Vec<&DiscoveredPrinter> = list.iter().filter(|d| d.name == want.name).collect();
+        assert_eq!(hits.len(), 1, "{}: {}", want.name, listing.join("\n"));
+        let d = hits[0];
+        assert_eq!(d.addresses, vec![want.addr], "{}", want.name);
+        assert_eq!(d.host, want.host_name);
+        assert_eq!(
+            d.services,
+            vec!["_ipp._tcp", "_printer._tcp"],
+            "{}",
+            want.name
+        );
+        assert_eq!(d.ports.get("_ipp._tcp"), Some(&631));
+        assert_eq!(d.ports.get("_printer._tcp"), Some(&515));
+        let product = format!("({})", want.model);
+        assert_eq!(d.txt_value("product"), Some(product.as_str()));
+        assert_eq!(d.txt_value("UUID"), Some(want.uuid.as_str()));
+        assert_eq!(d.txt_value("rp"), Some("ipp/print"), "IPP values win");
+        assert_eq!(d.txt_value("txtvers"), Some("1"));
+        assert_eq!(d.uuid.as_deref(), Some(want.uuid.as_str()));
+        assert_eq!(d.model.as_deref(), Some(want.model.as_str()));
+        assert_eq!(d.location.as_deref(), Some(spec.site.as_str()));
+        assert!(
+            d.admin_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"))
+        );
+        let c = confirm_on_port(d, &creds, &poll, port)
+            .await
+            .expect("confirm");
+        assert_eq!(c.serial.as_deref(), Some(spec.serial.as_str()));
+        assert_eq!(c.addr, SocketAddr::new(want.addr, port));
+    }
+    println!(
+        "{} simulated printers advertised on {iface}, browsed in {took:?} (4 s listen), all confirmed",
+        list.len()
+    );
+
+    // Shutting the advertiser down sends goodbyes: a browser that saw the
+    // printers sees them go.
+    let mut browser = Browser::start(&BrowseOptions {
+        interfaces: Some(vec![iface]),
+        ..BrowseOptions::default()
+    })
+    .expect("browser");
+    let mut ids = BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while ids.len() < printers.len() {
+        match tokio::time::timeout_at(deadline, browser.next()).await {
+            Ok(Some(DiscoveryUpdate::Upserted(p))) => {
+                ids.insert(p.id.clone());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("only {} printers seen again", ids.len()),
+        }
+    }
+    adv.shutdown().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !ids.is_empty() {
+        match tokio::time::timeout_at(deadline, browser.next()).await {
+            Ok(Some(DiscoveryUpdate::Removed { id })) => {
+                ids.remove(&id);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("{} printers not withdrawn: {ids:?}", ids.len()),
+        }
+    }
+    browser.shutdown().await;
+    fleet.shutdown().await;
 }

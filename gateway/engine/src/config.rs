@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct EngineConfig {
     /// Days between creating an order and the goods being on site.
     pub lead_time_days: f64,
-    /// Order when the median forecast says empty within this many days.
+    /// Order when the median forecast says the stock (spares included) runs out
+    /// within this many days; never less than three lead times plus the safety
+    /// days, so a longer lead time keeps the same margin against bursts.
     pub horizon_days: f64,
     /// Each order line covers this many days of consumption.
     pub supply_days: f64,
@@ -18,8 +20,9 @@ pub struct EngineConfig {
     pub silent_after_secs: i64,
     /// Extra days on top of the lead time that the pessimistic forecast must clear.
     pub safety_days: f64,
-    /// Consolidation window: supplies due within `horizon_days + can_order_days`
-    /// ride along with an order that is placed anyway for the same site and contact.
+    /// Consolidation window: supplies whose stock runs out within the horizon plus
+    /// this many days ride along with an order placed anyway for the same site and
+    /// contact, and each line tops the stock up to that window.
     pub can_order_days: f64,
     /// A swap with more than this percentage left is reported as premature.
     pub premature_percent: f64,

@@ -323,10 +323,10 @@ fn check_interfaces(list: &[String]) -> Result<Vec<String>, AdvertiseError> {
         return Err(AdvertiseError::NoInterface(list.to_vec()));
     }
     let sys = std::path::Path::new("/sys/class/net");
-    if sys.is_dir() {
-        if let Some(missing) = names.iter().find(|n| !sys.join(n.as_str()).exists()) {
-            return Err(AdvertiseError::UnknownInterface(missing.clone()));
-        }
+    if sys.is_dir()
+        && let Some(missing) = names.iter().find(|n| !sys.join(n.as_str()).exists())
+    {
+        return Err(AdvertiseError::UnknownInterface(missing.clone()));
     }
     Ok(names)
 }
