@@ -51,6 +51,16 @@ async fn subscriber(port: u16) -> rumqttc::EventLoop {
     events
 }
 
+/// The status page's JSON.
+async fn api_status(http: SocketAddr) -> Value {
+    reqwest::get(format!("http://{http}/api/status"))
+        .await
+        .expect("GET /api/status")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer() {
     let broker_addr =
@@ -122,12 +132,7 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
 
     // The status page lists every printer, by serial, with site and contact.
     let http = demo.gateway.http_addr().expect("status page");
-    let api: Value = reqwest::get(format!("http://{http}/api/status"))
-        .await
-        .expect("GET /api/status")
-        .json()
-        .await
-        .expect("JSON");
+    let api = api_status(http).await;
     let listed: HashSet<&str> = api["printers"]
         .as_array()
         .expect("printers")
@@ -148,12 +153,7 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
     // Acknowledged deliveries are recorded in batches; the page shows the last one.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let api: Value = reqwest::get(format!("http://{http}/api/status"))
-            .await
-            .expect("GET /api/status")
-            .json()
-            .await
-            .expect("JSON");
+        let api = api_status(http).await;
         if api["uplink"]["last_sent_at"].as_str().is_some() {
             assert_eq!(api["uplink"]["connected"], Value::Bool(true));
             break;
