@@ -31,6 +31,10 @@ pub(crate) struct EngineOutputs {
 /// loses little engine state even when no decision was made.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
 
+/// Forecasts and the uplink status are rebuilt at most this often (and
+/// always right after decisions were committed).
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs the engine until every sender is gone; writes a last snapshot.
 pub(crate) fn run(
     mut engine: Engine,
@@ -38,9 +42,12 @@ pub(crate) fn run(
     store: Arc<Store>,
     outputs: Arc<EngineOutputs>,
     wake_uplink: Arc<Notify>,
-    on_commit: impl Fn(&Store),
+    refresh_status: impl Fn(&Store),
 ) {
     let mut last_snapshot = Instant::now();
+    // Readers (status page, uplink status) are refreshed at most this often:
+    // rebuilding every forecast after each poll of a large fleet is waste.
+    let mut last_refresh: Option<Instant> = None;
     let mut dirty = false;
     // Decisions not yet on disk: kept until a commit succeeds, because the
     // engine will not make them a second time.
@@ -61,10 +68,14 @@ pub(crate) fn run(
                         wake_uplink.notify_one();
                     }
                     pending.clear();
-                    on_commit(&store);
+                    last_refresh = None;
                 }
-                if let Ok(mut f) = outputs.forecasts.write() {
-                    *f = engine.forecasts();
+                if last_refresh.is_none_or(|t| t.elapsed() >= REFRESH_EVERY) {
+                    if let Ok(mut f) = outputs.forecasts.write() {
+                        *f = engine.forecasts();
+                    }
+                    refresh_status(&store);
+                    last_refresh = Some(Instant::now());
                 }
             }
             EngineInput::Flush(done) => {
@@ -72,8 +83,12 @@ pub(crate) fn run(
                     dirty = false;
                     last_snapshot = Instant::now();
                     pending.clear();
-                    on_commit(&store);
                 }
+                if let Ok(mut f) = outputs.forecasts.write() {
+                    *f = engine.forecasts();
+                }
+                refresh_status(&store);
+                last_refresh = Some(Instant::now());
                 let _ = done.send(());
             }
         }

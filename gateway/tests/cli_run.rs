@@ -1,0 +1,121 @@
+//! `asr-gateway run --config FILE` as an operator starts it: real printers
+//! (simulated over UDP), a real broker, then SIGTERM as systemd sends it.
+
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use asr_protocols::sim::{SimFleet, demo_fleet};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
+    let specs: Vec<_> = demo_fleet(21).into_iter().take(3).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 180), 16_175, 0.0)
+        .await
+        .unwrap();
+    let broker_addr = asr_cloud_sync::free_local_addr(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(broker_addr).unwrap();
+    let http = asr_cloud_sync::free_local_addr(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<String> = fleet
+        .members()
+        .iter()
+        .map(|m| format!("\"{}\"", m.addr()))
+        .collect();
+    let printers: String = specs
+        .iter()
+        .map(|s| {
+            format!(
+                "[[printers]]\nserial = \"{}\"\nsite = \"{}\"\ncontact = \"{}\"\n",
+                s.serial, s.site, s.contact
+            )
+        })
+        .collect();
+    let config = format!(
+        "[gateway]\nid = \"run-test\"\ndata_dir = \"{}\"\npoll_interval = \"2s\"\n\
+         [mqtt]\nhost = \"127.0.0.1\"\nport = {}\n[http]\nlisten = \"{http}\"\n\
+         [discovery]\nmdns = false\nstatic = [{}]\n{printers}",
+        dir.path().join("data").display(),
+        broker_addr.port(),
+        targets.join(", "),
+    );
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, config).unwrap();
+
+    let mut options = MqttOptions::new("run-test-watcher", "127.0.0.1", broker_addr.port());
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 50);
+    client
+        .subscribe("asr/v1/run-test/status", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
+        .args(["run", "--config", path.to_str().unwrap()])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    // Online, with every configured printer found and polled.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .expect("status in time")
+            .unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = event {
+            let status: Value = serde_json::from_slice(&p.payload).unwrap();
+            if status["online"] == Value::Bool(true) && status["printers"] == 3 {
+                break;
+            }
+        }
+    }
+    let api: Value = reqwest::get(format!("http://{http}/api/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sites: Vec<&str> = api["printers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["site"].as_str())
+        .collect();
+    assert_eq!(
+        sites.len(),
+        3,
+        "assignments from the config file reach the page: {api}"
+    );
+
+    // SIGTERM: a clean stop, exit 0, and the retained status says offline.
+    let pid = child.id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops within 15 s")
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .expect("offline status")
+            .unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = event {
+            let status: Value = serde_json::from_slice(&p.payload).unwrap();
+            if status["online"] == Value::Bool(false) {
+                break;
+            }
+        }
+    }
+    fleet.shutdown().await;
+}
