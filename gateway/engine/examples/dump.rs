@@ -1,5 +1,5 @@
 //! Writes a generated fleet and the engine's decisions to a directory, for inspection.
-//! `cargo run --release -p asr-engine --example dump -- SEED DIR`
+//! `cargo run --release -p asr-engine --example dump -- SEED DIR [USAGE_FACTOR]`
 
 use std::fs::File;
 use std::io::BufReader;
@@ -8,10 +8,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
-    let spec = asr_engine::fleetgen::FleetSpec {
+    let usage = args.next().and_then(|s| s.parse().ok());
+    let mut spec = asr_engine::fleetgen::FleetSpec {
         seed,
         ..Default::default()
     };
+    if let Some(u) = usage {
+        spec.usage_factor = u;
+    }
     let truth = asr_engine::fleetgen::generate(
         &spec,
         File::create(dir.join("printers.csv"))?,

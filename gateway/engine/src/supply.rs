@@ -12,6 +12,10 @@ use crate::gauge::Gauge;
 /// Daily points kept per cartridge (the longest fit window plus slack).
 const DAYS_KEEP: usize = 45;
 
+/// On-grid readings in a row taken as proof of a 10-point gauge: a gauge with
+/// finer steps (and any jitter) leaves the grid long before.
+const GRID_RUN: u32 = 24;
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -54,6 +58,10 @@ struct Pending {
     /// Later readings that agreed with it so far.
     #[serde(default)]
     agreed: u8,
+    /// Newest reading of the chain: a cartridge draining fast under heavy use
+    /// moves more between polls than jitter does, and is followed step by step.
+    #[serde(default)]
+    latest: Option<f32>,
 }
 
 /// A detected cartridge replacement.
@@ -97,6 +105,11 @@ pub(crate) struct SupplyState {
     /// Bit i set when a reading of i percent was seen (detects 10-point gauges).
     levels_seen: u128,
     off_grid: u32,
+    /// Accepted readings in a row that were whole tens, kept across cartridges
+    /// (the resolution belongs to the printer): a long run of them reveals a
+    /// 10-point gauge even while the level has shown only one or two values.
+    #[serde(default)]
+    grid_run: u32,
     // Learned from earlier cartridges.
     pub life_days: Option<f64>,
     pub life_pages: Option<f64>,
@@ -160,6 +173,7 @@ impl SupplyState {
             step: 1.0,
             levels_seen: 0,
             off_grid: 0,
+            grid_run: 0,
             life_days: None,
             life_pages: None,
             pct_per_page: None,
@@ -184,7 +198,7 @@ impl SupplyState {
     /// in tens.
     pub fn effective_step(&self) -> f32 {
         let distinct = self.levels_seen.count_ones();
-        if self.step < 10.0 && self.off_grid == 0 && distinct >= 3 {
+        if self.step < 10.0 && self.off_grid == 0 && (distinct >= 3 || self.grid_run >= GRID_RUN) {
             10.0
         } else {
             self.step
@@ -262,10 +276,21 @@ impl SupplyState {
         // A pending reading confirmed by this one is real; otherwise it was a
         // one-off and is dropped, and this reading is judged alone.
         // Glitches sometimes repeat once, so a change needs two agreeing readings.
+        // A reading agrees with the newest one of the chain when it is as close as
+        // jitter allows, or a little lower (toner only goes down between swaps)
+        // while still as far from the old level on the same side: a glitch
+        // followed by the usual level is no chain.
+        let fall = (2.0 * tol).max(12.0);
         if let Some(mut p) = self.pending.take()
-            && (pct - p.pct).abs() <= tol
+            && let latest = p.latest.unwrap_or(p.pct)
+            && ((pct - latest).abs() <= tol
+                || (pct < latest
+                    && latest - pct <= fall
+                    && (pct - reference).abs() >= odd
+                    && (pct > reference) == (p.pct > reference)))
         {
             p.agreed += 1;
+            p.latest = Some(pct);
             if p.agreed < 2 {
                 self.pending = Some(p);
                 return None;
@@ -273,6 +298,9 @@ impl SupplyState {
             let left = self.last_pct.unwrap_or(reference);
             let replaced =
                 (p.pct - reference >= up).then(|| self.start_cartridge(p.at, p.pages, Some(left)));
+            // The confirmed level replaces the old reference outright, or the
+            // median of the old levels would keep judging the new ones.
+            self.recent.clear();
             self.accept(p.at, p.pct, p.pages);
             self.accept(t, pct, pages);
             return replaced;
@@ -284,6 +312,7 @@ impl SupplyState {
                 pct,
                 pages,
                 agreed: 0,
+                latest: None,
             });
             return None;
         }
@@ -311,6 +340,9 @@ impl SupplyState {
         self.levels_seen |= 1u128 << rounded;
         if !rounded.is_multiple_of(10) || (pct - rounded as f32).abs() > 0.01 {
             self.off_grid += 1;
+            self.grid_run = 0;
+        } else {
+            self.grid_run = self.grid_run.saturating_add(1);
         }
         let day = day_of(t);
         let point = match self.days.back_mut() {
@@ -559,6 +591,46 @@ mod tests {
         }
         assert_eq!(found, 1);
         assert_eq!(s.cart_start_pages, Some(2000));
+    }
+
+    #[test]
+    fn fast_drain_is_followed_and_its_swap_is_not_premature() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let seq = [
+            42, 43, 43, 42, 42, 43, 42, 38, 34, 31, 27, 23, 17, 12, 9, 3, 0, 96, 95, 94,
+        ];
+        let mut found = None;
+        for (i, l) in seq.iter().enumerate() {
+            if let Some(r) = feed(&mut s, i as i64 * HOUR, *l) {
+                found = Some(r);
+            }
+        }
+        let r = found.expect("swap detected");
+        assert_eq!(r.at, 17 * HOUR);
+        assert!(r.left_pct.is_some_and(|l| l <= 3.0), "{r:?}");
+    }
+
+    #[test]
+    fn glitch_then_usual_level_is_no_chain() {
+        // A 10-step gauge: a glitch of 100 then the usual 80 is a fall within
+        // the chain's reach, but back at the old level, so no swap.
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        for (i, l) in [8, 8, 8, 10, 8, 8, 8].iter().enumerate() {
+            let r = s.observe(i as i64 * HOUR, normalize(10, *l), None);
+            assert!(r.is_none(), "no swap expected: {r:?}");
+        }
+        assert_eq!(s.last_pct, Some(80.0));
+    }
+
+    #[test]
+    fn long_run_on_whole_tens_reveals_a_coarse_gauge() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        for i in 0..30 {
+            feed(&mut s, i * HOUR, if i < 20 { 20 } else { 10 });
+        }
+        assert_eq!(s.effective_step(), 10.0);
+        feed(&mut s, 30 * HOUR, 9);
+        assert_eq!(s.effective_step(), 1.0);
     }
 
     #[test]
