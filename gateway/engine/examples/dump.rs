@@ -30,6 +30,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         File::create(dir.join("diag.txt"))?,
     )?;
     println!("{stats:?}");
+    for p in &truth.printers {
+        println!(
+            "printer {} pages {} power {:?} bursts {:?}",
+            p.serial, p.has_pages, p.power, p.bursts
+        );
+    }
     for c in &truth.cartridges {
         println!(
             "cart {} {} {:?} inst {} empty {:?} removed {:?} prem {} left {:.0}",

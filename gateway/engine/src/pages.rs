@@ -2,6 +2,10 @@
 //! jitter, so pages per day is the most precise usage signal a printer offers;
 //! it also keeps "some remaining" supplies forecastable.
 
+/// A day printing less than this share of the median printing day is a
+/// weekend or holiday day, not a working day.
+const LIGHT_DAY: f64 = 0.25;
+
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
@@ -102,7 +106,7 @@ impl PageStats {
         Some(lp.saturating_sub(base.1) as f64 / span)
     }
 
-    /// Mean pages on days that saw printing at all, over the last four weeks: the
+    /// Mean pages on working days (days that saw more than a light day's printing), over the last four weeks: the
     /// printer's normal working day, insensitive to weekends and holidays.
     pub fn active_day_mean(&mut self, exclude_after: i64) -> Option<(f64, usize)> {
         let excluded = self
@@ -130,8 +134,7 @@ impl PageStats {
     }
 
     fn compute_active_day_mean(&self, exclude_after: i64) -> Option<(f64, usize)> {
-        let mut sum = 0.0;
-        let mut n = 0usize;
+        let mut days = Vec::with_capacity(self.daily.len());
         let mut prev: Option<(i64, u64)> = None;
         for &(t, p) in &self.daily {
             if t > exclude_after {
@@ -142,17 +145,21 @@ impl PageStats {
             {
                 let d = p.saturating_sub(pp);
                 if d > 0 {
-                    sum += d as f64;
-                    n += 1;
+                    days.push(d as f64);
                 }
             }
             prev = Some((t, p));
         }
-        if n == 0 {
-            None
-        } else {
-            Some((sum / n as f64, n))
-        }
+        // Weekends and holidays often see a few pages: counted as working days
+        // they would drag the normal day down and make every busy day a spike.
+        let mut sorted = days.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = *sorted.get(sorted.len() / 2)?;
+        let (sum, n) = days
+            .iter()
+            .filter(|d| **d >= LIGHT_DAY * median)
+            .fold((0.0, 0usize), |(s, n), d| (s + d, n + 1));
+        (n > 0).then(|| (sum / n as f64, n))
     }
 }
 
@@ -196,5 +203,19 @@ mod tests {
         assert!((mean - 140.0).abs() < 1e-9, "{mean}");
         // Excluding the newest day brings the old mean back.
         assert_eq!(s.active_day_mean(10 * DAY).map(|m| m.1), Some(9));
+    }
+
+    #[test]
+    fn light_weekend_days_do_not_lower_the_working_day() {
+        let mut s = PageStats::default();
+        let mut pages = 1000u64;
+        for d in 0..28 {
+            // Five days of 100 pages, then two days of 3.
+            pages += if d % 7 < 5 { 100 } else { 3 };
+            s.observe(d * DAY + 20 * HOUR, pages);
+        }
+        let (mean, n) = s.active_day_mean(28 * DAY).expect("mean");
+        assert!((mean - 100.0).abs() < 1e-9, "{mean}");
+        assert_eq!(n, 19);
     }
 }
