@@ -34,6 +34,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Replay recorded readings through the replenishment engine (JSON lines on stdout).
     Replay(ReplayArgs),
+    /// Generate a synthetic fleet's printers.csv and readings.csv for `replay`.
+    SimFleet(SimFleetArgs),
     /// Run the repository's benchmarks and print ratios against their baselines.
     Bench(BenchArgs),
 }
@@ -193,6 +195,26 @@ pub struct ReplayArgs {
     /// A gateway config file whose [engine] section sets the policy.
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+/// `sim-fleet`
+#[derive(Debug, Args)]
+pub struct SimFleetArgs {
+    /// Directory to write printers.csv and readings.csv into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of printers.
+    #[arg(long, default_value_t = 36)]
+    pub printers: usize,
+    /// Days of readings.
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Multiplies every printer's page volume.
+    #[arg(long, default_value_t = 1.0)]
+    pub usage: f64,
 }
 
 /// `bench`

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             Command::Discover(args) => commands::discover::run(args).await,
             Command::Sim(args) => commands::sim::run(args).await,
             Command::Replay(args) => commands::replay::run(args),
+            Command::SimFleet(args) => commands::sim_fleet::run(args),
             Command::Bench(args) => commands::bench::run(args).await,
         }
     });

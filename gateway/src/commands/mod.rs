@@ -11,5 +11,6 @@ pub mod replay;
 pub mod run;
 mod signal;
 pub mod sim;
+pub mod sim_fleet;
 
 pub use error::CommandError;
