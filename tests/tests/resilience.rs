@@ -47,6 +47,17 @@ async fn polled_all(clock: &ManualClock, gateway: &Gateway) {
     gateway.flush().await;
 }
 
+/// Ids of the orders in the store, newest first.
+fn order_ids(gateway: &Gateway) -> Vec<String> {
+    gateway
+        .store()
+        .recent_orders(1000)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.order_id)
+        .collect()
+}
+
 /// Every (printer, supply) named by an order line, with how often.
 fn ordered_needs(gateway: &Gateway) -> std::collections::BTreeMap<(String, u64), usize> {
     let mut needs = std::collections::BTreeMap::new();
@@ -150,26 +161,16 @@ async fn broker_down_at_start_buffers_everything_then_delivers_it() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // New decisions made while connected reach a subscriber.
-    let before: HashSet<String> = gateway
-        .store()
-        .recent_orders(1000)
-        .unwrap()
-        .into_iter()
-        .map(|o| o.order_id)
-        .collect();
+    let before: HashSet<String> = order_ids(&gateway).into_iter().collect();
     let mut steps = 0;
     let new_order = loop {
         step(&fleet, &clock, &gateway).await;
         steps += 1;
         assert!(steps < 200, "another order within 50 simulated days");
-        let now: Vec<String> = gateway
-            .store()
-            .recent_orders(1000)
-            .unwrap()
+        if let Some(id) = order_ids(&gateway)
             .into_iter()
-            .map(|o| o.order_id)
-            .collect();
-        if let Some(id) = now.into_iter().find(|id| !before.contains(id)) {
+            .find(|id| !before.contains(id))
+        {
             break id;
         }
     };

@@ -88,15 +88,20 @@ fn to_record(r: &ResolvedService) -> ServiceRecord {
     }
 }
 
+/// Interface names as given by an operator: trimmed, blanks dropped. Shared
+/// by browsing and the simulator's advertiser so both read a list the same way.
+pub(crate) fn interface_names(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 /// Starts an mDNS daemon restricted to `interfaces` (all when `None`).
 pub(crate) fn start_daemon(interfaces: Option<&[String]>) -> Result<ServiceDaemon, DiscoveryError> {
     let err = |e: mdns_sd::Error| DiscoveryError::Mdns(e.to_string());
     if let Some(list) = interfaces {
-        let names: Vec<String> = list
-            .iter()
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())
-            .collect();
+        let names = interface_names(list);
         if names.is_empty() {
             return Err(DiscoveryError::NoInterface(list.to_vec()));
         }

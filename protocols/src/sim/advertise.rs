@@ -314,11 +314,7 @@ impl std::fmt::Debug for Advertiser {
 
 /// Names must exist so a typo does not silently advertise nowhere.
 fn check_interfaces(list: &[String]) -> Result<Vec<String>, AdvertiseError> {
-    let names: Vec<String> = list
-        .iter()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names = crate::discovery::mdns::interface_names(list);
     if names.is_empty() {
         return Err(AdvertiseError::NoInterface(list.to_vec()));
     }
