@@ -1,6 +1,6 @@
 //! Benchmark: generated fleets replayed through the engine and a naive baseline.
 //! `cargo run --release -p asr-engine --example bench -- [--usage F] [--lead DAYS]
-//! [--printers N] [--days N] [--horizon D] [--can D] [--safety D] [SEED...]`
+//! [--printers N] [--days N] [--calm] [--horizon D] [--can D] [--safety D] [SEED...]`
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
 //! lead time, so the engine can be checked on fleets it was not tuned on.
@@ -16,6 +16,7 @@ fn main() {
     while let Some(a) = args.next() {
         let mut value = || args.next().and_then(|v| v.parse::<f64>().ok());
         match a.as_str() {
+            "--calm" => spec.calm = true,
             "--usage" => spec.usage_factor = value().unwrap_or(1.0),
             "--lead" => opts.config.lead_time_days = value().unwrap_or(5.0),
             "--printers" => spec.printers = value().map_or(36, |v| v as usize),
@@ -38,5 +39,42 @@ fn main() {
         for s in &report.engine.unused_details {
             println!("engine unused: {s}");
         }
+        // Forecast error by how far ahead the line predicted, and by gauge.
+        let buckets = [(0.0, 10.0), (10.0, 25.0), (25.0, 40.0), (40.0, 1e9)];
+        for (lo, hi) in buckets {
+            print_errors(&format!("ahead {lo:>2}..{hi:<3}"), &report, |d, _| {
+                d >= lo && d < hi
+            });
+        }
+        for style in ["Fine", "Coarse10", "Tenths", "Grams", "SomeRemaining"] {
+            print_errors(style, &report, |_, g| format!("{g:?}") == style);
+        }
     }
+}
+
+fn print_errors(
+    label: &str,
+    report: &asr_engine::evaluate::BenchReport,
+    keep: impl Fn(f64, asr_engine::fleetgen::GaugeStyle) -> bool,
+) {
+    let mut abs: Vec<f64> = Vec::new();
+    let mut signed: Vec<f64> = Vec::new();
+    for &(ahead, err, g) in &report.engine.error_details {
+        if keep(ahead, g) {
+            abs.push(err.abs());
+            signed.push(err);
+        }
+    }
+    if abs.is_empty() {
+        return;
+    }
+    abs.sort_by(f64::total_cmp);
+    signed.sort_by(f64::total_cmp);
+    println!(
+        "errors {label:<16} n {:>4}  median |err| {:>5.1}  p90 |err| {:>5.1}  median signed {:>5.1}",
+        abs.len(),
+        abs[abs.len() / 2],
+        abs[abs.len() * 9 / 10],
+        signed[signed.len() / 2]
+    );
 }

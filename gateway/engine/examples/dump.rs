@@ -1,5 +1,6 @@
 //! Writes a generated fleet and the engine's decisions to a directory, for inspection.
 //! `cargo run --release -p asr-engine --example dump -- SEED DIR [USAGE_FACTOR]`
+//! (`CALM=1`: a fleet without bursts, outages, step changes, trends or holidays)
 
 use std::fs::File;
 use std::io::BufReader;
@@ -16,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(u) = usage {
         spec.usage_factor = u;
     }
+    spec.calm = std::env::var_os("CALM").is_some();
     let truth = asr_engine::fleetgen::generate(
         &spec,
         File::create(dir.join("printers.csv"))?,

@@ -25,6 +25,16 @@ const RECENT_SHIPMENT_DAYS: f64 = 10.0;
 /// misses the weekly routine (a week's first days alone overstate the pace).
 const SETTLE_DAYS: f64 = 7.0;
 
+/// Cartridge lives kept per model, supply type and colour for the fleet prior.
+const PRIOR_LIVES: usize = 15;
+
+/// Median of a non-empty slice (the upper middle for an even count).
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
 /// A borrowed reading: the replay's allocation-free path into the engine.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadingRef<'a> {
@@ -105,6 +115,10 @@ pub struct Engine {
     now: i64,
     /// Pages a cartridge lasts, learned across the fleet per model, type and colour.
     priors: HashMap<String, (f64, u32)>,
+    /// The latest cartridge lives behind `priors`: their median is the figure
+    /// used, so one cartridge that hid an unseen swap cannot double it.
+    #[serde(default)]
+    prior_lives: HashMap<String, Vec<f64>>,
     /// Last shipment per "site\u{1f}contact".
     #[serde(default)]
     last_order: BTreeMap<String, i64>,
@@ -123,6 +137,7 @@ impl Engine {
             open: Vec::new(),
             now: i64::MIN,
             priors: HashMap::new(),
+            prior_lives: HashMap::new(),
             last_order: BTreeMap::new(),
             last_printer: 0,
         }
@@ -255,6 +270,11 @@ impl Engine {
         }
         if let Some(lp) = rep.life_pages {
             let key = p.prior_key(&p.supplies[si]);
+            let lives = self.prior_lives.entry(key.clone()).or_default();
+            if lives.len() >= PRIOR_LIVES {
+                lives.remove(0);
+            }
+            lives.push(lp);
             let e = self.priors.entry(key).or_insert((0.0, 0));
             e.0 += lp;
             e.1 += 1;
@@ -289,13 +309,15 @@ impl Engine {
             self.config.silent_after_secs,
             self.config.spike_factor,
         );
-        let priors = &self.priors;
+        let (priors, lives) = (&self.priors, &self.prior_lives);
         for p in self.printers.iter_mut().filter(|p| p.assigned) {
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
-                    let prior = priors
-                        .get(&p.prior_key(&p.supplies[si]))
-                        .map(|(sum, n)| sum / f64::from(*n));
+                    let key = p.prior_key(&p.supplies[si]);
+                    let prior = match lives.get(&key) {
+                        Some(v) if !v.is_empty() => Some(median(v)),
+                        _ => priors.get(&key).map(|(sum, n)| sum / f64::from(*n)),
+                    };
                     let sibling = p
                         .supplies
                         .iter()

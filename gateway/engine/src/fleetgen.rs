@@ -59,6 +59,9 @@ pub struct FleetSpec {
     /// Multiplies every printer's page volume (busier or quieter fleets than the
     /// default, to check the engine is not tuned to one fleet shape).
     pub usage_factor: f64,
+    /// No bursts, outages, step changes, trends or holidays: what is left of the
+    /// forecast error is the engine's own, not the fleet's surprises.
+    pub calm: bool,
 }
 
 impl Default for FleetSpec {
@@ -71,6 +74,7 @@ impl Default for FleetSpec {
             // 2025-01-06T00:00:00Z, a Monday.
             start: 1_736_121_600,
             usage_factor: 1.0,
+            calm: false,
         }
     }
 }
@@ -154,6 +158,7 @@ struct SupplySim {
 
 struct PrinterSim {
     truth: PrinterTruth,
+    calm: bool,
     base_ppd: f64,
     trend_end: f64,
     step_change: Option<(i64, f64)>,
@@ -304,7 +309,9 @@ pub fn generate(
         let mut t = spec.start + (rng.range(5.0, 120.0) * DAY as f64) as i64;
         while t < end {
             let len = (rng.range(1.6, 6.0) * DAY as f64) as i64;
-            outages.push((t, (t + len).min(end)));
+            if !spec.calm {
+                outages.push((t, (t + len).min(end)));
+            }
             t += len + (rng.range(60.0, 300.0) * DAY as f64) as i64;
         }
         let mut bursts = Vec::new();
@@ -317,6 +324,7 @@ pub fn generate(
                     .iter()
                     .any(|o: &(i64, i64)| o.0 < t0 + len + DAY && o.1 > t0 - DAY)
                     && !is_holiday(t0)
+                    && !spec.calm
                 {
                     bursts.push((t0, t0 + len));
                 }
@@ -327,6 +335,7 @@ pub fn generate(
             spec.start + (spec.days as f64 * rng.range(0.45, 0.65)) as i64 * DAY + 10 * HOUR
         });
         sims.push(PrinterSim {
+            calm: spec.calm,
             truth: PrinterTruth {
                 serial,
                 site: site.to_string(),
@@ -338,8 +347,12 @@ pub fn generate(
                 bursts,
             },
             base_ppd,
-            trend_end: rng.range(0.7, 1.4),
-            step_change: rng.chance(0.3).then(|| {
+            trend_end: if spec.calm {
+                rng.range(1.0, 1.0)
+            } else {
+                rng.range(0.7, 1.4)
+            },
+            step_change: (rng.chance(0.3) && !spec.calm).then(|| {
                 (
                     spec.start + (rng.range(60.0, 300.0) * DAY as f64) as i64,
                     if rng.chance(0.5) { 0.5 } else { 1.8 },
@@ -414,7 +427,7 @@ fn step_printer(
         if weekday(t) >= 5 {
             f *= 0.03;
         }
-        if is_holiday(t) {
+        if is_holiday(t) && !p.calm {
             f *= 0.05;
         }
         if let Some((at, m)) = p.step_change

@@ -18,6 +18,11 @@ use crate::supply::{GaugeKind, SupplyState, fit};
 const DEFAULT_LIFE_PAGES: f64 = 2500.0;
 /// Typical colour-to-black cartridge life ratio, for a colour whose own life is not known yet.
 const COLOUR_VS_BLACK: f64 = 2.0;
+/// A "some remaining" cartridge whose start was not seen may be anywhere in its
+/// life: what is left is spread evenly, so the pessimistic value is a low
+/// quantile of that spread. 3 % means a spare goes out early for most such
+/// cartridges, which beats a one-in-seven chance of an empty printer.
+const UNSEEN_PESS_SHARE: f64 = 0.03;
 /// Slowest consumption considered, so quiet printers get a finite forecast.
 const MIN_RATE: f64 = 0.02;
 
@@ -136,12 +141,15 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     let short_fit = fit(pts(7)).filter(|l| l.n >= 4);
     // Level now: the day mean averages jitter; a coarse gauge needs the fitted line.
     let mut level = last.pct();
-    if step >= 5.0
-        && let Some(line) = long_fit
-    {
-        level = line
-            .last
-            .clamp(last.last_pct as f64 - step, last.last_pct as f64 + step);
+    if step >= 5.0 {
+        if let Some(line) = long_fit {
+            level = line
+                .last
+                .clamp(last.last_pct as f64 - step, last.last_pct as f64 + step);
+        }
+        // A coarse gauge shows a step until the level is below it (it reads 0
+        // only when empty): the true level is half a step under what it shows.
+        level -= step / 2.0;
     }
     // Drift from the mean time of the last day point to now is left to the rate.
     let elapsed = ((now as f64 - last.t()) / DAY as f64).max(0.0);
@@ -187,7 +195,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     let p50 = p50.max(MIN_RATE);
     let worst = worst.max(p50).max(MIN_RATE);
     let p50_days = (level / p50 - elapsed).max(0.0);
-    let pess_days = ((level - step / 2.0).max(0.0) / worst - elapsed).max(0.0);
+    let pess_days = (level.max(0.0) / worst - elapsed).max(0.0);
     Some(Estimate {
         level: Some(level),
         p50_days,
@@ -255,7 +263,7 @@ fn estimate_some(
                 .cart_start_pages
                 .map_or(0.0, |st| lp.saturating_sub(st) as f64);
             let life = life.max(used * 1.1);
-            (0.5 * (life - used), 0.15 * (life - used), life)
+            (0.5 * (life - used), UNSEEN_PESS_SHARE * (life - used), life)
         }
     };
     let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);

@@ -115,6 +115,10 @@ pub(crate) struct SupplyState {
     pub life_pages: Option<f64>,
     pub pct_per_page: Option<f64>,
     pub cartridges_done: u32,
+    /// Pages of the last few cartridges watched whole, each with whether it was
+    /// already found to hide an unseen swap ("some remaining" gauges only).
+    #[serde(default)]
+    lives: Vec<(f64, bool)>,
     /// Fleet-wide pages per cartridge for this model and supply, refreshed by the engine.
     #[serde(default)]
     pub prior_life: Option<f64>,
@@ -178,6 +182,7 @@ impl SupplyState {
             life_pages: None,
             pct_per_page: None,
             cartridges_done: 0,
+            lives: Vec::new(),
             prior_life: None,
             sibling_life: None,
             cached: None,
@@ -232,8 +237,12 @@ impl SupplyState {
                 let life = self.life_pages.or(self.prior_life);
                 let long_enough = match (life, used) {
                     (Some(life), Some(u)) => u >= 0.5 * life,
-                    // Nothing says the cartridge could be empty: a single empty
-                    // reading may be a glitch.
+                    // No life known yet: a cartridge watched for days may well
+                    // be empty, and a swap missed here would leave a phantom
+                    // spare in the ledger (and an empty printer later).
+                    (None, _) => t - self.cart_start >= 3 * DAY,
+                    // Life known but no page counter: a single empty reading
+                    // may be a glitch.
                     _ => false,
                 };
                 if was_zero >= 2 || (was_zero >= 1 && long_enough) {
@@ -406,6 +415,9 @@ impl SupplyState {
                     if let Some(lp) = used.filter(|u| *u > 0.0) {
                         self.life_pages = ewma(self.life_pages, lp);
                         life_pages = Some(lp);
+                        if self.kind == GaugeKind::SomeRemaining {
+                            missed = self.recheck_lives(lp);
+                        }
                     }
                 }
             }
@@ -439,6 +451,38 @@ impl SupplyState {
             life_pages,
             missed,
         }
+    }
+
+    /// A "some remaining" gauge hides a swap made before empty: the cartridge
+    /// seems to last twice as long. Once two later cartridges agree on a
+    /// shorter life, an earlier one far above it held an unseen swap: count the
+    /// cartridges it used (so the spare ledger stays true) and learn the life
+    /// from the agreeing ones.
+    fn recheck_lives(&mut self, newest: f64) -> u32 {
+        if self.lives.len() >= 4 {
+            self.lives.remove(0);
+        }
+        self.lives.push((newest, false));
+        let n = self.lives.len();
+        if n < 3 {
+            return 0;
+        }
+        let (a, b) = (self.lives[n - 1].0, self.lives[n - 2].0);
+        if (a - b).abs() > 0.15 * a.max(b) {
+            return 0;
+        }
+        let life = 0.5 * (a + b);
+        let mut missed = 0;
+        for (pages, counted) in &mut self.lives[..n - 2] {
+            if !*counted && *pages > 1.35 * life {
+                *counted = true;
+                missed += ((*pages / life).round() as u32).saturating_sub(1).max(1);
+            }
+        }
+        if missed > 0 {
+            self.life_pages = Some(life);
+        }
+        missed
     }
 
     /// Percent per page of the current cartridge: least squares of level against
