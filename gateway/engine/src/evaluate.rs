@@ -434,6 +434,9 @@ pub fn naive(readings: impl BufRead, out: &mut Vec<u8>) -> io::Result<u64> {
     Ok(n)
 }
 
+/// A swap that needs a cartridge on site: (time, printer, supply index).
+type Need<'a> = (i64, &'a str, u32);
+
 /// The clairvoyant reference: knows when every cartridge will need replacing,
 /// ships for a site and contact `horizon_days` before the first uncovered need,
 /// and puts on that shipment every need of the pair within the next
@@ -448,7 +451,7 @@ pub fn clairvoyant(
     let horizon = (horizon_days * DAY as f64) as i64;
     let window = (supply_days * DAY as f64) as i64;
     // Needs per (site, contact): (time, printer, supply).
-    let mut groups: std::collections::BTreeMap<(&str, &str), Vec<(i64, &str, u32)>> =
+    let mut groups: std::collections::BTreeMap<(&str, &str), Vec<Need<'_>>> =
         std::collections::BTreeMap::new();
     for c in &truth.cartridges {
         let Some(removed) = c.removed_at else {
