@@ -138,6 +138,9 @@ pub(crate) struct SupplyState {
     /// borrowed and does not stay on the shelf.
     #[serde(default)]
     pub owed: u32,
+    /// When the oldest unpaid borrowing happened.
+    #[serde(default)]
+    pub owed_since: Option<i64>,
     /// Last usage spike check result day (level-only printers).
     pub spike_checked_day: i64,
 }
@@ -190,6 +193,7 @@ impl SupplyState {
             on_site: 0,
             ordered_cart_seq: None,
             owed: 0,
+            owed_since: None,
             spike_checked_day: i64::MIN,
         }
     }
@@ -256,7 +260,12 @@ impl SupplyState {
                     {
                         // The new cartridge went in about when the old one's life was up.
                         let swapped_at = start + life.round() as u64;
-                        Some(self.start_cartridge(t, Some(swapped_at), None))
+                        let r = self.start_cartridge(t, Some(swapped_at), None);
+                        // When the swap happened is a guess (a cartridge taken
+                        // out early hides an earlier one): the next one is not
+                        // watched from its start, so its life is not learned.
+                        self.cart_from_start = false;
+                        Some(r)
                     }
                     _ => None,
                 }
@@ -635,6 +644,75 @@ mod tests {
         }
         assert_eq!(found, 1);
         assert_eq!(s.cart_start_pages, Some(2000));
+    }
+
+    /// Feeds one "some remaining" cartridge of `pages` pages (100 a reading),
+    /// ended by two empty readings; returns the first replacement seen.
+    fn some_remaining_cartridge(
+        s: &mut SupplyState,
+        t: &mut i64,
+        counter: &mut u64,
+        pages: u64,
+    ) -> Option<Replacement> {
+        let mut rep = None;
+        for _ in 0..pages / 100 {
+            *t += HOUR;
+            *counter += 100;
+            rep = rep.or(s.observe(*t, normalize(100, -3), Some(*counter)));
+        }
+        for level in [0, 0, -3] {
+            *t += HOUR;
+            rep = rep.or(s.observe(*t, normalize(100, level), Some(*counter)));
+        }
+        rep
+    }
+
+    #[test]
+    fn a_hidden_early_swap_is_found_once_later_cartridges_agree() {
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        let (mut t, mut pages) = (0, 0);
+        // Start seen, then a "cartridge" of 1500 pages: one of 1000 taken out
+        // half used, unseen on this gauge, and a full one.
+        assert!(some_remaining_cartridge(&mut s, &mut t, &mut pages, 100).is_some());
+        let first = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1500);
+        assert_eq!(first.map(|r| r.missed), Some(0));
+        let second = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1000);
+        assert_eq!(second.map(|r| r.missed), Some(0));
+        // Two cartridges now agree on 1000 pages: the 1500 held a swap.
+        let third = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1000);
+        assert_eq!(third.map(|r| r.missed), Some(1));
+        assert_eq!(s.life_pages, Some(1000.0));
+        // Counted once only.
+        let fourth = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1000);
+        assert_eq!(fourth.map(|r| r.missed), Some(0));
+    }
+
+    #[test]
+    fn a_cartridge_after_a_guessed_swap_does_not_teach_its_life() {
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        let (mut t, mut pages) = (0, 0);
+        assert!(some_remaining_cartridge(&mut s, &mut t, &mut pages, 100).is_some());
+        assert!(some_remaining_cartridge(&mut s, &mut t, &mut pages, 1000).is_some());
+        // 1700 pages before the empty reading: past 1.3 lives a swap is guessed
+        // (at 1000 pages), and the 700 pages from that guess to the empty
+        // reading are not a cartridge life worth learning.
+        let guessed = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1700);
+        assert!(guessed.is_some_and(|r| r.left_pct.is_none()));
+        assert_eq!(s.life_pages, Some(1000.0));
+    }
+
+    #[test]
+    fn a_single_empty_reading_ends_a_cartridge_watched_for_days_when_no_life_is_known() {
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        let mut found = None;
+        for h in 0..4 * 24 {
+            s.observe(h * HOUR, normalize(100, -3), Some(h as u64));
+        }
+        for (k, l) in [0, -3].iter().enumerate() {
+            let t = (4 * 24 + k as i64) * HOUR;
+            found = found.or(s.observe(t, normalize(100, *l), Some(100)));
+        }
+        assert!(found.is_some());
     }
 
     #[test]
