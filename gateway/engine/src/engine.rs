@@ -15,6 +15,7 @@ use crate::gauge::normalize;
 use crate::ordering::{Need, need, order_id, quantity};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
+use crate::stats::median;
 use crate::supply::{GaugeKind, SupplyState};
 
 /// Days after a shipment during which only urgent needs trigger another one.
@@ -27,13 +28,6 @@ const SETTLE_DAYS: f64 = 7.0;
 
 /// Cartridge lives kept per model, supply type and colour for the fleet prior.
 const PRIOR_LIVES: usize = 15;
-
-/// Median of a non-empty slice (the upper middle for an even count).
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
 
 /// Days within which a delivery pays back a cartridge borrowed at a stockout.
 const OWED_DAYS: i64 = 14;
@@ -333,10 +327,10 @@ impl Engine {
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
                     let key = p.prior_key(&p.supplies[si]);
-                    let prior = match lives.get(&key) {
-                        Some(v) if !v.is_empty() => Some(median(v)),
-                        _ => priors.get(&key).map(|(sum, n)| sum / f64::from(*n)),
-                    };
+                    let prior = lives
+                        .get(&key)
+                        .and_then(|v| median(v))
+                        .or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
                     let sibling = p
                         .supplies
                         .iter()

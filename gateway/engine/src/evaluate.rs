@@ -16,6 +16,7 @@ use crate::clock::{DAY, HOUR};
 use crate::decision::{AlertKind, Decision};
 use crate::fleetgen::{FleetSpec, GaugeStyle, Truth, generate};
 use crate::replay::{self, ReplayOptions};
+use crate::stats::median;
 
 /// Scores of one policy on one or more fleets.
 #[derive(Clone, Debug, Default)]
@@ -47,15 +48,6 @@ pub struct PolicyScore {
     pub unused_details: Vec<String>,
     /// Per forecast scored: (days ahead it predicted, signed error in days, gauge).
     pub error_details: Vec<(f64, f64, GaugeStyle)>,
-}
-
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    Some(s[s.len() / 2])
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -188,13 +180,8 @@ pub fn score(
     // Inventory walk per supply: deliveries fill the shelf, swaps take from it.
     let mut swaps: HashMap<(String, u32), Vec<(i64, bool)>> = HashMap::new();
     for c in &truth.cartridges {
-        let Some(removed) = c.removed_at else {
+        let Some(at) = c.needed_spare_at() else {
             continue;
-        };
-        let at = if c.premature {
-            removed
-        } else {
-            c.empty_at.unwrap_or(removed)
         };
         swaps
             .entry((c.printer.clone(), c.supply_index))
@@ -454,13 +441,8 @@ pub fn clairvoyant(
     let mut groups: std::collections::BTreeMap<(&str, &str), Vec<Need<'_>>> =
         std::collections::BTreeMap::new();
     for c in &truth.cartridges {
-        let Some(removed) = c.removed_at else {
+        let Some(at) = c.needed_spare_at() else {
             continue;
-        };
-        let at = if c.premature {
-            removed
-        } else {
-            c.empty_at.unwrap_or(removed)
         };
         if let Some(p) = truth.printers.iter().find(|p| p.serial == c.printer) {
             groups

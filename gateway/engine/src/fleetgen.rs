@@ -131,6 +131,19 @@ pub struct CartridgeTruth {
     pub level_left: f64,
 }
 
+impl CartridgeTruth {
+    /// When the printer took a cartridge from the shelf for this one: when it
+    /// ran empty, or when it was taken out early; `None` while still installed.
+    pub fn needed_spare_at(&self) -> Option<i64> {
+        let removed = self.removed_at?;
+        Some(if self.premature {
+            removed
+        } else {
+            self.empty_at.unwrap_or(removed)
+        })
+    }
+}
+
 /// Ground truth of a generated fleet.
 #[derive(Clone, Debug, Default)]
 pub struct Truth {

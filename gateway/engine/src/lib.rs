@@ -18,6 +18,7 @@ mod ordering;
 mod pages;
 mod presence;
 pub mod replay;
+mod stats;
 mod supply;
 
 pub use config::EngineConfig;
