@@ -15,7 +15,7 @@ use crate::gauge::normalize;
 use crate::ordering::{Need, need, order_id, quantity};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
-use crate::stats::median;
+use crate::stats::{median, quantile};
 use crate::supply::{GaugeKind, SupplyState};
 
 /// Days after a shipment during which only urgent needs trigger another one.
@@ -28,6 +28,10 @@ const SETTLE_DAYS: f64 = 7.0;
 
 /// Cartridge lives kept per model, supply type and colour for the fleet prior.
 const PRIOR_LIVES: usize = 15;
+
+/// The fleet's pessimistic cartridge life for a model: a low quantile of the
+/// lives seen on its printers, whose coverage differs.
+const PRIOR_LOW_QUANTILE: f64 = 0.1;
 
 /// Days within which a delivery pays back a cartridge borrowed at a stockout.
 const OWED_DAYS: i64 = 14;
@@ -119,6 +123,12 @@ pub struct Engine {
     /// used, so one cartridge that hid an unseen swap cannot double it.
     #[serde(default)]
     prior_lives: HashMap<String, Vec<f64>>,
+    /// Pages a cartridge lasts per model, type and colour as the percent
+    /// gauges of the fleet tell it (100 % over percent per page), refreshed
+    /// daily: a prior for "some remaining" supplies long before any cartridge
+    /// of theirs has been watched from start to end.
+    #[serde(skip)]
+    gauge_lives: (i64, HashMap<String, Vec<f64>>),
     /// Last shipment per "site\u{1f}contact".
     #[serde(default)]
     last_order: BTreeMap<String, i64>,
@@ -138,6 +148,7 @@ impl Engine {
             now: i64::MIN,
             priors: HashMap::new(),
             prior_lives: HashMap::new(),
+            gauge_lives: (i64::MIN, HashMap::new()),
             last_order: BTreeMap::new(),
             last_printer: 0,
         }
@@ -260,12 +271,18 @@ impl Engine {
         // that ran out with no spare on site was replaced with one borrowed
         // (or bought) elsewhere, which the next delivery pays back, ordered or
         // not yet: the ledger must not count that delivery as a spare.
-        for k in 0..1 + rep.missed {
+        // Cartridges used by swaps found only now ("missed") came off the shelf
+        // too. When the shelf is already bare, the spare this swap seemed to
+        // take was one of them: this swap had to borrow (once).
+        let ran_out = rep.left_pct.is_some_and(|l| l <= 10.0);
+        let mut borrowed = false;
+        for _ in 0..1 + rep.missed {
             if s.on_site > 0 {
                 s.on_site -= 1;
-            } else if k == 0 && rep.left_pct.is_some_and(|l| l <= 10.0) {
+            } else if ran_out && !borrowed {
                 s.owed += 1;
                 s.owed_since = Some(rep.at);
+                borrowed = true;
             }
         }
         if let Some(left) = rep.left_pct
@@ -322,15 +339,21 @@ impl Engine {
             self.config.silent_after_secs,
             self.config.spike_factor,
         );
-        let (priors, lives) = (&self.priors, &self.prior_lives);
+        self.refresh_gauge_lives(now);
+        let (priors, lives, gauged) = (&self.priors, &self.prior_lives, &self.gauge_lives.1);
         for p in self.printers.iter_mut().filter(|p| p.assigned) {
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
                     let key = p.prior_key(&p.supplies[si]);
-                    let prior = lives
+                    // Lives seen across the fleet, else what percent gauges tell.
+                    let fleet = lives
                         .get(&key)
+                        .filter(|v| !v.is_empty())
+                        .or_else(|| gauged.get(&key));
+                    let prior = fleet
                         .and_then(|v| median(v))
                         .or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
+                    let low = fleet.and_then(|v| quantile(v, PRIOR_LOW_QUANTILE));
                     let sibling = p
                         .supplies
                         .iter()
@@ -340,6 +363,7 @@ impl Engine {
                         .reduce(f64::max);
                     let s = &mut p.supplies[si];
                     s.prior_life = prior;
+                    s.prior_low = low.or(prior.map(|m| 0.8 * m));
                     s.sibling_life = sibling.filter(|_| !s.receptacle);
                 }
             }
@@ -357,6 +381,24 @@ impl Engine {
             }
         }
         self.place_orders(now, out);
+    }
+
+    fn refresh_gauge_lives(&mut self, now: i64) {
+        let today = crate::clock::day_of(now);
+        if self.gauge_lives.0 == today {
+            return;
+        }
+        let mut by_key: HashMap<String, Vec<f64>> = HashMap::new();
+        for p in self.printers.iter().filter(|p| p.assigned) {
+            for s in p.supplies.iter().filter(|s| s.kind == GaugeKind::Percent) {
+                if let Some(ppp) = s.pct_per_page.or_else(|| s.fit_pct_per_page())
+                    && ppp > 0.0
+                {
+                    by_key.entry(p.prior_key(s)).or_default().push(100.0 / ppp);
+                }
+            }
+        }
+        self.gauge_lives = (today, by_key);
     }
 
     fn estimate_of(&self, p: &PrinterState, s: &SupplyState, now: i64) -> Option<Estimate> {
@@ -460,7 +502,10 @@ impl Engine {
         for (pi, si, _, e) in candidates {
             let p = &mut self.printers[pi];
             let s = &mut p.supplies[si];
-            let q = quantity(&e, s.spares(), &self.config);
+            // A borrowed cartridge not yet covered by goods on the way is
+            // repaid by this line too, or the next line would follow within
+            // the hour for the same need.
+            let q = quantity(&e, s.spares(), &self.config) + s.uncovered_debt();
             s.in_transit += q;
             s.ordered_cart_seq = Some(s.cart_seq);
             self.open.push(OpenLine {
@@ -714,5 +759,109 @@ mod tests {
         let gap = orders[1] - orders[0];
         assert!((11 * 24..12 * 24).contains(&gap), "{orders:?}");
         assert!(gap < (RECENT_SHIPMENT_DAYS * 24.0) as i64, "{orders:?}");
+    }
+
+    fn counted(serial: &str, t: i64, level: i64, pages: u64) -> Event {
+        let mut r = match reading(serial, t, level) {
+            Event::Reading(r) => r,
+            _ => unreachable!(),
+        };
+        r.page_count = Some(pages);
+        Event::Reading(r)
+    }
+
+    fn deliver(e: &mut Engine, serial: &str, t: i64, quantity: u32) {
+        e.handle(Event::Delivered {
+            order_id: "o".into(),
+            printer: serial.into(),
+            supply_index: 1,
+            quantity,
+            at: to_utc(t),
+        });
+    }
+
+    /// Feeds a "some remaining" cartridge of `pages` pages (100 an hour) ended
+    /// by two empty readings and a new cartridge.
+    fn some_cartridge(e: &mut Engine, t: &mut i64, counter: &mut u64, pages: u64) {
+        for _ in 0..pages / 100 {
+            *t += HOUR;
+            *counter += 100;
+            e.handle(counted("A", *t, -3, *counter));
+        }
+        for level in [0, 0, -3] {
+            *t += HOUR;
+            e.handle(counted("A", *t, level, *counter));
+        }
+    }
+
+    #[test]
+    fn a_swap_found_late_on_a_bare_shelf_means_the_last_swap_borrowed() {
+        let mut e = engine_with(&["A"]);
+        let (mut t, mut pages) = (1_740_960_000, 0);
+        e.handle(counted("A", t, -3, pages));
+        deliver(&mut e, "A", t, 2);
+        // First swap seen (one spare left), then a "cartridge" of 1500 pages
+        // that hid an early swap: the ledger thinks the last spare went in at
+        // its end, when in truth the printer had to borrow one.
+        some_cartridge(&mut e, &mut t, &mut pages, 100);
+        some_cartridge(&mut e, &mut t, &mut pages, 1500);
+        assert_eq!(e.printers[0].supplies[0].on_site, 0);
+        deliver(&mut e, "A", t, 1);
+        some_cartridge(&mut e, &mut t, &mut pages, 1000);
+        deliver(&mut e, "A", t, 1);
+        // Two cartridges of 1000 pages agree: the 1500 held a swap. The spare
+        // this swap seemed to take was gone, so it borrowed.
+        some_cartridge(&mut e, &mut t, &mut pages, 1000);
+        let s = &e.printers[0].supplies[0];
+        assert_eq!((s.on_site, s.owed, s.spares()), (0, 1, 0));
+    }
+
+    #[test]
+    fn an_order_after_a_stockout_also_repays_the_borrowed_cartridge() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        // Met nearly empty, swapped within hours with nothing on the shelf
+        // (one cartridge owed), then a new cartridge draining 10 points a day.
+        let mut orders = Vec::new();
+        for h in 0..9 * 24 {
+            let t = t0 + h * HOUR;
+            let level = if h < 2 {
+                1.0
+            } else {
+                100.0 - 10.0 * (h - 2) as f64 / 24.0
+            };
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            out.extend(e.handle(reading("A", t + 60, level.max(0.0).round() as i64)));
+            for d in out {
+                if let Decision::Order(o) = d {
+                    orders.push((h, o.lines[0].quantity));
+                }
+            }
+        }
+        // One order, carrying the owed cartridge as well as the next one.
+        assert_eq!(orders.len(), 1, "{orders:?}");
+        assert!(orders[0].1 >= 2, "{orders:?}");
+        let s = &e.printers[0].supplies[0];
+        assert_eq!((s.owed, s.uncovered_debt()), (1, 0));
+        assert!(s.spares() >= 1, "{orders:?}");
+    }
+
+    #[test]
+    fn a_some_remaining_supply_learns_its_prior_from_percent_gauges_of_its_model() {
+        let mut e = engine_with(&["A", "B"]);
+        let t0 = 1_740_960_000;
+        // A: a percent gauge losing 1 % per 50 pages (5000 pages a cartridge);
+        // B: same model, "some remaining" only.
+        for h in 0..10 * 24 {
+            let t = t0 + h * HOUR;
+            let pages = 1000 + 10 * h as u64;
+            e.handle(Event::Tick(to_utc(t)));
+            e.handle(counted("A", t + 60, 90 - (h * 10 / 50), pages));
+            e.handle(counted("B", t + 60, -3, pages));
+        }
+        let b = &e.printers[1].supplies[0];
+        let prior = b.prior_life.expect("a prior from A's gauge");
+        assert!((prior - 5000.0).abs() < 300.0, "{prior}");
+        assert!(b.prior_low.is_some_and(|l| l <= prior));
     }
 }

@@ -60,32 +60,72 @@ pub(crate) struct Estimate {
     pub rate: Option<f64>,
 }
 
-/// Consumption rates in units per day: median, pessimistic, and the steady
-/// long-window pace (for cartridge life and order quantities, which must not
-/// follow a burst).
+/// How much longer a burst of printing (a big job, a mailing: not a new
+/// normal) is assumed to go on, from how long it has lasted so far: about as
+/// long again for the median, twice as long for the pessimistic value, within
+/// a working week.
+fn burst_left(age_days: f64, pessimistic: bool) -> f64 {
+    if pessimistic {
+        (2.0 * age_days).clamp(2.0, 5.0)
+    } else {
+        age_days.clamp(1.0, 3.0)
+    }
+}
+
+/// Consumption in units per day: median, pessimistic, the steady long-window
+/// pace (for cartridge life and order quantities, which must not follow a
+/// burst), and a burst under way (units per day, days so far).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pace {
+    p50: f64,
+    worst: f64,
+    steady: f64,
+    burst: Option<(f64, f64)>,
+}
+
+impl Pace {
+    /// Days until `amount` is used: a burst under way first (for as long as it
+    /// is assumed to last), then the usual pace.
+    fn days(&self, amount: f64, pessimistic: bool) -> f64 {
+        let rate = if pessimistic { self.worst } else { self.p50 };
+        let amount = amount.max(0.0);
+        match self.burst {
+            Some((b, age)) if b > rate => {
+                let left = burst_left(age, pessimistic);
+                if amount <= b * left {
+                    amount / b
+                } else {
+                    left + (amount - b * left) / rate
+                }
+            }
+            _ => amount / rate,
+        }
+    }
+}
+
 fn rates(
     long: Option<f64>,
     short: Option<f64>,
-    recent: Option<f64>,
+    burst: Option<(f64, f64)>,
     unsure: bool,
-) -> Option<(f64, f64, f64)> {
+) -> Option<Pace> {
     let long = long.filter(|r| r.is_finite() && *r >= 0.0);
     let short = short.filter(|r| r.is_finite() && *r >= 0.0);
     let base = long.or(short)?;
     let p50 = match short {
-        // A clear step change or burst: trust the recent pace at once.
+        // A clear step change: trust the recent pace at once.
         Some(s) if s > 1.5 * base || s < 0.6 * base => s,
         _ => base,
     };
-    let mut worst = base.max(short.unwrap_or(0.0));
-    if let Some(r) = recent.filter(|r| r.is_finite())
-        && r > 2.0 * worst
-    {
-        // Burst under way: assume it goes on for a while.
-        worst = worst.max(0.5 * r);
-    }
+    let worst = base.max(short.unwrap_or(0.0));
     let factor = if unsure { 1.6 } else { 1.25 };
-    Some((p50, worst * factor, base))
+    let p50 = p50.max(MIN_RATE);
+    Some(Pace {
+        p50,
+        worst: (worst * factor).max(p50),
+        steady: base,
+        burst: burst.filter(|b| b.0.is_finite() && b.0 > 0.0),
+    })
 }
 
 /// [`estimate`] reused for a few hours (shifted by the time passed) unless the
@@ -160,9 +200,12 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     let span_days = (now - s.cart_start) as f64 / DAY as f64;
     let (long, short, recent) = match ppp {
         Some(ppp) if history >= 3.0 => (
-            pages.per_day(28).map(|r| r * ppp),
-            pages.per_day(7).filter(|_| history >= 6.0).map(|r| r * ppp),
-            pages.last_day().map(|r| r * ppp),
+            pages.per_day_capped(28).map(|r| r * ppp),
+            pages
+                .per_day_capped(7)
+                .filter(|_| history >= 6.0)
+                .map(|r| r * ppp),
+            pages.burst().map(|(r, age)| (r * ppp, age)),
         ),
         _ => {
             let long = long_fit.map(|l| -l.slope).filter(|_| span_days >= 3.0);
@@ -176,7 +219,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         }
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();
-    let Some((p50, worst, steady)) = rates(long, short, recent, unsure) else {
+    let Some(pace) = rates(long, short, recent, unsure) else {
         // No pace known yet: only a nearly empty gauge says anything.
         let d = if level <= step.max(5.0) {
             0.0
@@ -192,10 +235,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             rate: None,
         });
     };
-    let p50 = p50.max(MIN_RATE);
-    let worst = worst.max(p50).max(MIN_RATE);
-    let p50_days = (level / p50 - elapsed).max(0.0);
-    let pess_days = (level.max(0.0) / worst - elapsed).max(0.0);
+    let steady = pace.steady;
+    let p50_days = (pace.days(level, false) - elapsed).max(0.0);
+    let pess_days = (pace.days(level, true) - elapsed).max(0.0);
     Some(Estimate {
         level: Some(level),
         p50_days,
@@ -206,7 +248,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             (100.0 / steady.max(MIN_RATE)).max(l / 3.0)
         })),
         life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
-        rate: Some(p50),
+        rate: Some(pace.p50),
     })
 }
 
@@ -222,20 +264,29 @@ fn estimate_some(
     // of a page, and many pages have none).
     let life_known = s.life_pages.is_some();
     let (life, pess_share) = match (s.life_pages, prior_life_pages, s.sibling_life) {
+        // One cartridge's life may hide an early swap (this gauge cannot show
+        // it), so until a second agrees the fleet's shorter figure bounds the
+        // pessimistic value.
+        (Some(own), Some(fleet), _) if !s.life_confirmed() && fleet < own => {
+            (own, 0.85 * fleet / own)
+        }
         (Some(own), _, _) => (own, 0.85),
-        (None, Some(fleet), _) => (fleet, 0.8),
+        (None, Some(fleet), _) => {
+            let low = s.prior_low.unwrap_or(0.8 * fleet).min(0.8 * fleet);
+            (fleet, low / fleet)
+        }
         (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
         (None, None, None) => (DEFAULT_LIFE_PAGES, 0.5),
     };
     let history = pages.history_days();
     let paced = rates(
-        pages.per_day(28),
-        pages.per_day(7).filter(|_| history >= 6.0),
-        pages.last_day(),
+        pages.per_day_capped(28),
+        pages.per_day_capped(7).filter(|_| history >= 6.0),
+        pages.burst(),
         history < 7.0,
     );
     if s.zero_run > 0 {
-        let life_days = paced.map(|(_, _, r)| life / r.max(MIN_RATE));
+        let life_days = paced.map(|p| life / p.steady.max(MIN_RATE));
         return Some(Estimate {
             level: Some(0.0),
             p50_days: 0.0,
@@ -246,9 +297,7 @@ fn estimate_some(
         });
     }
     let (lt, lp) = pages.last?;
-    let (p50_rate, worst, steady) = paced?;
-    let p50_rate = p50_rate.max(MIN_RATE);
-    let worst = worst.max(p50_rate);
+    let pace = paced?;
     let (rem_p50, rem_pess, life) = match (s.cart_from_start, s.cart_start_pages) {
         (true, Some(start)) => {
             let used = lp.saturating_sub(start) as f64;
@@ -269,9 +318,9 @@ fn estimate_some(
     let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);
     Some(Estimate {
         level: None,
-        p50_days: (rem_p50.max(0.0) / p50_rate - elapsed).max(0.0),
-        pess_days: (rem_pess.max(0.0) / worst - elapsed).max(0.0),
-        life_days: Some(life / steady.max(MIN_RATE)),
+        p50_days: (pace.days(rem_p50, false) - elapsed).max(0.0),
+        pess_days: (pace.days(rem_pess, true) - elapsed).max(0.0),
+        life_days: Some(life / pace.steady.max(MIN_RATE)),
         life_known,
         rate: None,
     })
@@ -354,5 +403,71 @@ mod tests {
             floor.pess_days < 40.0 && floor.pess_days > 20.0,
             "{floor:?}"
         );
+    }
+
+    #[test]
+    fn a_burst_under_way_is_assumed_to_end_within_days() {
+        let pace = Pace {
+            p50: 1.0,
+            worst: 1.25,
+            steady: 1.0,
+            burst: Some((6.0, 0.5)),
+        };
+        // 30 days of usual use left: the median burns 6 a day for one more day,
+        // then the usual pace; pessimistically two days, then 1.25 a day.
+        assert!((pace.days(30.0, false) - 25.0).abs() < 1e-9);
+        assert!((pace.days(30.0, true) - (2.0 + 18.0 / 1.25)).abs() < 1e-9);
+        // Little left: the burst empties it.
+        assert!((pace.days(3.0, false) - 0.5).abs() < 1e-9);
+        // A burst that has lasted three days is assumed to last longer.
+        let old = Pace {
+            burst: Some((6.0, 3.0)),
+            ..pace
+        };
+        assert!(old.days(30.0, true) < pace.days(30.0, true));
+        let calm = Pace {
+            burst: None,
+            ..pace
+        };
+        assert!((calm.days(30.0, false) - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_cartridge_life_is_bounded_by_the_fleet_until_a_second_agrees() {
+        let (mut s, pages) = some_remaining(20);
+        s.cart_from_start = true;
+        s.cart_start_pages = Some(0);
+        // One 6000-page life learned (it may hide an early swap); the fleet says 4000.
+        s.life_pages = Some(6000.0);
+        let now = 20 * DAY;
+        let lone = estimate(&s, &pages, Some(4000.0), now).expect("estimate");
+        // 2000 pages used: the median keeps the printer's own 6000 pages,
+        // the pessimistic value the fleet's 0.85 x 4000.
+        assert!((lone.p50_days - 40.0).abs() < 1.5, "{lone:?}");
+        assert!(lone.pess_days < 13.0, "{lone:?}");
+        let confirmed = {
+            let mut c = s.clone();
+            c.confirm_life_for_test(6000.0);
+            estimate(&c, &pages, Some(4000.0), now).expect("estimate")
+        };
+        assert!(confirmed.pess_days > 20.0, "{confirmed:?}");
+    }
+
+    #[test]
+    fn a_fleet_prior_is_pessimistic_by_its_spread() {
+        let (mut s, pages) = some_remaining(20);
+        s.cart_from_start = true;
+        s.cart_start_pages = Some(0);
+        let now = 20 * DAY;
+        s.prior_low = Some(3000.0);
+        let spread = estimate(&s, &pages, Some(6000.0), now).expect("estimate");
+        s.prior_low = Some(5500.0);
+        let tight = estimate(&s, &pages, Some(6000.0), now).expect("estimate");
+        // Same median (4000 pages left at 100 a day); the pessimistic value
+        // follows the low end of the fleet (1000 pages left), never above
+        // 80 % of the median life.
+        assert!((spread.p50_days - tight.p50_days).abs() < 1e-9);
+        assert!(spread.pess_days < 10.0, "{spread:?}");
+        assert!(tight.pess_days < 25.0, "{tight:?}");
     }
 }

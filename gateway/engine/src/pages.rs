@@ -6,6 +6,9 @@
 /// weekend or holiday day, not a working day.
 const LIGHT_DAY: f64 = 0.25;
 
+/// A day printing more than this many working days' worth is a burst.
+const BURST_DAY: f64 = 2.0;
+
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
@@ -67,21 +70,77 @@ impl PageStats {
     }
 
     /// Mean pages per calendar day over about the last `days` days (weekends and
-    /// holidays included, which is what a supply actually experiences).
-    pub fn per_day(&self, days: i64) -> Option<f64> {
-        let (lt, lp) = self.last?;
+    /// holidays included, which is what a supply actually experiences), where
+    /// no day counts for more than [`BURST_DAY`] times the median working day:
+    /// a burst of printing is transient and forecast on its own
+    /// ([`PageStats::burst`]), so it must not inflate the pace for weeks after.
+    pub fn per_day_capped(&self, days: i64) -> Option<f64> {
+        let (lt, _) = self.last?;
         let from = lt - days * DAY;
-        let base = self
-            .daily
-            .iter()
-            .find(|(t, _)| *t >= from)
-            .copied()
-            .or_else(|| self.daily.front().copied())?;
-        let span = (lt - base.0) as f64 / DAY as f64;
-        if span < 0.9 {
+        let cap = self.working_day().map(|m| BURST_DAY * m);
+        let mut start = None;
+        let mut prev: Option<(i64, u64)> = None;
+        let mut sum = 0.0;
+        for &(t, p) in &self.daily {
+            if t < from {
+                continue;
+            }
+            if let Some((pt, pp)) = prev {
+                let pages = p.saturating_sub(pp) as f64;
+                let gap_days = ((t - pt) as f64 / DAY as f64).max(1.0);
+                sum += cap.map_or(pages, |c| pages.min(c * gap_days));
+            } else {
+                start = Some(t);
+            }
+            prev = Some((t, p));
+        }
+        let span = (lt - start?) as f64 / DAY as f64;
+        (span >= 0.9).then(|| sum / span)
+    }
+
+    /// The burst under way, if the last 24 hours printed more than
+    /// [`BURST_DAY`] working days' worth: its pages per day and how many days
+    /// it has lasted so far (the days before today that were bursts too, plus
+    /// half of today).
+    pub fn burst(&self) -> Option<(f64, f64)> {
+        let day = self.last_day()?;
+        let m = self.working_day()?;
+        if day <= BURST_DAY * m || day - m < 50.0 {
             return None;
         }
-        Some((lp.saturating_sub(base.1)) as f64 / span)
+        // Completed days, newest first: the last point is today's so far.
+        let n = self.daily.len();
+        let earlier = (1..n.saturating_sub(1))
+            .rev()
+            .map(|i| (self.daily[i - 1], self.daily[i]))
+            .take_while(|(a, b)| {
+                day_of(b.0) == day_of(a.0) + 1 && b.1.saturating_sub(a.1) as f64 > BURST_DAY * m
+            })
+            .count();
+        Some((day, earlier as f64 + 0.5))
+    }
+
+    /// Median pages of a working day over the kept history (at least five
+    /// working days), weekends and holidays left out.
+    fn working_day(&self) -> Option<f64> {
+        let mut days: Vec<f64> = self
+            .daily
+            .iter()
+            .zip(self.daily.iter().skip(1))
+            .filter(|(a, b)| day_of(b.0) == day_of(a.0) + 1)
+            .map(|(a, b)| b.1.saturating_sub(a.1) as f64)
+            .filter(|d| *d > 0.0)
+            .collect();
+        days.sort_by(f64::total_cmp);
+        let median = *days.get(days.len() / 2)?;
+        let work: Vec<f64> = days
+            .into_iter()
+            .filter(|d| *d >= LIGHT_DAY * median)
+            .collect();
+        if work.len() < 5 {
+            return None;
+        }
+        Some(work[work.len() / 2])
     }
 
     /// Days of history available.
@@ -173,7 +232,7 @@ mod tests {
         for d in 0..30 {
             s.observe(d * DAY + 12 * HOUR, 1000 + 100 * d as u64);
         }
-        let r = s.per_day(7).expect("enough history");
+        let r = s.per_day_capped(7).expect("enough history");
         assert!((r - 100.0).abs() < 1e-6, "{r}");
         assert!(s.history_days() > 28.0);
     }
@@ -184,7 +243,7 @@ mod tests {
         s.observe(0, 5000);
         s.observe(2 * DAY, 5200);
         s.observe(3 * DAY, 10);
-        assert_eq!(s.per_day(7), None);
+        assert_eq!(s.per_day_capped(7), None);
     }
 
     #[test]
@@ -217,5 +276,29 @@ mod tests {
         let (mean, n) = s.active_day_mean(28 * DAY).expect("mean");
         assert!((mean - 100.0).abs() < 1e-9, "{mean}");
         assert_eq!(n, 19);
+    }
+
+    #[test]
+    fn a_burst_is_reported_with_its_age_and_left_out_of_the_pace() {
+        let mut s = PageStats::default();
+        let mut pages = 1000u64;
+        // Three weeks of 100 pages a day, then two days at 600.
+        for d in 0..23 {
+            pages += if d < 21 { 100 } else { 600 };
+            for h in [9, 13, 17] {
+                s.observe(d * DAY + h * HOUR, pages - 100 + 33 * (h as u64 - 9) / 4);
+            }
+        }
+        let (rate, age) = s.burst().expect("a burst");
+        assert!(rate > 400.0, "{rate}");
+        assert!((age - 1.5).abs() < 1e-9, "{age}");
+        // The burst days count as two usual days each in the pace.
+        let capped = s.per_day_capped(7).expect("pace");
+        assert!(capped < 160.0, "{capped}");
+        let mut quiet = PageStats::default();
+        for d in 0..10 {
+            quiet.observe(d * DAY + 12 * HOUR, 1000 + 100 * d as u64);
+        }
+        assert_eq!(quiet.burst(), None);
     }
 }

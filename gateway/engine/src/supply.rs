@@ -16,6 +16,10 @@ const DAYS_KEEP: usize = 45;
 /// finer steps (and any jitter) leaves the grid long before.
 const GRID_RUN: u32 = 24;
 
+/// Two cartridge lives (in pages) within this share of each other agree: page
+/// volume and coverage vary that much between cartridges, hidden swaps more.
+const LIVES_AGREE: f64 = 0.15;
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -122,6 +126,10 @@ pub(crate) struct SupplyState {
     /// Fleet-wide pages per cartridge for this model and supply, refreshed by the engine.
     #[serde(default)]
     pub prior_life: Option<f64>,
+    /// A low figure of the same fleet lives (cartridge lives differ between
+    /// printers of a model with their coverage): the pessimistic value.
+    #[serde(default)]
+    pub prior_low: Option<f64>,
     /// Pages the printer's other toners last (a floor for a colour whose own life
     /// is unknown: colours are used on fewer pages than black), refreshed by the engine.
     #[serde(default)]
@@ -187,6 +195,7 @@ impl SupplyState {
             cartridges_done: 0,
             lives: Vec::new(),
             prior_life: None,
+            prior_low: None,
             sibling_life: None,
             cached: None,
             in_transit: 0,
@@ -201,6 +210,11 @@ impl SupplyState {
     /// Spares usable for future cartridges: on the shelf or coming, minus what is owed.
     pub fn spares(&self) -> u32 {
         (self.on_site + self.in_transit).saturating_sub(self.owed)
+    }
+
+    /// Borrowed cartridges that no spare on site or in transit repays yet.
+    pub fn uncovered_debt(&self) -> u32 {
+        self.owed.saturating_sub(self.on_site + self.in_transit)
     }
 
     /// Resolution actually used by the gauge: some printers report 0..100 but only
@@ -462,6 +476,23 @@ impl SupplyState {
         }
     }
 
+    /// Two cartridges in a row lasted about the same pages: the learned life is
+    /// not one cartridge that hid an early swap.
+    pub fn life_confirmed(&self) -> bool {
+        let n = self.lives.len();
+        n >= 2 && {
+            let (a, b) = (self.lives[n - 1].0, self.lives[n - 2].0);
+            (a - b).abs() <= LIVES_AGREE * a.max(b)
+        }
+    }
+
+    /// Test shortcut: two agreeing lives of `pages`.
+    #[cfg(test)]
+    pub fn confirm_life_for_test(&mut self, pages: f64) {
+        self.lives = vec![(pages, false), (pages, false)];
+        self.life_pages = Some(pages);
+    }
+
     /// A "some remaining" gauge hides a swap made before empty: the cartridge
     /// seems to last twice as long. Once two later cartridges agree on a
     /// shorter life, an earlier one far above it held an unseen swap: count the
@@ -476,10 +507,10 @@ impl SupplyState {
         if n < 3 {
             return 0;
         }
-        let (a, b) = (self.lives[n - 1].0, self.lives[n - 2].0);
-        if (a - b).abs() > 0.15 * a.max(b) {
+        if !self.life_confirmed() {
             return 0;
         }
+        let (a, b) = (self.lives[n - 1].0, self.lives[n - 2].0);
         let life = 0.5 * (a + b);
         let mut missed = 0;
         for (pages, counted) in &mut self.lives[..n - 2] {
