@@ -31,6 +31,10 @@ pub struct EngineConfig {
     /// Seconds without a reading after which a printer counts as not answering at all
     /// (covers one or two missed polls).
     pub poll_grace_secs: i64,
+    /// Hour (UTC) of the daily order run: due lines wait for it so a day's
+    /// needs travel together; urgent ones only wait when the site had a parcel
+    /// within the last day.
+    pub order_hour_utc: u32,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +49,9 @@ impl Default for EngineConfig {
             premature_percent: 8.0,
             spike_factor: 3.0,
             poll_grace_secs: 5400,
+            // Late afternoon in Europe: the day's consumption is in, and the
+            // supplier ships the next morning.
+            order_hour_utc: 16,
         }
     }
 }

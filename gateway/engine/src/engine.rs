@@ -12,14 +12,11 @@ use crate::decision::{Alert, AlertKind, Decision, Order, OrderLine};
 use crate::event::{Event, SupplyReading};
 use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
 use crate::gauge::normalize;
-use crate::ordering::{Need, need, order_id, quantity};
+use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
 use crate::stats::{median, quantile};
 use crate::supply::{GaugeKind, SupplyState};
-
-/// Days after a shipment during which only urgent needs trigger another one.
-const RECENT_SHIPMENT_DAYS: f64 = 16.0;
 
 /// Days after a printer's first reading during which it cannot trigger a shipment
 /// unless a cartridge is nearly empty: one full week, since a shorter history
@@ -35,9 +32,6 @@ const PRIOR_LOW_QUANTILE: f64 = 0.1;
 
 /// Days within which a delivery pays back a cartridge borrowed at a stockout.
 const OWED_DAYS: i64 = 14;
-
-/// Seconds after a site and contact's first reading before its first shipment.
-const FIRST_DAY_HOLD: i64 = DAY;
 
 /// A borrowed reading: the replay's allocation-free path into the engine.
 #[derive(Clone, Copy, Debug)]
@@ -469,28 +463,21 @@ impl Engine {
         if top < Need::Must {
             return;
         }
-        // A site's first day: printers answer one after another (some only
-        // once switched on in the morning); one parcel for what the whole site
-        // needs beats one per printer as each is met.
         let met = members
             .iter()
             .filter_map(|&i| self.printers[i].first_seen)
             .min();
-        if met.is_some_and(|m| now - m < FIRST_DAY_HOLD) {
-            return;
-        }
+        let critical = candidates
+            .iter()
+            .any(|c| c.3.p50_days <= self.config.lead_time_days);
         let (site, contact) = (
             self.printers[members[0]].site.clone(),
             self.printers[members[0]].contact.clone(),
         );
         let key = format!("{site}\u{1f}{contact}");
-        // Right after a shipment, a line that is due but not urgent waits: it
-        // rides with the next shipment or goes when it turns urgent.
-        let recent = self
-            .last_order
-            .get(&key)
-            .is_some_and(|&t| now - t < (RECENT_SHIPMENT_DAYS * DAY as f64) as i64);
-        if top == Need::Must && recent {
+        let last = self.last_order.get(&key).copied();
+        let pair = PairState { met, last };
+        if !may_ship(top, critical, now, pair, &self.config) {
             return;
         }
         self.last_order.insert(key.clone(), now);
@@ -758,7 +745,10 @@ mod tests {
         assert_eq!(orders.len(), 2, "{orders:?}");
         let gap = orders[1] - orders[0];
         assert!((11 * 24..12 * 24).contains(&gap), "{orders:?}");
-        assert!(gap < (RECENT_SHIPMENT_DAYS * 24.0) as i64, "{orders:?}");
+        assert!(
+            gap < (crate::ordering::RECENT_SHIPMENT_DAYS * 24.0) as i64,
+            "{orders:?}"
+        );
     }
 
     fn counted(serial: &str, t: i64, level: i64, pages: u64) -> Event {

@@ -145,8 +145,10 @@ pub fn score(
     silent_after: i64,
 ) -> io::Result<PolicyScore> {
     let mut s = PolicyScore::default();
-    let warmup = truth.start + 7 * DAY;
     let lead = (lead_days * DAY as f64) as i64;
+    // Swaps before any policy could have had goods on site (a day to meet the
+    // site, then the lead time), and in the first week, are not scored.
+    let warmup = truth.start + (7 * DAY).max(DAY + lead + DAY);
     // Deliveries per (printer, supply): (time, quantity).
     let mut deliveries: HashMap<(String, u32), Vec<(i64, u32)>> = HashMap::new();
     let mut alerts = Vec::new();

@@ -2,6 +2,7 @@
 //! order placed anyway (consolidation per site and contact), how many cartridges
 //! a line carries, and the deterministic order id.
 
+use crate::clock::{DAY, HOUR};
 use crate::config::EngineConfig;
 use crate::forecast::Estimate;
 
@@ -17,6 +18,67 @@ pub(crate) enum Need {
     Must,
     /// Pessimistically out before a later order could arrive: order now, always.
     Urgent,
+}
+
+/// Days after a shipment during which only urgent needs trigger another one.
+pub(crate) const RECENT_SHIPMENT_DAYS: f64 = 16.0;
+
+/// Seconds after a site and contact's first reading before its first shipment:
+/// printers answer one after another (some only once switched on in the
+/// morning), and one parcel for what the whole site needs beats one per
+/// printer as each is met.
+const FIRST_DAY_HOLD: i64 = DAY;
+
+/// Seconds after a site and contact's first reading during which only a
+/// cartridge that runs out before goods could arrive triggers a shipment: the
+/// first days give each printer a pace, and the first full parcel carries what
+/// the whole site needs.
+const FIRST_DAYS_SETTLE: i64 = 3 * DAY;
+
+/// What the shipment rules need to know about a site and contact.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PairState {
+    /// First reading of any of its printers.
+    pub met: Option<i64>,
+    /// Last shipment.
+    pub last: Option<i64>,
+}
+
+/// Whether a site and contact whose most pressing line is `top` ships now.
+/// `critical`: a line runs out before goods ordered now could arrive, so it
+/// never waits. Otherwise: nothing in the first day nor (unless critical) the
+/// first days; a due line waits while the site got a parcel in the last
+/// [`RECENT_SHIPMENT_DAYS`]; and orders go out at the daily order run, so what
+/// falls due during a day travels in one parcel. An urgent line does not wait
+/// for the run unless the site had a parcel within the last day.
+pub(crate) fn may_ship(
+    top: Need,
+    critical: bool,
+    now: i64,
+    pair: PairState,
+    c: &EngineConfig,
+) -> bool {
+    if top < Need::Must {
+        return false;
+    }
+    let since_met = pair.met.map(|m| now - m);
+    if since_met.is_some_and(|d| d < FIRST_DAY_HOLD) {
+        return false;
+    }
+    if critical {
+        return true;
+    }
+    if since_met.is_some_and(|d| d < FIRST_DAYS_SETTLE) {
+        return false;
+    }
+    let since_last = pair.last.map(|t| now - t);
+    let quiet = (RECENT_SHIPMENT_DAYS * DAY as f64) as i64;
+    if top == Need::Must && since_last.is_some_and(|d| d < quiet) {
+        return false;
+    }
+    let run = now.rem_euclid(DAY) / HOUR == i64::from(c.order_hour_utc);
+    let waits = top == Need::Must || since_last.is_some_and(|d| d < DAY);
+    run || !waits
 }
 
 /// Days the supply lasts, counting spares on site and in transit (a spare of
@@ -49,9 +111,10 @@ pub(crate) fn need(
         return Need::Must;
     }
     // Ride along while the stock (spares included) would not last until the
-    // order after this one: a shipment goes out anyway, so the line is free, and
-    // the next shipment can wait for the window to run out again.
-    if p50 <= window(c) {
+    // order after this one, or would turn urgent before it: a shipment goes
+    // out anyway, so the line is free, and the next shipment can wait for the
+    // window to run out again.
+    if p50 <= window(c) || pess <= late + c.can_order_days {
         Need::Can
     } else {
         Need::None
@@ -141,6 +204,9 @@ mod tests {
         // Ordered for this cartridge and the goods are coming: not again, even if late.
         assert_eq!(need(&est(1.0, 0.0, 2.0), 1, true, &c), Need::None);
         assert_eq!(need(&est(80.0, 60.0, 60.0), 0, false, &c), Need::None);
+        // Far by the median, but urgent within the next cycle by the
+        // pessimistic value: it rides along rather than ship alone later.
+        assert_eq!(need(&est(60.0, 30.0, 90.0), 0, false, &c), Need::Can);
         // A spare on the shelf covers the next cartridge.
         assert_eq!(need(&est(10.0, 8.0, 60.0), 1, false, &c), Need::None);
     }
@@ -182,5 +248,88 @@ mod tests {
         let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         assert_eq!(order_id("a", "b", t, 1), order_id("a", "b", t, 1));
         assert_ne!(order_id("a", "b", t, 1), order_id("ab", "", t, 1));
+    }
+
+    #[test]
+    fn shipments_wait_for_the_daily_run_and_after_a_parcel() {
+        let c = EngineConfig::default();
+        let day0 = 20_150 * DAY;
+        let at = |d: i64, h: i64| day0 + d * DAY + h * HOUR;
+        let pair = |met: i64, last: Option<i64>| PairState {
+            met: Some(met),
+            last,
+        };
+        let run = i64::from(c.order_hour_utc);
+        // Nothing on the first day, even critical; only critical until day 3.
+        assert!(!may_ship(
+            Need::Urgent,
+            true,
+            at(0, 20),
+            pair(at(0, 0), None),
+            &c
+        ));
+        assert!(may_ship(
+            Need::Urgent,
+            true,
+            at(1, 2),
+            pair(at(0, 0), None),
+            &c
+        ));
+        assert!(!may_ship(
+            Need::Urgent,
+            false,
+            at(2, run),
+            pair(at(0, 0), None),
+            &c
+        ));
+        // A due line waits for the run hour, and for the quiet period after a parcel.
+        let met = at(-30, 0);
+        assert!(!may_ship(
+            Need::Must,
+            false,
+            at(0, run - 3),
+            pair(met, None),
+            &c
+        ));
+        assert!(may_ship(Need::Must, false, at(0, run), pair(met, None), &c));
+        assert!(!may_ship(
+            Need::Must,
+            false,
+            at(0, run),
+            pair(met, Some(at(-5, run))),
+            &c
+        ));
+        // An urgent line goes at once, unless a parcel left within the last day:
+        // then it waits for the run.
+        assert!(may_ship(
+            Need::Urgent,
+            false,
+            at(0, 3),
+            pair(met, Some(at(-5, run))),
+            &c
+        ));
+        assert!(!may_ship(
+            Need::Urgent,
+            false,
+            at(0, 3),
+            pair(met, Some(at(0, 1))),
+            &c
+        ));
+        assert!(may_ship(
+            Need::Urgent,
+            false,
+            at(0, run),
+            pair(met, Some(at(0, 1))),
+            &c
+        ));
+        // A cartridge empty before goods could arrive never waits.
+        assert!(may_ship(
+            Need::Urgent,
+            true,
+            at(0, 3),
+            pair(met, Some(at(0, 1))),
+            &c
+        ));
+        assert!(!may_ship(Need::Can, false, at(0, run), pair(met, None), &c));
     }
 }

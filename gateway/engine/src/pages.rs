@@ -7,7 +7,7 @@
 const LIGHT_DAY: f64 = 0.25;
 
 /// A day printing more than this many working days' worth is a burst.
-const BURST_DAY: f64 = 2.0;
+const BURST_DAY: f64 = 3.0;
 
 use std::collections::VecDeque;
 
