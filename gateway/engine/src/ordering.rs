@@ -98,11 +98,19 @@ pub(crate) fn need(
     already_ordered_this_cartridge: bool,
     c: &EngineConfig,
 ) -> Need {
+    let (p50, pess) = coverage(e, spares, c);
     if already_ordered_this_cartridge && spares > 0 {
         // This cartridge's need is being served: never order twice for it.
-        return Need::None;
+        // The cartridge after the spare may still ride along with a parcel
+        // going out anyway, when the stock would not last the window by a
+        // life measured on this supply (a guessed one would buy spares that
+        // wait for months).
+        return if p50 <= window(c) && e.life_known {
+            Need::Can
+        } else {
+            Need::None
+        };
     }
-    let (p50, pess) = coverage(e, spares, c);
     let late = c.lead_time_days + c.safety_days;
     if pess <= late {
         return Need::Urgent;
@@ -201,8 +209,13 @@ mod tests {
         assert_eq!(need(&est(35.0, 30.0, 60.0), 1, true, &c), Need::None);
         // A spare that will not last the window rides along too.
         assert_eq!(need(&est(10.0, 8.0, 12.0), 1, false, &c), Need::Can);
-        // Ordered for this cartridge and the goods are coming: not again, even if late.
-        assert_eq!(need(&est(1.0, 0.0, 2.0), 1, true, &c), Need::None);
+        // Ordered for this cartridge and the goods are coming: never again as
+        // a trigger, even if late; the cartridge after the spare only rides
+        // along, and only with a measured life.
+        assert_eq!(need(&est(1.0, 0.0, 2.0), 1, true, &c), Need::Can);
+        let mut guessed = est(1.0, 0.0, 2.0);
+        guessed.life_known = false;
+        assert_eq!(need(&guessed, 1, true, &c), Need::None);
         assert_eq!(need(&est(80.0, 60.0, 60.0), 0, false, &c), Need::None);
         // Far by the median, but urgent within the next cycle by the
         // pessimistic value: it rides along rather than ship alone later.
