@@ -254,6 +254,9 @@ impl SupplyState {
                 };
                 let life = self.life_pages.or(self.prior_life);
                 let long_enough = match (life, used) {
+                    // A cartridge met part-used may be anywhere in its life: a
+                    // swap taken for a glitch would leave a phantom spare.
+                    _ if !self.cart_from_start => true,
                     (Some(life), Some(u)) => u >= 0.5 * life,
                     // No life known yet: a cartridge watched for days may well
                     // be empty, and a swap missed here would leave a phantom
@@ -632,14 +635,20 @@ mod tests {
             }
         }
         assert_eq!(found.map(|r| r.at), Some(4 * HOUR));
-        // A single zero glitch is not a swap.
-        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        // On a young cartridge watched from its start, a single zero is a glitch.
+        s.life_pages = Some(1000.0);
         for (i, l) in [-3, 0, -3].iter().enumerate() {
-            assert!(
-                s.observe(i as i64 * HOUR, normalize(100, *l), None)
-                    .is_none()
-            );
+            let t = (5 + i as i64) * HOUR;
+            assert!(s.observe(t, normalize(100, *l), Some(110)).is_none());
         }
+        // On a cartridge met part-used it may be the end: a swap is safer
+        // than a phantom spare.
+        let mut s = SupplyState::new(1, "toner", false, None, 0);
+        let mut found = None;
+        for (i, l) in [-3, 0, -3].iter().enumerate() {
+            found = found.or(s.observe(i as i64 * HOUR, normalize(100, *l), None));
+        }
+        assert_eq!(found.map(|r| r.at), Some(2 * HOUR));
     }
 
     #[test]
