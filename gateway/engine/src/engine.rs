@@ -507,7 +507,11 @@ impl Engine {
                 supply_type: s.supply_type.clone(),
                 colorant: s.colorant.clone(),
                 quantity: q,
-                predicted_empty_at: crate::clock::add_days(now, e.p50_days).map(to_utc),
+                predicted_empty_at: e
+                    .median_known
+                    .then(|| crate::clock::add_days(now, e.p50_days))
+                    .flatten()
+                    .map(to_utc),
             });
         }
         out.push(Decision::Order(Order {

@@ -25,6 +25,10 @@ pub struct PolicyScore {
     pub stockouts: u64,
     pub shipments: u64,
     pub cartridges_ordered: u64,
+    /// Order lines, and those without a median forecast (nothing learned yet
+    /// about the cartridge's life): these are left out of the forecast error.
+    pub lines: u64,
+    pub lines_without_median: u64,
     pub spares_unused: u64,
     pub shelf_days: Vec<f64>,
     pub forecast_errors: Vec<f64>,
@@ -60,6 +64,8 @@ impl PolicyScore {
         self.stockouts += o.stockouts;
         self.shipments += o.shipments;
         self.cartridges_ordered += o.cartridges_ordered;
+        self.lines += o.lines;
+        self.lines_without_median += o.lines_without_median;
         self.spares_unused += o.spares_unused;
         self.shelf_days.extend(o.shelf_days);
         self.forecast_errors.extend(o.forecast_errors);
@@ -162,6 +168,10 @@ pub fn score(
                 let at = o.created_at.timestamp();
                 for l in o.lines {
                     s.cartridges_ordered += u64::from(l.quantity);
+                    s.lines += 1;
+                    if l.predicted_empty_at.is_none() {
+                        s.lines_without_median += 1;
+                    }
                     deliveries
                         .entry((l.printer.clone(), l.supply_index))
                         .or_default()
@@ -620,6 +630,13 @@ impl fmt::Display for BenchReport {
             opt(e.median_forecast_error()),
             opt(n.median_forecast_error()),
             "<= 3",
+        )?;
+        row(
+            f,
+            "order lines without a median forecast",
+            format!("{}/{}", e.lines_without_median, e.lines),
+            "-".into(),
+            "",
         )?;
         row(
             f,

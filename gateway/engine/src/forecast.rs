@@ -57,6 +57,10 @@ pub(crate) struct Estimate {
     /// (or a steady measured pace), not from a fleet guess: only then may an
     /// order carry more than one cartridge.
     pub life_known: bool,
+    /// The median rests on something learned (own history, the fleet, a
+    /// sibling toner); without it the median is only a placeholder for the
+    /// pessimistic value and is not reported.
+    pub median_known: bool,
     pub rate: Option<f64>,
 }
 
@@ -232,6 +236,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             pess_days: d,
             life_days: s.life_days,
             life_known: false,
+            median_known: true,
             rate: None,
         });
     };
@@ -248,6 +253,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             (100.0 / steady.max(MIN_RATE)).max(l / 3.0)
         })),
         life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
+        median_known: true,
         rate: Some(pace.p50),
     })
 }
@@ -278,6 +284,11 @@ fn estimate_some(
         (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
         (None, None, None) => (DEFAULT_LIFE_PAGES, 0.5),
     };
+    let median_known = s
+        .life_pages
+        .or(prior_life_pages)
+        .or(s.sibling_life)
+        .is_some();
     let history = pages.history_days();
     let paced = rates(
         pages.per_day_capped(28),
@@ -293,6 +304,7 @@ fn estimate_some(
             pess_days: 0.0,
             life_days,
             life_known,
+            median_known,
             rate: None,
         });
     }
@@ -322,6 +334,7 @@ fn estimate_some(
         pess_days: (pace.days(rem_pess, true) - elapsed).max(0.0),
         life_days: Some(life / pace.steady.max(MIN_RATE)),
         life_known,
+        median_known,
         rate: None,
     })
 }
@@ -345,7 +358,10 @@ pub(crate) fn to_forecast(
         .to_string(),
         percent: e.and_then(|e| e.level).or(s.last_pct.map(f64::from)),
         cartridge_start: s.cart_from_start.then(|| to_utc(s.cart_start)),
-        p50_empty_at: e.and_then(|e| add_days(now, e.p50_days)).map(to_utc),
+        p50_empty_at: e
+            .filter(|e| e.median_known)
+            .and_then(|e| add_days(now, e.p50_days))
+            .map(to_utc),
         pessimistic_empty_at: e.and_then(|e| add_days(now, e.pess_days)).map(to_utc),
         percent_per_day: e.and_then(|e| e.rate),
         spares_on_site: s.on_site,

@@ -196,6 +196,7 @@ mod tests {
             pess_days: pess,
             life_days: Some(life),
             life_known: true,
+            median_known: true,
             rate: Some(1.0),
         }
     }
