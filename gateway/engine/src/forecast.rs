@@ -486,4 +486,17 @@ mod tests {
         assert!(spread.pess_days < 10.0, "{spread:?}");
         assert!(tight.pess_days < 25.0, "{tight:?}");
     }
+
+    #[test]
+    fn no_median_is_reported_while_nothing_is_known_of_the_life() {
+        let (s, pages) = some_remaining(5);
+        let now = 5 * DAY;
+        let blind = estimate(&s, &pages, None, now).expect("estimate");
+        assert!(!blind.median_known);
+        let f = to_forecast("A", &s, Some(blind), now);
+        assert_eq!(f.p50_empty_at, None);
+        assert!(f.pessimistic_empty_at.is_some());
+        let informed = estimate(&s, &pages, Some(8000.0), now).expect("estimate");
+        assert!(informed.median_known);
+    }
 }
