@@ -30,6 +30,20 @@ const PRIOR_LIVES: usize = 15;
 /// lives seen on its printers, whose coverage differs.
 const PRIOR_LOW_QUANTILE: f64 = 0.1;
 
+/// Printers a fleet figure must come from before its spread is trusted.
+const FLEET_PRINTERS: usize = 3;
+
+/// The pessimistic share of a fleet figure from fewer printers.
+const FEW_PRINTERS_LOW: f64 = 0.7;
+
+/// Distinct printers among the sources of a fleet figure.
+fn distinct(sources: Option<&Vec<usize>>) -> usize {
+    let mut v = sources.cloned().unwrap_or_default();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
 /// Days within which a delivery pays back a cartridge borrowed at a stockout.
 const OWED_DAYS: i64 = 14;
 
@@ -117,6 +131,10 @@ pub struct Engine {
     /// used, so one cartridge that hid an unseen swap cannot double it.
     #[serde(default)]
     prior_lives: HashMap<String, Vec<f64>>,
+    /// Printer (index) each of `prior_lives` came from: a fleet figure from
+    /// one or two printers says little about the next printer of the model.
+    #[serde(default)]
+    prior_sources: HashMap<String, Vec<usize>>,
     /// Pages a cartridge lasts per model, type and colour as the percent
     /// gauges of the fleet tell it (100 % over percent per page), refreshed
     /// daily: a prior for "some remaining" supplies long before any cartridge
@@ -142,6 +160,7 @@ impl Engine {
             now: i64::MIN,
             priors: HashMap::new(),
             prior_lives: HashMap::new(),
+            prior_sources: HashMap::new(),
             gauge_lives: (i64::MIN, HashMap::new()),
             last_order: BTreeMap::new(),
             last_printer: 0,
@@ -292,10 +311,18 @@ impl Engine {
         if let Some(lp) = rep.life_pages {
             let key = p.prior_key(&p.supplies[si]);
             let lives = self.prior_lives.entry(key.clone()).or_default();
+            let sources = self.prior_sources.entry(key.clone()).or_default();
+            if sources.len() != lives.len() {
+                // A snapshot from before sources were kept: start them afresh.
+                lives.clear();
+                sources.clear();
+            }
             if lives.len() >= PRIOR_LIVES {
                 lives.remove(0);
+                sources.remove(0);
             }
             lives.push(lp);
+            sources.push(pi);
             let e = self.priors.entry(key).or_insert((0.0, 0));
             e.0 += lp;
             e.1 += 1;
@@ -335,19 +362,39 @@ impl Engine {
         );
         self.refresh_gauge_lives(now);
         let (priors, lives, gauged) = (&self.priors, &self.prior_lives, &self.gauge_lives.1);
+        let sources = &self.prior_sources;
         for p in self.printers.iter_mut().filter(|p| p.assigned) {
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
                     let key = p.prior_key(&p.supplies[si]);
                     // Lives seen across the fleet, else what percent gauges tell.
-                    let fleet = lives
+                    // Lives seen across the fleet (from how many printers),
+                    // else what percent gauges tell (one figure per printer).
+                    let seen = lives
                         .get(&key)
                         .filter(|v| !v.is_empty())
-                        .or_else(|| gauged.get(&key));
+                        .map(|v| (v, distinct(sources.get(&key))));
+                    let gauge = gauged.get(&key).map(|v| (v, v.len()));
+                    let (fleet, printers) = match (seen, gauge) {
+                        (Some(l), Some(g)) if l.1 < FLEET_PRINTERS && g.1 > l.1 => (Some(g.0), g.1),
+                        (Some(l), _) => (Some(l.0), l.1),
+                        (None, Some(g)) => (Some(g.0), g.1),
+                        (None, None) => (None, 0),
+                    };
                     let prior = fleet
                         .and_then(|v| median(v))
                         .or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
-                    let low = fleet.and_then(|v| quantile(v, PRIOR_LOW_QUANTILE));
+                    // Few printers behind the figure: its spread is unknown.
+                    let low = fleet
+                        .and_then(|v| quantile(v, PRIOR_LOW_QUANTILE))
+                        .zip(prior)
+                        .map(|(q, m)| {
+                            if printers >= FLEET_PRINTERS {
+                                q
+                            } else {
+                                q.min(FEW_PRINTERS_LOW * m)
+                            }
+                        });
                     let sibling = p
                         .supplies
                         .iter()
@@ -856,6 +903,11 @@ mod tests {
         let b = &e.printers[1].supplies[0];
         let prior = b.prior_life.expect("a prior from A's gauge");
         assert!((prior - 5000.0).abs() < 300.0, "{prior}");
-        assert!(b.prior_low.is_some_and(|l| l <= prior));
+        // One printer behind the figure: its spread is unknown, so the
+        // pessimistic life is well below it.
+        assert!(
+            b.prior_low
+                .is_some_and(|l| l <= FEW_PRINTERS_LOW * prior + 1e-9)
+        );
     }
 }

@@ -20,6 +20,10 @@ const GRID_RUN: u32 = 24;
 /// volume and coverage vary that much between cartridges, hidden swaps more.
 const LIVES_AGREE: f64 = 0.15;
 
+/// The fleet's cartridge lives for a model agree when their low quantile is
+/// at least this share of their median.
+const FLEET_AGREES: f64 = 0.85;
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -421,11 +425,18 @@ impl SupplyState {
                 (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
                 _ => None,
             };
-            // The fleet's figure guards against an own history that already hides a swap.
-            let life_ref = match (self.life_pages, self.prior_life) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            // A life two cartridges agreed on says pages went to unseen swaps;
+            // so does the fleet's figure when its printers agree (black toner
+            // of one model), not when lives spread with coverage (colours). A
+            // single own life may itself hide a swap: later cartridges tell.
+            let fleet_agrees = matches!(
+                (self.prior_life, self.prior_low),
+                (Some(m), Some(low)) if low >= FLEET_AGREES * m
+            );
+            let life_ref = self
+                .life_pages
+                .filter(|_| self.life_confirmed())
+                .or(self.prior_life.filter(|_| fleet_agrees));
             match (used, life_ref) {
                 // Far more pages than a cartridge lasts: swaps happened unseen.
                 (Some(u), Some(life))
@@ -725,6 +736,20 @@ mod tests {
         // Counted once only.
         let fourth = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1000);
         assert_eq!(fourth.map(|r| r.missed), Some(0));
+    }
+
+    #[test]
+    fn the_fleet_figure_reveals_hidden_swaps_only_when_its_printers_agree() {
+        for (low, missed) in [(950.0, 1), (700.0, 0)] {
+            let mut s = SupplyState::new(1, "toner", false, None, 0);
+            s.prior_life = Some(1000.0);
+            s.prior_low = Some(low);
+            let (mut t, mut pages) = (0, 0);
+            assert!(some_remaining_cartridge(&mut s, &mut t, &mut pages, 100).is_some());
+            // 1400 pages where the model's cartridges last 1000.
+            let rep = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1400);
+            assert_eq!(rep.map(|r| r.missed), Some(missed), "low {low}");
+        }
     }
 
     #[test]
