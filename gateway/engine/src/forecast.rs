@@ -61,6 +61,10 @@ pub(crate) struct Estimate {
     /// sibling toner); without it the median is only a placeholder for the
     /// pessimistic value and is not reported.
     pub median_known: bool,
+    /// Days of median and of pessimistic stock one passing day takes away: one
+    /// for a gauge, less for a cartridge whose start was not seen (each day it
+    /// lasts says it had more left).
+    pub drift: (f64, f64),
     pub rate: Option<f64>,
 }
 
@@ -237,6 +241,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             life_days: s.life_days,
             life_known: false,
             median_known: true,
+            drift: (1.0, 1.0),
             rate: None,
         });
     };
@@ -254,6 +259,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         })),
         life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
         median_known: true,
+        drift: (1.0, 1.0),
         rate: Some(pace.p50),
     })
 }
@@ -305,17 +311,18 @@ fn estimate_some(
             life_days,
             life_known,
             median_known,
+            drift: (1.0, 1.0),
             rate: None,
         });
     }
     let (lt, lp) = pages.last?;
     let pace = paced?;
-    let (rem_p50, rem_pess, life) = match (s.cart_from_start, s.cart_start_pages) {
+    let (rem_p50, rem_pess, life, drift) = match (s.cart_from_start, s.cart_start_pages) {
         (true, Some(start)) => {
             let used = lp.saturating_sub(start) as f64;
             // Outlasting the expected life says the life was underestimated.
             let life = life.max(used * 1.1);
-            (life - used, pess_share * life - used, life)
+            (life - used, pess_share * life - used, life, (1.0, 1.0))
         }
         _ => {
             // Cartridge start never seen: it was anywhere in its life when first
@@ -324,7 +331,12 @@ fn estimate_some(
                 .cart_start_pages
                 .map_or(0.0, |st| lp.saturating_sub(st) as f64);
             let life = life.max(used * 1.1);
-            (0.5 * (life - used), UNSEEN_PESS_SHARE * (life - used), life)
+            (
+                0.5 * (life - used),
+                UNSEEN_PESS_SHARE * (life - used),
+                life,
+                (0.5, UNSEEN_PESS_SHARE),
+            )
         }
     };
     let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);
@@ -335,6 +347,7 @@ fn estimate_some(
         life_days: Some(life / pace.steady.max(MIN_RATE)),
         life_known,
         median_known,
+        drift,
         rate: None,
     })
 }

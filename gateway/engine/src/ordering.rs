@@ -122,7 +122,9 @@ pub(crate) fn need(
     // order after this one, or would turn urgent before it: a shipment goes
     // out anyway, so the line is free, and the next shipment can wait for the
     // window to run out again.
-    if p50 <= window(c) || pess <= late + c.can_order_days {
+    // A cartridge whose start was not seen gets closer to empty more slowly.
+    let (d50, dpess) = if spares == 0 { e.drift } else { (1.0, 1.0) };
+    if p50 - d50 * c.can_order_days <= must_days(c) || pess - dpess * c.can_order_days <= late {
         Need::Can
     } else {
         Need::None
@@ -197,6 +199,7 @@ mod tests {
             life_days: Some(life),
             life_known: true,
             median_known: true,
+            drift: (1.0, 1.0),
             rate: Some(1.0),
         }
     }
@@ -221,6 +224,11 @@ mod tests {
         // Far by the median, but urgent within the next cycle by the
         // pessimistic value: it rides along rather than ship alone later.
         assert_eq!(need(&est(60.0, 30.0, 90.0), 0, false, &c), Need::Can);
+        // Not when its start was unseen: each day it lasts says it had more
+        // left, so it would not turn urgent within the cycle.
+        let mut unseen = est(60.0, 30.0, 90.0);
+        unseen.drift = (0.5, 0.03);
+        assert_eq!(need(&unseen, 0, false, &c), Need::None);
         // A spare on the shelf covers the next cartridge.
         assert_eq!(need(&est(10.0, 8.0, 60.0), 1, false, &c), Need::None);
     }
