@@ -377,11 +377,13 @@ pub fn score(
 }
 
 /// The naive policy: order one cartridge per supply when its gauge first reads
-/// 20 % or less; rearm when it reads 80 % or more (twice in a row). No consolidation, no forecast.
+/// 20 % or less; rearm after a new cartridge (80 % or more twice in a row, once
+/// the level had really gone below half). No consolidation, no forecast.
 pub fn naive(readings: impl BufRead, out: &mut Vec<u8>) -> io::Result<u64> {
-    // (armed, previous reading was high): rearming needs two high readings in a
-    // row so a single glitch of 100 does not fake a new cartridge.
-    let mut armed: HashMap<(String, u32), (bool, bool)> = HashMap::new();
+    // (armed, previous reading was high, a reading of half or less was seen):
+    // rearming needs two high readings in a row after a low one, so a glitch
+    // (a single 100, or a 0 that triggered an order) does not fake a new cartridge.
+    let mut armed: HashMap<(String, u32), (bool, bool, bool)> = HashMap::new();
     let mut n = 0u64;
     let mut seq = 0u64;
     for (i, line) in readings.lines().enumerate() {
@@ -407,15 +409,19 @@ pub fn naive(readings: impl BufRead, out: &mut Vec<u8>) -> io::Result<u64> {
         let pct = level as f64 * 100.0 / max as f64;
         let a = armed
             .entry((f[1].to_string(), idx))
-            .or_insert((true, false));
+            .or_insert((true, false, false));
         if pct >= 80.0 {
-            if a.1 {
+            if a.1 && a.2 {
                 a.0 = true;
+                a.2 = false;
             }
             a.1 = true;
             continue;
         }
         a.1 = false;
+        if pct <= 50.0 && pct > 0.0 {
+            a.2 = true;
+        }
         if pct <= 20.0 && a.0 {
             a.0 = false;
             seq += 1;
