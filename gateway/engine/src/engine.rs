@@ -514,9 +514,10 @@ impl Engine {
             .iter()
             .filter_map(|&i| self.printers[i].first_seen)
             .min();
+        // A line that may run out before goods ordered now arrive never waits.
         let critical = candidates
             .iter()
-            .any(|c| c.3.p50_days <= self.config.lead_time_days);
+            .any(|c| c.3.pess_days <= self.config.lead_time_days);
         let (site, contact) = (
             self.printers[members[0]].site.clone(),
             self.printers[members[0]].contact.clone(),

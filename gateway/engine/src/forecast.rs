@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, add_days, to_utc};
 use crate::pages::PageStats;
-use crate::supply::{GaugeKind, SupplyState, fit};
+use crate::supply::{DayPoint, GaugeKind, SupplyState, fit};
 
 /// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
 const DEFAULT_LIFE_PAGES: f64 = 2500.0;
@@ -23,6 +23,9 @@ const COLOUR_VS_BLACK: f64 = 2.0;
 /// quantile of that spread. 3 % means a spare goes out early for most such
 /// cartridges, which beats a one-in-seven chance of an empty printer.
 const UNSEEN_PESS_SHARE: f64 = 0.03;
+/// Points a gauge must have fallen before a pace is taken from its first days.
+const EARLY_DROP: f64 = 3.0;
+
 /// Slowest consumption considered, so quiet printers get a finite forecast.
 const MIN_RATE: f64 = 0.02;
 
@@ -223,7 +226,17 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
                 None
             };
             let learned = s.life_days.map(|d| 100.0 / d.max(0.5));
-            (long.or(learned), short, None)
+            // A cartridge met only a day or two ago that already fell by
+            // several steps drains fast: its pace is known well enough to
+            // send a spare before the week is out.
+            let early = fit(pts(28))
+                .filter(|l| l.n >= 2 && span_days >= 1.0)
+                .map(|l| -l.slope)
+                .filter(|r| {
+                    let first = s.days.front().map_or(level, DayPoint::pct);
+                    first - level >= EARLY_DROP.max(2.0 * step) && *r > 0.0
+                });
+            (long.or(learned).or(early), short, None)
         }
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();

@@ -45,12 +45,13 @@ pub(crate) struct PairState {
 }
 
 /// Whether a site and contact whose most pressing line is `top` ships now.
-/// `critical`: a line runs out before goods ordered now could arrive, so it
-/// never waits. Otherwise: nothing in the first day nor (unless critical) the
-/// first days; a due line waits while the site got a parcel in the last
-/// [`RECENT_SHIPMENT_DAYS`]; and orders go out at the daily order run, so what
-/// falls due during a day travels in one parcel. An urgent line does not wait
-/// for the run unless the site had a parcel within the last day.
+/// `critical`: a line may run out (pessimistically) before goods ordered now
+/// could arrive, so it never waits. Otherwise: nothing in the first day nor
+/// (unless critical) the first days; a due line waits while the site got a
+/// parcel in the last [`RECENT_SHIPMENT_DAYS`]; and orders go out at the daily
+/// order run, so what falls due during a day travels in one parcel. An urgent
+/// line does not wait for the run unless the site had a parcel within the
+/// last day.
 pub(crate) fn may_ship(
     top: Need,
     critical: bool,
