@@ -525,4 +525,27 @@ mod tests {
         let informed = estimate(&s, &pages, Some(8000.0), now).expect("estimate");
         assert!(informed.median_known);
     }
+
+    #[test]
+    fn a_fast_drain_gets_a_pace_from_its_first_days() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let pages = PageStats::default();
+        // 40 % falling 6 points a day, watched for a day and a half.
+        for h in 0..36 {
+            let level = (40.0 - 6.0 * h as f64 / 24.0).round() as i64;
+            s.observe(h * HOUR, normalize(100, level), None);
+        }
+        let e = estimate(&s, &pages, None, 36 * HOUR).expect("estimate");
+        assert!(e.p50_days.is_finite() && e.p50_days < 6.0, "{e:?}");
+        assert!(e.pess_days < e.p50_days, "{e:?}");
+        // A slow one does not: a point's fall is within what jitter and
+        // the first day's hours can fake.
+        let mut slow = SupplyState::new(1, "toner", false, Some("black"), 0);
+        for h in 0..36 {
+            let level = (40.0 - 1.0 * h as f64 / 24.0).round() as i64;
+            slow.observe(h * HOUR, normalize(100, level), None);
+        }
+        let e = estimate(&slow, &pages, None, 36 * HOUR).expect("estimate");
+        assert!(e.p50_days.is_infinite(), "{e:?}");
+    }
 }
