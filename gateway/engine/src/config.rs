@@ -44,7 +44,7 @@ impl Default for EngineConfig {
             horizon_days: 21.0,
             supply_days: 30.0,
             silent_after_secs: 24 * 3600,
-            safety_days: 3.0,
+            safety_days: 5.0,
             can_order_days: 28.0,
             premature_percent: 8.0,
             spike_factor: 3.0,

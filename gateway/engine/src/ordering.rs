@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn must_can_none() {
         let c = EngineConfig::default();
-        assert_eq!(need(&est(20.0, 10.0, 60.0), 0, false, &c), Need::Must);
+        assert_eq!(need(&est(20.0, 12.0, 60.0), 0, false, &c), Need::Must);
         assert_eq!(need(&est(40.0, 7.0, 60.0), 0, false, &c), Need::Urgent);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 0, false, &c), Need::Can);
         assert_eq!(need(&est(35.0, 30.0, 60.0), 1, true, &c), Need::None);
