@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, add_days, to_utc};
 use crate::pages::PageStats;
-use crate::supply::{DayPoint, GaugeKind, SupplyState, fit};
+use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState, fit};
 
 /// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
 const DEFAULT_LIFE_PAGES: f64 = 2500.0;
@@ -206,7 +206,13 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     let elapsed = ((now as f64 - last.t()) / DAY as f64).max(0.0);
     let level = level.clamp(0.0, 100.0);
 
-    let ppp = s.fit_pct_per_page().or(s.pct_per_page);
+    // A coarse gauge's steps down give its consumption exactly, a fit through
+    // its staircase does not.
+    let stair = s.staircase();
+    let ppp = match stair {
+        Some(st) => st.per_page.or(s.pct_per_page),
+        None => s.fit_pct_per_page().or(s.pct_per_page),
+    };
     let history = pages.history_days();
     let span_days = (now - s.cart_start) as f64 / DAY as f64;
     let (long, short, recent) = match ppp {
@@ -219,7 +225,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             pages.burst().map(|(r, age)| (r * ppp, age)),
         ),
         _ => {
-            let long = long_fit.map(|l| -l.slope).filter(|_| span_days >= 3.0);
+            let long = stair
+                .and_then(|st| st.per_day)
+                .or(long_fit.map(|l| -l.slope).filter(|_| span_days >= 3.0));
             let short = if step < 5.0 {
                 short_fit.map(|l| -l.slope)
             } else {
@@ -259,6 +267,24 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         });
     };
     let steady = pace.steady;
+    // After a step down the level is known exactly there: what was used since
+    // (by pages, else by days) gives the level now, within the step shown.
+    let (level, elapsed) = match stair {
+        Some(Staircase {
+            anchor: (at, at_pages, at_level),
+            ..
+        }) => {
+            let by_pages = match (ppp, at_pages, pages.last) {
+                (Some(ppp), Some(a), Some((_, p))) if p >= a => Some(ppp * (p - a) as f64),
+                _ => None,
+            };
+            let used = by_pages.unwrap_or(steady * ((now - at) as f64 / DAY as f64).max(0.0));
+            let shown = f64::from(last.last_pct);
+            let level = (f64::from(at_level) - used).clamp((shown - step).max(0.0), shown);
+            (level, 0.0)
+        }
+        None => (level, elapsed),
+    };
     let p50_days = (pace.days(level, false) - elapsed).max(0.0);
     let pess_days = (pace.days(level, true) - elapsed).max(0.0);
     Some(Estimate {
@@ -547,5 +573,30 @@ mod tests {
         }
         let e = estimate(&slow, &pages, None, 36 * HOUR).expect("estimate");
         assert!(e.p50_days.is_infinite(), "{e:?}");
+    }
+
+    #[test]
+    fn a_coarse_gauge_is_read_from_its_steps_down() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let pages = PageStats::default();
+        // True level 97 % falling 2.3 points a day, shown in tens (rounded up).
+        let truth = |h: i64| 97.0 - 2.3 * h as f64 / 24.0;
+        let hours = 20 * 24;
+        for h in 0..hours {
+            let shown = ((truth(h) / 10.0).ceil() * 10.0) as i64;
+            s.observe(h * HOUR, normalize(100, shown), None);
+        }
+        let st = s.staircase().expect("steps down seen");
+        let per_day = st.per_day.expect("two steps or more");
+        assert!((per_day - 2.3).abs() < 0.1, "{per_day}");
+        let e = estimate(&s, &pages, None, hours * HOUR).expect("estimate");
+        let level = e.level.expect("a level");
+        assert!(
+            (level - truth(hours)).abs() < 1.0,
+            "{level} vs {}",
+            truth(hours)
+        );
+        let days_left = truth(hours) / 2.3;
+        assert!((e.p50_days - days_left).abs() < 1.0, "{e:?} vs {days_left}");
     }
 }

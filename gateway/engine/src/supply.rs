@@ -20,6 +20,9 @@ const GRID_RUN: u32 = 24;
 /// volume and coverage vary that much between cartridges, hidden swaps more.
 const LIVES_AGREE: f64 = 0.15;
 
+/// Steps down kept per cartridge (a 10-point gauge has ten).
+const STEPS_KEPT: usize = 12;
+
 /// The fleet's cartridge lives for a model agree when their low quantile is
 /// at least this share of their median.
 const FLEET_AGREES: f64 = 0.85;
@@ -118,6 +121,14 @@ pub(crate) struct SupplyState {
     /// 10-point gauge even while the level has shown only one or two values.
     #[serde(default)]
     grid_run: u32,
+    /// Where the level of this cartridge stepped down (time, pages, new
+    /// level), newest last: on a 10-point gauge the level is known exactly at
+    /// those instants, and nowhere else.
+    #[serde(default)]
+    steps_down: Vec<(i64, Option<u64>, f32)>,
+    /// Lowest level this cartridge has shown.
+    #[serde(default)]
+    low_mark: Option<f32>,
     // Learned from earlier cartridges.
     pub life_days: Option<f64>,
     pub life_pages: Option<f64>,
@@ -193,6 +204,8 @@ impl SupplyState {
             levels_seen: 0,
             off_grid: 0,
             grid_run: 0,
+            steps_down: Vec::new(),
+            low_mark: None,
             life_days: None,
             life_pages: None,
             pct_per_page: None,
@@ -371,6 +384,17 @@ impl SupplyState {
 
     fn accept(&mut self, t: i64, pct: f32, pages: Option<u64>) {
         self.last_pct = Some(pct);
+        match self.low_mark {
+            Some(low) if pct < low => {
+                if self.steps_down.len() >= STEPS_KEPT {
+                    self.steps_down.remove(0);
+                }
+                self.steps_down.push((t, pages, pct));
+                self.low_mark = Some(pct);
+            }
+            Some(_) => {}
+            None => self.low_mark = Some(pct),
+        }
         if self.recent.len() >= 5 {
             self.recent.remove(0);
         }
@@ -479,6 +503,8 @@ impl SupplyState {
         self.pending = None;
         self.zero_run = 0;
         self.levels_seen = 0;
+        self.steps_down.clear();
+        self.low_mark = None;
         self.off_grid = 0;
         self.last_pct = None;
         self.recent.clear();
@@ -539,6 +565,35 @@ impl SupplyState {
         missed
     }
 
+    /// The staircase of a coarse gauge (10-point steps): percent per page and
+    /// per day between its first and last step down on this cartridge (at least
+    /// two), and the last step (time, pages, level) as an exact point of the
+    /// level. A least-squares line through day means of a staircase is biased
+    /// by where the cartridge was within its first and last step.
+    pub fn staircase(&self) -> Option<Staircase> {
+        if self.effective_step() < 5.0 {
+            return None;
+        }
+        let last = *self.steps_down.last()?;
+        let first = *self.steps_down.first()?;
+        let fall = f64::from(first.2 - last.2);
+        let days = (last.0 - first.0) as f64 / DAY as f64;
+        let (per_page, per_day) = if self.steps_down.len() >= 2 && fall > 0.0 && days > 0.0 {
+            let per_page = match (first.1, last.1) {
+                (Some(a), Some(b)) if b > a => Some(fall / (b - a) as f64),
+                _ => None,
+            };
+            (per_page, Some(fall / days))
+        } else {
+            (None, None)
+        };
+        Some(Staircase {
+            per_page,
+            per_day,
+            anchor: last,
+        })
+    }
+
     /// Percent per page of the current cartridge: least squares of level against
     /// the page counter, which (unlike level against time) has no weekends.
     pub fn fit_pct_per_page(&self) -> Option<f64> {
@@ -557,6 +612,15 @@ impl SupplyState {
         }
         Some(-slope)
     }
+}
+
+/// What a coarse gauge's steps down say (see [`SupplyState::staircase`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Staircase {
+    pub per_page: Option<f64>,
+    pub per_day: Option<f64>,
+    /// The last step down: (time, pages, level reached).
+    pub anchor: (i64, Option<u64>, f32),
 }
 
 /// A least squares line: slope, fitted value at the last x, number of points.
