@@ -249,7 +249,8 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();
     let Some(pace) = rates(long, short, recent, unsure) else {
-        // No pace known yet: only a nearly empty gauge says anything.
+        // No pace known yet: only a nearly empty gauge says anything, and
+        // only that it may be empty any time (no median to report).
         let d = if level <= step.max(5.0) {
             0.0
         } else {
@@ -261,7 +262,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             pess_days: d,
             life_days: s.life_days,
             life_known: false,
-            median_known: true,
+            median_known: false,
             drift: (1.0, 1.0),
             rate: None,
         });
@@ -550,6 +551,13 @@ mod tests {
         assert!(f.pessimistic_empty_at.is_some());
         let informed = estimate(&s, &pages, Some(8000.0), now).expect("estimate");
         assert!(informed.median_known);
+        // A gauge met nearly empty, pace unknown: may be empty any time, no median.
+        let mut low = SupplyState::new(1, "toner", false, Some("black"), 0);
+        for h in 0..3 {
+            low.observe(h * HOUR, normalize(100, 3), None);
+        }
+        let e = estimate(&low, &PageStats::default(), None, 3 * HOUR).expect("estimate");
+        assert_eq!((e.pess_days, e.median_known), (0.0, false));
     }
 
     #[test]
