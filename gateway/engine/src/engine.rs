@@ -141,6 +141,12 @@ pub struct Engine {
     /// of theirs has been watched from start to end.
     #[serde(skip)]
     gauge_lives: (i64, HashMap<String, Vec<f64>>),
+    /// Bumped at every cartridge change: fleet figures are refreshed then.
+    #[serde(skip)]
+    lives_version: u64,
+    /// (day, lives version) the fleet figures were last computed for.
+    #[serde(skip)]
+    priors_stamp: Option<(i64, u64)>,
     /// Last shipment per "site\u{1f}contact".
     #[serde(default)]
     last_order: BTreeMap<String, i64>,
@@ -162,6 +168,8 @@ impl Engine {
             prior_lives: HashMap::new(),
             prior_sources: HashMap::new(),
             gauge_lives: (i64::MIN, HashMap::new()),
+            lives_version: 0,
+            priors_stamp: None,
             last_order: BTreeMap::new(),
             last_printer: 0,
         }
@@ -280,6 +288,7 @@ impl Engine {
         let Some(rep) = s.observe(t, normalize(r.max_capacity, r.level), r.page_count) else {
             return;
         };
+        self.lives_version += 1;
         // Installed: a spare on the shelf went into the printer. A cartridge
         // that ran out with no spare on site was replaced with one borrowed
         // (or bought) elsewhere, which the next delivery pays back, ordered or
@@ -360,6 +369,33 @@ impl Engine {
             self.config.silent_after_secs,
             self.config.spike_factor,
         );
+        self.refresh_priors(now);
+        for p in self.printers.iter_mut().filter(|p| p.assigned) {
+            if let PresenceChange::Silent { since } = p.presence.tick(now, grace, silent_after) {
+                let mut a = Alert::new(AlertKind::PrinterSilent, &p.serial, to_utc(now));
+                a.silent_since = Some(to_utc(since));
+                out.push(Decision::Alert(a));
+            }
+            if let Some(f) = spike(p, now, factor) {
+                p.last_spike = Some(now);
+                let mut a = Alert::new(AlertKind::UsageSpike, &p.serial, to_utc(now));
+                a.factor = Some((f * 10.0).round() / 10.0);
+                a.message = Some(format!("consumption about {f:.1} times the usual day"));
+                out.push(Decision::Alert(a));
+            }
+        }
+        self.place_orders(now, out);
+    }
+
+    /// Fleet figures for "some remaining" supplies (pages a cartridge lasts,
+    /// and a pessimistic value), recomputed when a cartridge ended somewhere or
+    /// a day passed: not on every tick, since they change only then.
+    fn refresh_priors(&mut self, now: i64) {
+        let stamp = (crate::clock::day_of(now), self.lives_version);
+        if self.priors_stamp == Some(stamp) {
+            return;
+        }
+        self.priors_stamp = Some(stamp);
         self.refresh_gauge_lives(now);
         let (priors, lives, gauged) = (&self.priors, &self.prior_lives, &self.gauge_lives.1);
         let sources = &self.prior_sources;
@@ -408,20 +444,7 @@ impl Engine {
                     s.sibling_life = sibling.filter(|_| !s.receptacle);
                 }
             }
-            if let PresenceChange::Silent { since } = p.presence.tick(now, grace, silent_after) {
-                let mut a = Alert::new(AlertKind::PrinterSilent, &p.serial, to_utc(now));
-                a.silent_since = Some(to_utc(since));
-                out.push(Decision::Alert(a));
-            }
-            if let Some(f) = spike(p, now, factor) {
-                p.last_spike = Some(now);
-                let mut a = Alert::new(AlertKind::UsageSpike, &p.serial, to_utc(now));
-                a.factor = Some((f * 10.0).round() / 10.0);
-                a.message = Some(format!("consumption about {f:.1} times the usual day"));
-                out.push(Decision::Alert(a));
-            }
         }
-        self.place_orders(now, out);
     }
 
     fn refresh_gauge_lives(&mut self, now: i64) {

@@ -31,7 +31,14 @@ pub(crate) struct PageStats {
     /// is asked every tick but changes at most once a day.
     #[serde(skip)]
     normal_cache: Option<(NormalKey, Option<(f64, usize)>)>,
+    /// Last [`PageStats::working_day`] with the completed days it came from:
+    /// asked at every forecast, it changes once a day.
+    #[serde(skip)]
+    work_cache: std::cell::Cell<Option<(WorkKey, Option<f64>)>>,
 }
+
+/// What a working-day median was computed from: completed days, last one used.
+type WorkKey = (usize, (i64, u64));
 
 /// What an active-day mean was computed from: points used, first and last used point.
 type NormalKey = (usize, (i64, u64), (i64, u64));
@@ -123,10 +130,30 @@ impl PageStats {
     /// Median pages of a working day over the kept history (at least five
     /// working days), weekends and holidays left out.
     fn working_day(&self) -> Option<f64> {
+        // Completed days only (the last point is today's, still growing).
+        let done = self.daily.len().saturating_sub(1);
+        let key = (
+            done,
+            done.checked_sub(1)
+                .and_then(|i| self.daily.get(i).copied())
+                .unwrap_or_default(),
+        );
+        if let Some((k, v)) = self.work_cache.get()
+            && k == key
+        {
+            return v;
+        }
+        let v = self.compute_working_day(done);
+        self.work_cache.set(Some((key, v)));
+        v
+    }
+
+    fn compute_working_day(&self, done: usize) -> Option<f64> {
         let mut days: Vec<f64> = self
             .daily
             .iter()
-            .zip(self.daily.iter().skip(1))
+            .take(done)
+            .zip(self.daily.iter().skip(1).take(done.saturating_sub(1)))
             .filter(|(a, b)| day_of(b.0) == day_of(a.0) + 1)
             .map(|(a, b)| b.1.saturating_sub(a.1) as f64)
             .filter(|d| *d > 0.0)
