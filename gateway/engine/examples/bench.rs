@@ -21,7 +21,7 @@ fn main() {
             "--lead" => opts.config.lead_time_days = value().unwrap_or(5.0),
             "--printers" => spec.printers = value().map_or(36, |v| v as usize),
             "--horizon" => opts.config.horizon_days = value().unwrap_or(21.0),
-            "--can" => opts.config.can_order_days = value().unwrap_or(21.0),
+            "--can" => opts.config.can_order_days = value().unwrap_or(30.0),
             "--safety" => opts.config.safety_days = value().unwrap_or(5.0),
             "--days" => spec.days = value().map_or(365, |v| v as i64),
             other => seeds.extend(other.parse::<u64>().ok()),

@@ -45,7 +45,8 @@ impl Default for EngineConfig {
             supply_days: 30.0,
             silent_after_secs: 24 * 3600,
             safety_days: 5.0,
-            can_order_days: 28.0,
+            // One supply period: the next order cycle.
+            can_order_days: 30.0,
             premature_percent: 8.0,
             spike_factor: 3.0,
             poll_grace_secs: 5400,

@@ -802,24 +802,24 @@ mod tests {
     fn a_due_line_right_after_a_shipment_waits_until_it_is_urgent() {
         let mut e = engine_with(&["A", "B"]);
         // A is due from the start (it ships on day 5, when it turns urgent);
-        // B has 95 days left, then drains faster from day 10 on.
+        // B has half a year left, then drains ten times faster from day 10 on.
         let orders = run(&mut e, 1_740_960_000, 40 * 24, |s, h| {
             let d = h as f64 / 24.0;
             if s == "A" {
                 (30.0 - 2.0 * d).max(0.0).round() as i64
             } else if d < 10.0 {
-                (95.0 - d).round() as i64
+                (98.0 - 0.5 * d).round() as i64
             } else {
-                (85.0 - 4.0 * (d - 10.0)).max(0.0).round() as i64
+                (93.0 - 5.0 * (d - 10.0)).max(0.0).round() as i64
             }
         });
         // B falls due around day 11, but is not urgent yet: it waits, and goes
-        // when it turns urgent (about day 18.75: 50 % left at a pessimistic
-        // 5 points a day lasts the lead time plus the safety days), before
-        // the quiet period after A's shipment (day 5) is over.
+        // when it turns urgent (about day 14, when what is left lasts only the
+        // lead time plus the safety days at its pessimistic pace), before the
+        // quiet period after A's shipment (day 5) is over.
         assert_eq!(orders.len(), 2, "{orders:?}");
         let gap = orders[1] - orders[0];
-        assert!((13 * 24..14 * 24).contains(&gap), "{orders:?}");
+        assert!((9 * 24..10 * 24).contains(&gap), "{orders:?}");
         assert!(
             gap < (crate::ordering::RECENT_SHIPMENT_DAYS * 24.0) as i64,
             "{orders:?}"
