@@ -10,12 +10,12 @@ use crate::clock::{DAY, secs, to_utc};
 use crate::config::EngineConfig;
 use crate::decision::{Alert, AlertKind, Decision, Order, OrderLine};
 use crate::event::{Event, SupplyReading};
+use crate::fleet;
 use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
 use crate::gauge::normalize;
 use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
-use crate::stats::{median, quantile};
 use crate::supply::{GaugeKind, SupplyState};
 
 /// Days after a printer's first reading during which it cannot trigger a shipment
@@ -25,24 +25,6 @@ const SETTLE_DAYS: f64 = 7.0;
 
 /// Cartridge lives kept per model, supply type and colour for the fleet prior.
 const PRIOR_LIVES: usize = 15;
-
-/// The fleet's pessimistic cartridge life for a model: a low quantile of the
-/// lives seen on its printers, whose coverage differs.
-const PRIOR_LOW_QUANTILE: f64 = 0.1;
-
-/// Printers a fleet figure must come from before its spread is trusted.
-const FLEET_PRINTERS: usize = 3;
-
-/// The pessimistic share of a fleet figure from fewer printers.
-const FEW_PRINTERS_LOW: f64 = 0.7;
-
-/// Distinct printers among the sources of a fleet figure.
-fn distinct(sources: Option<&Vec<usize>>) -> usize {
-    let mut v = sources.cloned().unwrap_or_default();
-    v.sort_unstable();
-    v.dedup();
-    v.len()
-}
 
 /// Days within which a delivery pays back a cartridge borrowed at a stockout.
 const OWED_DAYS: i64 = 14;
@@ -403,34 +385,15 @@ impl Engine {
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
                     let key = p.prior_key(&p.supplies[si]);
-                    // Lives seen across the fleet, else what percent gauges tell.
-                    // Lives seen across the fleet (from how many printers),
-                    // else what percent gauges tell (one figure per printer).
-                    let seen = lives
-                        .get(&key)
-                        .filter(|v| !v.is_empty())
-                        .map(|v| (v, distinct(sources.get(&key))));
-                    let gauge = gauged.get(&key).map(|v| (v, v.len()));
-                    let (fleet, printers) = match (seen, gauge) {
-                        (Some(l), Some(g)) if l.1 < FLEET_PRINTERS && g.1 > l.1 => (Some(g.0), g.1),
-                        (Some(l), _) => (Some(l.0), l.1),
-                        (None, Some(g)) => (Some(g.0), g.1),
-                        (None, None) => (None, 0),
-                    };
-                    let prior = fleet
-                        .and_then(|v| median(v))
-                        .or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
-                    // Few printers behind the figure: its spread is unknown.
-                    let low = fleet
-                        .and_then(|v| quantile(v, PRIOR_LOW_QUANTILE))
-                        .zip(prior)
-                        .map(|(q, m)| {
-                            if printers >= FLEET_PRINTERS {
-                                q
-                            } else {
-                                q.min(FEW_PRINTERS_LOW * m)
-                            }
-                        });
+                    let (prior, low) = fleet::figure(fleet::Sources {
+                        lives: lives.get(&key).map(|v| {
+                            let from = sources.get(&key).map_or(&[][..], Vec::as_slice);
+                            (v.as_slice(), from)
+                        }),
+                        gauges: gauged.get(&key).map(Vec::as_slice),
+                    });
+                    let prior =
+                        prior.or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
                     let sibling = p
                         .supplies
                         .iter()
@@ -931,7 +894,7 @@ mod tests {
         // pessimistic life is well below it.
         assert!(
             b.prior_low
-                .is_some_and(|l| l <= FEW_PRINTERS_LOW * prior + 1e-9)
+                .is_some_and(|l| l <= fleet::FEW_PRINTERS_LOW * prior + 1e-9)
         );
     }
 }

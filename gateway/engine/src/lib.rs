@@ -11,6 +11,7 @@ pub mod decision;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
+mod fleet;
 pub mod fleetgen;
 mod forecast;
 mod gauge;
