@@ -31,9 +31,9 @@ pub struct EngineConfig {
     /// Seconds without a reading after which a printer counts as not answering at all
     /// (covers one or two missed polls).
     pub poll_grace_secs: i64,
-    /// Hour (UTC) of the daily order run: due lines wait for it so a day's
-    /// needs travel together; urgent ones only wait when the site had a parcel
-    /// within the last day.
+    /// Hour (UTC) of the daily order run: lines wait for it so a day's needs
+    /// travel together; only a cartridge that may run out before goods could
+    /// arrive does not wait.
     pub order_hour_utc: u32,
 }
 

@@ -49,9 +49,8 @@ pub(crate) struct PairState {
 /// could arrive, so it never waits. Otherwise: nothing in the first day nor
 /// (unless critical) the first days; a due line waits while the site got a
 /// parcel in the last [`RECENT_SHIPMENT_DAYS`]; and orders go out at the daily
-/// order run, so what falls due during a day travels in one parcel. An urgent
-/// line does not wait for the run unless the site had a parcel within the
-/// last day.
+/// order run, so what falls due or turns urgent during a day travels in one
+/// parcel (an urgent line still has the lead time plus the safety days).
 pub(crate) fn may_ship(
     top: Need,
     critical: bool,
@@ -77,9 +76,7 @@ pub(crate) fn may_ship(
     if top == Need::Must && since_last.is_some_and(|d| d < quiet) {
         return false;
     }
-    let run = now.rem_euclid(DAY) / HOUR == i64::from(c.order_hour_utc);
-    let waits = top == Need::Must || since_last.is_some_and(|d| d < DAY);
-    run || !waits
+    now.rem_euclid(DAY) / HOUR == i64::from(c.order_hour_utc)
 }
 
 /// Days the supply lasts, counting spares on site and in transit (a spare of
@@ -322,29 +319,10 @@ mod tests {
             pair(met, Some(at(-5, run))),
             &c
         ));
-        // An urgent line goes at once, unless a parcel left within the last day:
-        // then it waits for the run.
-        assert!(may_ship(
-            Need::Urgent,
-            false,
-            at(0, 3),
-            pair(met, Some(at(-5, run))),
-            &c
-        ));
-        assert!(!may_ship(
-            Need::Urgent,
-            false,
-            at(0, 3),
-            pair(met, Some(at(0, 1))),
-            &c
-        ));
-        assert!(may_ship(
-            Need::Urgent,
-            false,
-            at(0, run),
-            pair(met, Some(at(0, 1))),
-            &c
-        ));
+        // An urgent line waits for the run too, but not for the quiet period.
+        let recent = pair(met, Some(at(-5, run)));
+        assert!(!may_ship(Need::Urgent, false, at(0, 3), recent, &c));
+        assert!(may_ship(Need::Urgent, false, at(0, run), recent, &c));
         // A cartridge empty before goods could arrive never waits.
         assert!(may_ship(
             Need::Urgent,
