@@ -81,6 +81,10 @@ fn semantic_problems_name_the_dotted_key() {
             "engine.horizon_days",
         ),
         (
+            "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[engine]\norder_hour_utc = 24\n",
+            "engine.order_hour_utc",
+        ),
+        (
             "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[snmp]\nversion = \"3\"\n",
             "snmp.user",
         ),

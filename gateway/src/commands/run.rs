@@ -127,6 +127,24 @@ pub fn engine_config(e: &crate::config::EngineSection) -> EngineConfig {
         horizon_days: e.horizon_days,
         supply_days: e.supply_days,
         silent_after_secs: i64::try_from(e.silent_after.as_secs()).unwrap_or(i64::MAX),
+        order_hour_utc: e.order_hour_utc,
         ..EngineConfig::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_section_reaches_the_engine() {
+        let section = crate::config::EngineSection {
+            lead_time_days: 7.0,
+            order_hour_utc: 6,
+            ..Default::default()
+        };
+        let c = engine_config(&section);
+        assert_eq!((c.lead_time_days, c.order_hour_utc), (7.0, 6));
+        assert_eq!(c.silent_after_secs, 24 * 3600);
     }
 }

@@ -221,6 +221,10 @@ pub struct EngineSection {
     /// A printer silent this long raises `printer_silent`.
     #[serde(with = "serde_str")]
     pub silent_after: Duration,
+    /// Hour (UTC, 0–23) of the daily order run: what falls due during a day
+    /// goes out together then; only a cartridge that may run out before goods
+    /// could arrive is ordered at once.
+    pub order_hour_utc: u32,
 }
 
 impl Default for EngineSection {
@@ -230,6 +234,7 @@ impl Default for EngineSection {
             horizon_days: 21.0,
             supply_days: 30.0,
             silent_after: Duration::from_secs(24 * 3600),
+            order_hour_utc: asr_engine::EngineConfig::default().order_hour_utc,
         }
     }
 }

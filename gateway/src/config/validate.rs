@@ -86,6 +86,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 365",
         ));
     }
+    if e.order_hour_utc > 23 {
+        return Err(ConfigError::invalid(
+            "engine.order_hour_utc",
+            "must be an hour between 0 and 23",
+        ));
+    }
     if e.silent_after.as_secs() < 60 {
         return Err(ConfigError::invalid(
             "engine.silent_after",
