@@ -428,6 +428,14 @@ mod tests {
     use crate::clock::HOUR;
     use crate::gauge::normalize;
 
+    /// The same, its current cartridge watched from its start at page 0.
+    fn watched_from_start(days: i64) -> (SupplyState, PageStats) {
+        let (mut s, pages) = some_remaining(days);
+        s.cart_from_start = true;
+        s.cart_start_pages = Some(0);
+        (s, pages)
+    }
+
     /// A "some remaining" supply printing 100 pages a day, first seen at page 0.
     fn some_remaining(days: i64) -> (SupplyState, PageStats) {
         let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
@@ -457,9 +465,7 @@ mod tests {
 
     #[test]
     fn colour_without_history_uses_the_printer_black_life() {
-        let (mut s, pages) = some_remaining(20);
-        s.cart_from_start = true;
-        s.cart_start_pages = Some(0);
+        let (mut s, pages) = watched_from_start(20);
         let now = 20 * DAY;
         let guess = estimate(&s, &pages, None, now).expect("estimate");
         s.sibling_life = Some(6000.0);
@@ -503,9 +509,7 @@ mod tests {
 
     #[test]
     fn one_cartridge_life_is_bounded_by_the_fleet_until_a_second_agrees() {
-        let (mut s, pages) = some_remaining(20);
-        s.cart_from_start = true;
-        s.cart_start_pages = Some(0);
+        let (mut s, pages) = watched_from_start(20);
         // One 6000-page life learned (it may hide an early swap); the fleet says 4000.
         s.life_pages = Some(6000.0);
         let now = 20 * DAY;
@@ -524,9 +528,7 @@ mod tests {
 
     #[test]
     fn a_fleet_prior_is_pessimistic_by_its_spread() {
-        let (mut s, pages) = some_remaining(20);
-        s.cart_from_start = true;
-        s.cart_start_pages = Some(0);
+        let (mut s, pages) = watched_from_start(20);
         let now = 20 * DAY;
         s.prior_low = Some(3000.0);
         let spread = estimate(&s, &pages, Some(6000.0), now).expect("estimate");

@@ -149,25 +149,30 @@ impl PageStats {
     }
 
     fn compute_working_day(&self, done: usize) -> Option<f64> {
+        let work = self.working_days(done);
+        (work.len() >= 5).then(|| work[work.len() / 2])
+    }
+
+    /// Pages of each working day among the first `points` daily points,
+    /// sorted: the increments between consecutive calendar days, without days
+    /// that printed nothing or less than a light share of the median day.
+    /// Weekends and holidays often see a few pages: counted as working days
+    /// they would drag the normal day down and make every busy day a spike.
+    fn working_days(&self, points: usize) -> Vec<f64> {
         let mut days: Vec<f64> = self
             .daily
             .iter()
-            .take(done)
-            .zip(self.daily.iter().skip(1).take(done.saturating_sub(1)))
+            .take(points)
+            .zip(self.daily.iter().skip(1).take(points.saturating_sub(1)))
             .filter(|(a, b)| day_of(b.0) == day_of(a.0) + 1)
             .map(|(a, b)| b.1.saturating_sub(a.1) as f64)
             .filter(|d| *d > 0.0)
             .collect();
         days.sort_by(f64::total_cmp);
-        let median = *days.get(days.len() / 2)?;
-        let work: Vec<f64> = days
-            .into_iter()
-            .filter(|d| *d >= LIGHT_DAY * median)
-            .collect();
-        if work.len() < 5 {
-            return None;
+        if let Some(&median) = days.get(days.len() / 2) {
+            days.retain(|d| *d >= LIGHT_DAY * median);
         }
-        Some(work[work.len() / 2])
+        days
     }
 
     /// Days of history available.
@@ -220,32 +225,14 @@ impl PageStats {
     }
 
     fn compute_active_day_mean(&self, exclude_after: i64) -> Option<(f64, usize)> {
-        let mut days = Vec::with_capacity(self.daily.len());
-        let mut prev: Option<(i64, u64)> = None;
-        for &(t, p) in &self.daily {
-            if t > exclude_after {
-                break;
-            }
-            if let Some((pt, pp)) = prev
-                && day_of(t) == day_of(pt) + 1
-            {
-                let d = p.saturating_sub(pp);
-                if d > 0 {
-                    days.push(d as f64);
-                }
-            }
-            prev = Some((t, p));
-        }
-        // Weekends and holidays often see a few pages: counted as working days
-        // they would drag the normal day down and make every busy day a spike.
-        let mut sorted = days.clone();
-        sorted.sort_by(f64::total_cmp);
-        let median = *sorted.get(sorted.len() / 2)?;
-        let (sum, n) = days
+        let points = self
+            .daily
             .iter()
-            .filter(|d| **d >= LIGHT_DAY * median)
-            .fold((0.0, 0usize), |(s, n), d| (s + d, n + 1));
-        (n > 0).then(|| (sum / n as f64, n))
+            .take_while(|(t, _)| *t <= exclude_after)
+            .count();
+        let work = self.working_days(points);
+        let n = work.len();
+        (n > 0).then(|| (work.iter().sum::<f64>() / n as f64, n))
     }
 }
 
