@@ -26,6 +26,8 @@ const UNSEEN_PESS_SHARE: f64 = 0.03;
 /// Points a gauge must have fallen before a pace is taken from its first days.
 const EARLY_DROP: f64 = 3.0;
 
+/// Share of the learned cartridge life a pace measured now may shorten it to.
+const LIFE_FLOOR: f64 = 0.6;
 /// Slowest consumption considered, so quiet printers get a finite forecast.
 const MIN_RATE: f64 = 0.02;
 
@@ -292,10 +294,11 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         level: Some(level),
         p50_days,
         pess_days,
-        // A cartridge lasts at least a third of what earlier ones did: a burst or a
-        // misread must not blow up order quantities.
+        // A cartridge lasts at least 60 % of what earlier ones did: a burst or a
+        // misread must not blow up order quantities (a lasting change of pace
+        // moves the learned life within two cartridges).
         life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| {
-            (100.0 / steady.max(MIN_RATE)).max(l / 3.0)
+            (100.0 / steady.max(MIN_RATE)).max(LIFE_FLOOR * l)
         })),
         life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
         median_known: true,
@@ -608,5 +611,21 @@ mod tests {
         );
         let days_left = truth(hours) / 2.3;
         assert!((e.p50_days - days_left).abs() < 1.0, "{e:?} vs {days_left}");
+    }
+
+    #[test]
+    fn a_burst_does_not_shorten_the_life_orders_are_sized_with() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let pages = PageStats::default();
+        s.life_days = Some(10.0);
+        // A fresh cartridge falling 20 points a day (a five-day life) for four days.
+        for h in 0..96 {
+            let level = (100.0 - 20.0 * h as f64 / 24.0).round() as i64;
+            s.observe(h * HOUR, normalize(100, level), None);
+        }
+        let e = estimate(&s, &pages, None, 96 * HOUR).expect("estimate");
+        assert!(e.p50_days < 1.5, "{e:?}");
+        let life = e.life_days.expect("a life");
+        assert!((LIFE_FLOOR * 10.0 - life).abs() < 1e-9, "{life}");
     }
 }

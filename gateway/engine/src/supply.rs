@@ -351,9 +351,12 @@ impl SupplyState {
             let replaced =
                 (p.pct - reference >= up).then(|| self.start_cartridge(p.at, p.pages, Some(left)));
             // The confirmed level replaces the old reference outright, or the
-            // median of the old levels would keep judging the new ones.
-            self.recent.clear();
+            // median of the old levels would keep judging the new ones. The
+            // newest reading is the reference: in a fast fall (a burst) the
+            // chain's first reading is already stale, and judging the next
+            // swap against it would hide that swap.
             self.accept(p.at, p.pct, p.pages);
+            self.recent.clear();
             self.accept(t, pct, pages);
             return replaced;
         }
@@ -470,7 +473,12 @@ impl SupplyState {
                 }
                 _ => {
                     let days = (at - self.cart_start) as f64 / DAY as f64;
-                    if days > 0.5 {
+                    // A cartridge a burst emptied in a fraction of the usual
+                    // time says nothing of the next one's life in days (its
+                    // pages still count): learning it would multiply the next
+                    // order's quantity.
+                    let burst_short = self.life_days.is_some_and(|l| days < 0.5 * l);
+                    if days > 0.5 && !burst_short {
                         self.life_days = ewma(self.life_days, days);
                     }
                     if let Some(lp) = used.filter(|u| *u > 0.0) {
@@ -666,7 +674,7 @@ pub(crate) fn fit(pts: impl Iterator<Item = (f64, f64)>) -> Option<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::HOUR;
+    use crate::clock::{DAY, HOUR};
     use crate::gauge::normalize;
 
     fn feed(s: &mut SupplyState, t: i64, level: i64) -> Option<Replacement> {
@@ -698,6 +706,45 @@ mod tests {
             }
         }
         panic!("swap not detected");
+    }
+
+    #[test]
+    fn swaps_in_a_burst_are_all_seen() {
+        // A coarse gauge emptied in hours, four times in a row (a recorded
+        // burst): each fall is confirmed as it goes, so each swap stands out.
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let seq = [
+            90, 90, 80, 80, 70, 70, 60, 40, 20, 0, 0, 80, 70, 50, 30, 10, 0, 0, 0, 0, 90, 90, 70,
+            60, 50, 40, 30, 20, 10, 0, 0, 100, 90, 80, 60, 30, 10, 0, 0, 0, 0, 90, 70, 50,
+        ];
+        let swaps: Vec<i64> = seq
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| feed(&mut s, i as i64 * HOUR, *l))
+            .map(|r| r.at / HOUR)
+            .collect();
+        assert_eq!(swaps, [11, 20, 31, 41]);
+    }
+
+    #[test]
+    fn a_cartridge_a_burst_emptied_does_not_shorten_the_life() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut t = 0;
+        // Met part-used, then three cartridges of ten days and one of two.
+        feed(&mut s, t, 50);
+        for days in [10, 10, 10, 2] {
+            let n = 20;
+            for k in 0..=n {
+                t += days * DAY / n;
+                feed(&mut s, t, 100 - 95 * k / n);
+            }
+        }
+        for _ in 0..3 {
+            t += HOUR;
+            feed(&mut s, t, 100);
+        }
+        let life = s.life_days.unwrap_or(0.0);
+        assert!((9.0..=11.0).contains(&life), "life {life}");
     }
 
     #[test]
