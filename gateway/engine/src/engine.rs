@@ -13,7 +13,7 @@ use crate::event::{Event, SupplyReading};
 use crate::fleet;
 use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
 use crate::gauge::normalize;
-use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity};
+use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity, runs_out_in_transit};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
 use crate::supply::{GaugeKind, SupplyState};
@@ -462,6 +462,10 @@ impl Engine {
 
     fn order_group(&mut self, members: &[usize], now: i64, out: &mut Vec<Decision>) {
         let mut candidates: Vec<(usize, usize, Need, Estimate)> = Vec::new();
+        // A line that may run out before goods ordered now arrive never waits
+        // (its spares counted: a cartridge nearly empty with a spare on the
+        // shelf is no emergency).
+        let mut critical = false;
         let late = self.config.lead_time_days + self.config.safety_days;
         for &pi in members {
             let p = &mut self.printers[pi];
@@ -482,6 +486,7 @@ impl Engine {
                     s.ordered_cart_seq == Some(s.cart_seq),
                     &self.config,
                 );
+                critical |= n == Need::Urgent && runs_out_in_transit(&e, s.spares(), &self.config);
                 let n = if young && n > Need::Can && e.p50_days > late {
                     Need::Can
                 } else {
@@ -500,10 +505,6 @@ impl Engine {
             .iter()
             .filter_map(|&i| self.printers[i].first_seen)
             .min();
-        // A line that may run out before goods ordered now arrive never waits.
-        let critical = candidates
-            .iter()
-            .any(|c| c.3.pess_days <= self.config.lead_time_days);
         let (site, contact) = (
             self.printers[members[0]].site.clone(),
             self.printers[members[0]].contact.clone(),
@@ -777,12 +778,18 @@ mod tests {
             }
         });
         // A ships at the daily run of day 5. B falls due around day 11, but
-        // is not urgent yet: it waits, and goes on day 14, when what is left
-        // may not last until goods arrive, before the quiet period after A's
-        // shipment is over.
+        // is not urgent yet: it waits, and goes at the daily run once what is
+        // left may not last the lead time and the safety days, before the
+        // quiet period after A's shipment is over. A's own cartridge nearly
+        // runs out meanwhile, but its spare is on the way: that rushes nothing.
         assert_eq!(orders.len(), 2, "{orders:?}");
         let gap = orders[1] - orders[0];
-        assert!((8 * 24..10 * 24).contains(&gap), "{orders:?}");
+        assert!((10 * 24..12 * 24).contains(&gap), "{orders:?}");
+        assert_eq!(
+            orders[1] % 24,
+            i64::from(EngineConfig::default().order_hour_utc),
+            "{orders:?}"
+        );
         assert!(
             gap < (crate::ordering::RECENT_SHIPMENT_DAYS * 24.0) as i64,
             "{orders:?}"

@@ -90,6 +90,11 @@ fn coverage(e: &Estimate, spares: u32, c: &EngineConfig) -> (f64, f64) {
     (e.p50_days + s * life, e.pess_days + s * life * 0.8)
 }
 
+/// The stock (spares included) may run out before goods ordered now arrive.
+pub(crate) fn runs_out_in_transit(e: &Estimate, spares: u32, c: &EngineConfig) -> bool {
+    coverage(e, spares, c).1 <= c.lead_time_days
+}
+
 pub(crate) fn need(
     e: &Estimate,
     spares: u32,
@@ -200,6 +205,15 @@ mod tests {
             drift: (1.0, 1.0),
             rate: Some(1.0),
         }
+    }
+
+    #[test]
+    fn a_spare_on_the_way_makes_a_nearly_empty_cartridge_no_emergency() {
+        let c = EngineConfig::default();
+        assert!(runs_out_in_transit(&est(2.0, 1.0, 30.0), 0, &c));
+        assert!(!runs_out_in_transit(&est(2.0, 1.0, 30.0), 1, &c));
+        // A spare of a very short life does not cover the lead time.
+        assert!(runs_out_in_transit(&est(2.0, 1.0, 4.0), 1, &c));
     }
 
     #[test]
