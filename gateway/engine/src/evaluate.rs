@@ -23,6 +23,10 @@ use crate::stats::median;
 pub struct PolicyScore {
     pub replacements: u64,
     pub stockouts: u64,
+    /// Stockouts within the lead time of the start of a burst of printing: no
+    /// order placed once the burst began could have arrived in time, so only
+    /// stock already on the shelf (or knowing the future) avoids them.
+    pub stockouts_in_burst: u64,
     pub shipments: u64,
     pub cartridges_ordered: u64,
     /// Order lines, and those without a median forecast (nothing learned yet
@@ -62,6 +66,7 @@ impl PolicyScore {
     fn add(&mut self, o: PolicyScore) {
         self.replacements += o.replacements;
         self.stockouts += o.stockouts;
+        self.stockouts_in_burst += o.stockouts_in_burst;
         self.shipments += o.shipments;
         self.cartridges_ordered += o.cartridges_ordered;
         self.lines += o.lines;
@@ -241,6 +246,12 @@ pub fn score(
                         }
                         if kind == 1 && scored {
                             s.stockouts += 1;
+                            if truth.printers.iter().any(|p| {
+                                p.serial == key.0
+                                    && p.bursts.iter().any(|b| b.0 <= t && t - b.0 < lead)
+                            }) {
+                                s.stockouts_in_burst += 1;
+                            }
                             s.stockout_details.push(format!(
                                 "{} supply {} empty at {}",
                                 key.0,
@@ -608,6 +619,14 @@ impl fmt::Display for BenchReport {
         )?;
         row3(
             f,
+            "  of which within lead time of a burst",
+            format!("{}/{}", e.stockouts_in_burst, e.stockouts),
+            format!("{}/{}", n.stockouts_in_burst, n.stockouts),
+            format!("{}/{}", c.stockouts_in_burst, c.stockouts),
+            "",
+        )?;
+        row3(
+            f,
             "shipments per replacement",
             format!("{:.3}", e.shipments_per_replacement()),
             format!("{:.3}", n.shipments_per_replacement()),
@@ -711,5 +730,52 @@ impl fmt::Display for BenchReport {
             ">= 500000",
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleetgen::{CartridgeTruth, PowerHabit, PrinterTruth};
+
+    fn cartridge(installed_at: i64, empty_at: i64) -> CartridgeTruth {
+        CartridgeTruth {
+            printer: "A".into(),
+            supply_index: 1,
+            style: GaugeStyle::Fine,
+            installed_at,
+            empty_at: Some(empty_at),
+            removed_at: Some(empty_at + HOUR),
+            premature: false,
+            level_left: 0.0,
+        }
+    }
+
+    #[test]
+    fn stockouts_in_the_lead_time_of_a_burst_are_told_apart() {
+        let start = 1_735_689_600;
+        let burst = start + 40 * DAY;
+        let truth = Truth {
+            start,
+            end: start + 200 * DAY,
+            printers: vec![PrinterTruth {
+                serial: "A".into(),
+                site: "s".into(),
+                contact: "c".into(),
+                power: PowerHabit::AlwaysOn,
+                has_pages: true,
+                decommissioned_at: None,
+                outages: Vec::new(),
+                bursts: vec![(burst, burst + 3 * DAY)],
+            }],
+            cartridges: vec![
+                // Two days into the burst, then 20 days after it: no spare for either.
+                cartridge(start, burst + 2 * DAY),
+                cartridge(burst + 2 * DAY, burst + 23 * DAY),
+            ],
+            readings: 0,
+        };
+        let s = score(&truth, b"", 5.0, DAY).expect("scored");
+        assert_eq!((s.stockouts, s.stockouts_in_burst), (2, 1));
     }
 }
