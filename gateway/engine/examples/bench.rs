@@ -1,9 +1,11 @@
 //! Benchmark: generated fleets replayed through the engine and a naive baseline.
 //! `cargo run --release -p asr-engine --example bench -- [--usage F] [--lead DAYS]
-//! [--printers N] [--days N] [--calm] [--horizon D] [--can D] [--safety D] [SEED...]`
+//! [--printers N] [--days N] [--calm] [--without bursts,outages,step-changes,holidays]
+//! [--horizon D] [--can D] [--safety D] [SEED...]`
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
-//! lead time, so the engine can be checked on fleets it was not tuned on.
+//! lead time, so the engine can be checked on fleets it was not tuned on;
+//! `--without` leaves some of the fleet's surprises out, to show what each costs.
 
 use asr_engine::fleetgen::FleetSpec;
 use asr_engine::replay::ReplayOptions;
@@ -14,6 +16,16 @@ fn main() {
     let mut seeds: Vec<u64> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--without" {
+            match args.next().unwrap_or_default().parse() {
+                Ok(w) => spec.without = w,
+                Err(e) => {
+                    eprintln!("--without: {e}");
+                    std::process::exit(2);
+                }
+            }
+            continue;
+        }
         let mut value = || args.next().and_then(|v| v.parse::<f64>().ok());
         match a.as_str() {
             "--calm" => spec.calm = true,

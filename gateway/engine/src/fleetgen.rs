@@ -62,6 +62,42 @@ pub struct FleetSpec {
     /// No bursts, outages, step changes, trends or holidays: what is left of the
     /// forecast error is the engine's own, not the fleet's surprises.
     pub calm: bool,
+    /// Surprises left out one by one (the rest stays): what each costs.
+    pub without: Surprises,
+}
+
+/// The fleet's surprises that can be left out of a generated fleet, each on its
+/// own, to measure what it costs the engine. The random stream is the same
+/// either way, so the fleets differ only by what is left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Surprises {
+    pub bursts: bool,
+    pub outages: bool,
+    pub step_changes: bool,
+    pub holidays: bool,
+}
+
+impl std::str::FromStr for Surprises {
+    type Err = String;
+
+    /// A comma-separated list: `bursts,outages,step-changes,holidays`.
+    fn from_str(list: &str) -> Result<Self, String> {
+        let mut s = Surprises::default();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "bursts" => s.bursts = true,
+                "outages" => s.outages = true,
+                "step-changes" => s.step_changes = true,
+                "holidays" => s.holidays = true,
+                other => {
+                    return Err(format!(
+                        "unknown surprise {other:?} (bursts, outages, step-changes, holidays)"
+                    ));
+                }
+            }
+        }
+        Ok(s)
+    }
 }
 
 impl Default for FleetSpec {
@@ -75,6 +111,7 @@ impl Default for FleetSpec {
             start: 1_736_121_600,
             usage_factor: 1.0,
             calm: false,
+            without: Surprises::default(),
         }
     }
 }
@@ -171,7 +208,8 @@ struct SupplySim {
 
 struct PrinterSim {
     truth: PrinterTruth,
-    calm: bool,
+    /// The site works through public holidays and the summer closure.
+    no_holidays: bool,
     base_ppd: f64,
     trend_end: f64,
     step_change: Option<(i64, f64)>,
@@ -322,7 +360,7 @@ pub fn generate(
         let mut t = spec.start + (rng.range(5.0, 120.0) * DAY as f64) as i64;
         while t < end {
             let len = (rng.range(1.6, 6.0) * DAY as f64) as i64;
-            if !spec.calm {
+            if !spec.calm && !spec.without.outages {
                 outages.push((t, (t + len).min(end)));
             }
             t += len + (rng.range(60.0, 300.0) * DAY as f64) as i64;
@@ -338,6 +376,7 @@ pub fn generate(
                     .any(|o: &(i64, i64)| o.0 < t0 + len + DAY && o.1 > t0 - DAY)
                     && !is_holiday(t0)
                     && !spec.calm
+                    && !spec.without.bursts
                 {
                     bursts.push((t0, t0 + len));
                 }
@@ -348,7 +387,7 @@ pub fn generate(
             spec.start + (spec.days as f64 * rng.range(0.45, 0.65)) as i64 * DAY + 10 * HOUR
         });
         sims.push(PrinterSim {
-            calm: spec.calm,
+            no_holidays: spec.calm || spec.without.holidays,
             truth: PrinterTruth {
                 serial,
                 site: site.to_string(),
@@ -365,7 +404,7 @@ pub fn generate(
             } else {
                 rng.range(0.7, 1.4)
             },
-            step_change: (rng.chance(0.3) && !spec.calm).then(|| {
+            step_change: (rng.chance(0.3) && !spec.calm && !spec.without.step_changes).then(|| {
                 (
                     spec.start + (rng.range(60.0, 300.0) * DAY as f64) as i64,
                     if rng.chance(0.5) { 0.5 } else { 1.8 },
@@ -440,7 +479,7 @@ fn step_printer(
         if weekday(t) >= 5 {
             f *= 0.03;
         }
-        if is_holiday(t) && !p.calm {
+        if is_holiday(t) && !p.no_holidays {
             f *= 0.05;
         }
         if let Some((at, m)) = p.step_change
@@ -572,5 +611,32 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(ta.readings, tb.readings);
         assert!(ta.readings > 1000);
+    }
+
+    #[test]
+    fn a_surprise_left_out_changes_only_that_surprise() {
+        let spec = FleetSpec {
+            seed: 3,
+            printers: 12,
+            days: 365,
+            poll_secs: 6 * HOUR,
+            ..FleetSpec::default()
+        };
+        let all = generate(&spec, io::sink(), io::sink()).expect("gen");
+        assert!(all.printers.iter().any(|p| !p.bursts.is_empty()));
+        let without = FleetSpec {
+            without: "bursts, outages".parse().expect("known names"),
+            ..spec.clone()
+        };
+        let calmer = generate(&without, io::sink(), io::sink()).expect("gen");
+        for (a, b) in all.printers.iter().zip(&calmer.printers) {
+            assert!(b.bursts.is_empty() && b.outages.is_empty());
+            assert_eq!(
+                (&a.serial, a.power, a.has_pages),
+                (&b.serial, b.power, b.has_pages)
+            );
+        }
+        let bad = "bursts,sunspots".parse::<Surprises>();
+        assert!(bad.is_err_and(|e| e.contains("sunspots")));
     }
 }
