@@ -1,6 +1,6 @@
 //! Benchmark: generated fleets replayed through the engine and a naive baseline.
 //! `cargo run --release -p asr-engine --example bench -- [--usage F] [--lead DAYS]
-//! [--printers N] [--days N] [--calm] [--without bursts,outages,step-changes,holidays]
+//! [--printers N] [--days N] [--poll-minutes N] [--calm] [--without bursts,outages,step-changes,holidays]
 //! [--horizon D] [--can D] [--safety D] [SEED...]`
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
@@ -36,6 +36,7 @@ fn main() {
             "--can" => opts.config.can_order_days = value().unwrap_or(30.0),
             "--safety" => opts.config.safety_days = value().unwrap_or(5.0),
             "--days" => spec.days = value().map_or(365, |v| v as i64),
+            "--poll-minutes" => spec.poll_secs = value().map_or(60, |v| v as i64).max(1) * 60,
             other => seeds.extend(other.parse::<u64>().ok()),
         }
     }

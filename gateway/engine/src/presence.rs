@@ -27,6 +27,11 @@ pub(crate) struct Presence {
     /// Start times of recent long silences that ended on their own.
     episodes: Vec<i64>,
     pub habit_advised: bool,
+    /// Usual seconds between two readings while the printer is up: the
+    /// gateway may poll every few minutes or every few hours, and a printer is
+    /// neither silent nor "down" for that hour until a poll is overdue.
+    #[serde(default)]
+    poll_gap: Option<i64>,
 }
 
 impl Default for Presence {
@@ -40,6 +45,7 @@ impl Default for Presence {
             alerted_since: None,
             episodes: Vec::new(),
             habit_advised: false,
+            poll_gap: None,
         }
     }
 }
@@ -69,6 +75,9 @@ impl Presence {
         }
         self.last_seen = Some(t);
         self.unexpected = 0;
+        if let Some(p) = prev {
+            self.learn_poll_gap(t - p);
+        }
         if let Some(since) = self.alerted_since.take() {
             return PresenceChange::Back { since };
         }
@@ -85,6 +94,26 @@ impl Presence {
             }
         }
         PresenceChange::None
+    }
+
+    /// Gaps of up to [`HABIT_MIN_SECS`] are polls (a longer one is a power-off
+    /// or an outage); one much longer than usual is a missed poll and does not
+    /// move the figure.
+    fn learn_poll_gap(&mut self, gap: i64) {
+        if gap <= 0 || gap > HABIT_MIN_SECS {
+            return;
+        }
+        self.poll_gap = Some(match self.poll_gap {
+            None => gap,
+            Some(usual) if 2 * gap > 3 * usual => usual,
+            Some(usual) => (9 * usual + gap) / 10,
+        });
+    }
+
+    /// Seconds without a reading that are still a normal wait for the next
+    /// poll: the configured grace, or one and a half usual polls if longer.
+    fn overdue_after(&self, grace: i64) -> i64 {
+        grace.max(self.poll_gap.map_or(0, |g| g + g / 2))
     }
 
     /// Recent silences began at about the same time of day.
@@ -123,13 +152,14 @@ impl Presence {
         }
         let dt = (now - prev_tick).min(3 * HOUR);
         let bucket = hour_of_week(now - 1);
+        let grace = self.overdue_after(grace);
         let silent = now - seen > grace;
         if silent && self.usually_up(bucket) {
             self.unexpected += dt;
         }
         // Learn the routine from whole hours only.
         if now / HOUR != prev_tick / HOUR || dt >= HOUR {
-            let up = now - seen <= HOUR + 60;
+            let up = now - seen <= HOUR.max(self.poll_gap.unwrap_or(0)) + 60;
             self.up[bucket] = self.up[bucket] * DECAY + if up { 1.0 } else { 0.0 };
             self.down[bucket] = self.down[bucket] * DECAY + if up { 0.0 } else { 1.0 };
         }
@@ -208,6 +238,28 @@ mod tests {
             kinds[0].0 >= 20 * 24 + 23 && kinds[0].0 <= 20 * 24 + 26,
             "{kinds:?}"
         );
+        assert!(matches!(kinds[1].1, PresenceChange::Back { .. }));
+    }
+
+    #[test]
+    fn a_printer_polled_every_four_hours_is_learned_and_its_outage_alerted() {
+        let mut p = Presence::default();
+        // Nights off (7:00 to 19:00 up), one poll every four hours, an outage
+        // from day 20 to day 24.
+        let polled = |t: i64| {
+            let h = t.rem_euclid(DAY) / HOUR;
+            h % 4 == 0 && (7..19).contains(&h) && !(20 * DAY..24 * DAY).contains(&t)
+        };
+        let out = run(&mut p, 0, 30 * DAY, polled);
+        let kinds: Vec<_> = out
+            .iter()
+            .filter(|(_, c)| *c != PresenceChange::Habit)
+            .map(|(t, c)| (t / HOUR, *c))
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert!(matches!(kinds[0].1, PresenceChange::Silent { .. }));
+        // A day of working hours after the last poll (day 19, 16:00): day 21.
+        assert!((21 * 24..22 * 24).contains(&kinds[0].0), "{kinds:?}");
         assert!(matches!(kinds[1].1, PresenceChange::Back { .. }));
     }
 }

@@ -103,6 +103,9 @@ pub(crate) struct SupplyState {
     pub cart_from_start: bool,
     pub days: VecDeque<DayPoint>,
     pub last_pct: Option<f32>,
+    /// Time and page counter of the last accepted level.
+    #[serde(default)]
+    pub last_level_at: Option<(i64, Option<u64>)>,
     pub last_at: i64,
     pub last_pages: Option<u64>,
     pending: Option<Pending>,
@@ -195,6 +198,7 @@ impl SupplyState {
             cart_from_start: false,
             days: VecDeque::new(),
             last_pct: None,
+            last_level_at: None,
             last_at: t,
             last_pages: None,
             pending: None,
@@ -347,7 +351,7 @@ impl SupplyState {
                 self.pending = Some(p);
                 return None;
             }
-            let left = self.last_pct.unwrap_or(reference);
+            let left = self.left_at_swap(p.at, p.pages).unwrap_or(reference);
             let replaced =
                 (p.pct - reference >= up).then(|| self.start_cartridge(p.at, p.pages, Some(left)));
             // The confirmed level replaces the old reference outright, or the
@@ -387,6 +391,7 @@ impl SupplyState {
 
     fn accept(&mut self, t: i64, pct: f32, pages: Option<u64>) {
         self.last_pct = Some(pct);
+        self.last_level_at = Some((t, pages));
         match self.low_mark {
             Some(low) if pct < low => {
                 if self.steps_down.len() >= STEPS_KEPT {
@@ -582,24 +587,48 @@ impl SupplyState {
         if self.effective_step() < 5.0 {
             return None;
         }
-        let last = *self.steps_down.last()?;
-        let first = *self.steps_down.first()?;
-        let fall = f64::from(first.2 - last.2);
-        let days = (last.0 - first.0) as f64 / DAY as f64;
-        let (per_page, per_day) = if self.steps_down.len() >= 2 && fall > 0.0 && days > 0.0 {
-            let per_page = match (first.1, last.1) {
-                (Some(a), Some(b)) if b > a => Some(fall / (b - a) as f64),
-                _ => None,
-            };
-            (per_page, Some(fall / days))
-        } else {
-            (None, None)
-        };
+        let (per_page, per_day) = self.fall_so_far();
         Some(Staircase {
             per_page,
             per_day,
-            anchor: last,
+            anchor: *self.steps_down.last()?,
         })
+    }
+
+    /// Percent per page and per day from the cartridge's first step down to its
+    /// last (its new lows): exact on a coarse gauge, an average on a fine one.
+    fn fall_so_far(&self) -> (Option<f64>, Option<f64>) {
+        let (Some(first), Some(last)) = (self.steps_down.first(), self.steps_down.last()) else {
+            return (None, None);
+        };
+        let fall = f64::from(first.2 - last.2);
+        let days = (last.0 - first.0) as f64 / DAY as f64;
+        if self.steps_down.len() < 2 || fall <= 0.0 || days <= 0.0 {
+            return (None, None);
+        }
+        let per_page = match (first.1, last.1) {
+            (Some(a), Some(b)) if b > a => Some(fall / (b - a) as f64),
+            _ => None,
+        };
+        (per_page, Some(fall / days))
+    }
+
+    /// The least the old cartridge can have had left when it came out (found
+    /// by the new one's first reading at `found`): its last level, less what the
+    /// printer may have used since, by pages or else by time. Polled hours
+    /// apart, a fast cartridge is far lower at its swap than at its last
+    /// reading, and emptying it is no premature swap.
+    fn left_at_swap(&self, found: i64, pages: Option<u64>) -> Option<f32> {
+        let left = f64::from(self.last_pct?);
+        let Some((at, at_pages)) = self.last_level_at else {
+            return Some(left as f32);
+        };
+        let (per_page, per_day) = self.fall_so_far();
+        let used = match (per_page, at_pages, pages) {
+            (Some(ppp), Some(a), Some(b)) if b >= a => ppp * (b - a) as f64,
+            _ => per_day.unwrap_or(0.0) * (found - at).max(0) as f64 / DAY as f64,
+        };
+        Some((left - used).max(0.0) as f32)
     }
 
     /// Percent per page of the current cartridge: least squares of level against
@@ -701,7 +730,8 @@ mod tests {
         for (i, l) in [40, 39, 38, 100, 100, 100].iter().enumerate() {
             if let Some(r) = feed(&mut s, i as i64 * HOUR, *l) {
                 assert_eq!(r.at, 3 * HOUR);
-                assert_eq!(r.left_pct, Some(38.0));
+                // 38 % an hour before the new cartridge was read, at a point an hour.
+                assert_eq!(r.left_pct, Some(37.0));
                 return;
             }
         }
@@ -745,6 +775,27 @@ mod tests {
         }
         let life = s.life_days.unwrap_or(0.0);
         assert!((9.0..=11.0).contains(&life), "life {life}");
+    }
+
+    #[test]
+    fn a_fast_cartridge_polled_hours_apart_is_counted_at_its_lowest() {
+        // Three points an hour, read every four hours: 16 % at the last
+        // reading is about 4 % by the time the new cartridge is read.
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut found = None;
+        for (i, l) in [64, 52, 40, 28, 16, 100, 99, 99].iter().enumerate() {
+            found = found.or(feed(&mut s, i as i64 * 4 * HOUR, *l));
+        }
+        let left = found.and_then(|r| r.left_pct).expect("a swap with a level");
+        assert!((3.0..=5.0).contains(&left), "{left}");
+        // A slow one taken out at 60 % is still reported at about 60 %.
+        let mut slow = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut found = None;
+        for (i, l) in [62, 62, 61, 61, 60, 100, 100, 100].iter().enumerate() {
+            found = found.or(feed(&mut slow, i as i64 * 4 * HOUR, *l));
+        }
+        let left = found.and_then(|r| r.left_pct).expect("a swap with a level");
+        assert!((59.0..=60.0).contains(&left), "{left}");
     }
 
     #[test]
