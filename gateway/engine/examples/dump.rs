@@ -1,6 +1,7 @@
 //! Writes a generated fleet and the engine's decisions to a directory, for inspection.
 //! `cargo run --release -p asr-engine --example dump -- SEED DIR [USAGE_FACTOR]`
-//! (`CALM=1`: a fleet without bursts, outages, step changes, trends or holidays)
+//! (`CALM=1`: a fleet without bursts, outages, step changes, trends or holidays;
+//! `POLL_MINUTES=N`: polled every N minutes instead of hourly)
 
 use std::fs::File;
 use std::io::BufReader;
@@ -18,6 +19,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         spec.usage_factor = u;
     }
     spec.calm = std::env::var_os("CALM").is_some();
+    if let Some(m) = std::env::var("POLL_MINUTES")
+        .ok()
+        .and_then(|m| m.parse::<i64>().ok())
+    {
+        spec.poll_secs = m.max(1) * 60;
+    }
     let truth = asr_engine::fleetgen::generate(
         &spec,
         File::create(dir.join("printers.csv"))?,

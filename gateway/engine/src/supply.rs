@@ -339,6 +339,10 @@ impl SupplyState {
         let fall = (2.0 * tol).max(12.0);
         if let Some(mut p) = self.pending.take()
             && let latest = p.latest.unwrap_or(p.pct)
+            // Closer to the new level than to the old one, or it is no second
+            // opinion (on a coarse gauge, a glitch and the usual level may
+            // both be within jitter of each other).
+            && (pct - latest).abs() < (pct - reference).abs()
             && ((pct - latest).abs() <= tol
                 || (pct < latest
                     && latest - pct <= fall
@@ -364,8 +368,10 @@ impl SupplyState {
             self.accept(t, pct, pages);
             return replaced;
         }
-        // Anything far from the usual level waits for a second opinion.
-        if (pct - reference).abs() >= odd {
+        // Anything far from the usual level waits for a second opinion, and so
+        // does "empty": a glitch reads 0, and on a coarse gauge 0 is only one
+        // step down (taken at once, it would end the cartridge on paper).
+        if (pct - reference).abs() >= odd || (pct <= 0.0 && reference > 0.0) {
             self.pending = Some(Pending {
                 at: t,
                 pct,
@@ -796,6 +802,33 @@ mod tests {
         }
         let left = found.and_then(|r| r.left_pct).expect("a swap with a level");
         assert!((59.0..=60.0).contains(&left), "{left}");
+    }
+
+    #[test]
+    fn a_glitch_to_empty_on_a_coarse_gauge_is_no_step() {
+        // A ten-step gauge at 1/10 reads 0 once, then 1/10 again: the level
+        // stays at 10 % and no step down to 0 is recorded (it would say
+        // the cartridge emptied within the hour).
+        let mut s = SupplyState::new(2, "toner", false, Some("cyan"), 0);
+        let mut t = 0;
+        let mut seq = vec![2; 200];
+        seq.extend([1, 1, 1, 1, 0, 1, 1, 1, 1, 1]);
+        for l in seq {
+            t += HOUR / 4;
+            assert!(s.observe(t, normalize(10, l), None).is_none());
+        }
+        assert_eq!(s.last_pct, Some(10.0));
+        assert!(
+            s.steps_down.iter().all(|st| st.2 > 0.0),
+            "{:?}",
+            s.steps_down
+        );
+        // A real empty is confirmed by the readings after it.
+        for l in [0, 0, 0] {
+            t += HOUR / 4;
+            s.observe(t, normalize(10, l), None);
+        }
+        assert_eq!(s.last_pct, Some(0.0));
     }
 
     #[test]
