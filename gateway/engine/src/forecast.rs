@@ -227,9 +227,11 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             pages.burst().map(|(r, age)| (r * ppp, age)),
         ),
         _ => {
-            let long = stair
-                .and_then(|st| st.per_day)
-                .or(long_fit.map(|l| -l.slope).filter(|_| span_days >= 3.0));
+            // A coarse gauge that has not stepped down says only that less
+            // than a step was used: its flat line is no pace (a fine gauge's is).
+            let long = stair.and_then(|st| st.per_day).or(long_fit
+                .map(|l| -l.slope)
+                .filter(|r| span_days >= 3.0 && (step < 5.0 || *r > 0.0)));
             let short = if step < 5.0 {
                 short_fit.map(|l| -l.slope)
             } else {
@@ -627,5 +629,26 @@ mod tests {
         assert!(e.p50_days < 1.5, "{e:?}");
         let life = e.life_days.expect("a life");
         assert!((LIFE_FLOOR * 10.0 - life).abs() < 1e-9, "{life}");
+    }
+
+    #[test]
+    fn a_coarse_gauge_that_never_stepped_has_no_pace() {
+        // Shown at 10 % (its last step) for two weeks, polled every four
+        // hours: the flat line says less than a step was used, not that
+        // nothing was. It may be empty any time; no median is made up.
+        let mut s = SupplyState::new(2, "toner", false, Some("cyan"), 0);
+        let mut pages = PageStats::default();
+        let polls = 14 * 6;
+        for i in 0..polls {
+            let t = i * 4 * HOUR;
+            pages.observe(t, 1000 + i as u64 * 4);
+            s.observe(t, normalize(100, 10), Some(1000 + i as u64 * 4));
+        }
+        let e = estimate(&s, &pages, None, polls * 4 * HOUR).expect("estimate");
+        assert_eq!(
+            (e.p50_days, e.pess_days, e.median_known),
+            (0.0, 0.0, false),
+            "{e:?}"
+        );
     }
 }
