@@ -440,6 +440,7 @@ impl Engine {
                     && !p.excluded
                     && p.presence.last_seen.is_some()
                     && !p.presence.is_silent()
+                    && !p.presence.is_overdue()
             })
             .collect();
         order.sort_by(|&a, &b| {
@@ -760,6 +761,32 @@ mod tests {
         });
         let first = *orders.first().expect("an order after the first week");
         assert!((7 * 24..8 * 24).contains(&first), "{orders:?}");
+    }
+
+    #[test]
+    fn nothing_is_ordered_for_a_printer_that_stopped_answering() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        // Due from the start, urgent on day 5 (shipped at that day's run when
+        // it answers); unplugged for good at 10:00 on day 5.
+        let gone = 5 * 24 + 10;
+        let mut decisions = Vec::new();
+        for h in 0..10 * 24 {
+            let t = t0 + h * HOUR;
+            decisions.extend(e.handle(Event::Tick(to_utc(t))));
+            if h < gone {
+                let level = (30.0 - 2.0 * h as f64 / 24.0).round() as i64;
+                decisions.extend(e.handle(reading("A", t + 60, level)));
+            }
+        }
+        let orders = decisions
+            .iter()
+            .filter(|d| matches!(d, Decision::Order(_)))
+            .count();
+        let silent = decisions
+            .iter()
+            .any(|d| matches!(d, Decision::Alert(a) if a.kind == AlertKind::PrinterSilent));
+        assert_eq!((orders, silent), (0, true), "{decisions:?}");
     }
 
     #[test]

@@ -14,6 +14,9 @@ const DECAY: f32 = 0.8;
 /// Silences at least this long are candidates for a power-off habit.
 const HABIT_MIN_SECS: i64 = 6 * HOUR;
 const HABIT_EPISODES: usize = 6;
+/// Silent seconds, within usual hours, after which nothing is ordered for a
+/// printer until it answers again.
+const OVERDUE_SECS: i64 = 4 * HOUR;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Presence {
@@ -174,6 +177,14 @@ impl Presence {
     pub fn is_silent(&self) -> bool {
         self.alerted_since.is_some()
     }
+
+    /// Not answering for a few of the hours it usually does: a printer just
+    /// unplugged for good looks like this for a day before it is silent, and
+    /// nothing is ordered for it meanwhile (a blip of an hour or two, or a
+    /// night not yet learned as a habit, holds nothing back).
+    pub fn is_overdue(&self) -> bool {
+        self.unexpected >= OVERDUE_SECS
+    }
 }
 
 #[cfg(test)]
@@ -261,5 +272,28 @@ mod tests {
         // A day of working hours after the last poll (day 19, 16:00): day 21.
         assert!((21 * 24..22 * 24).contains(&kinds[0].0), "{kinds:?}");
         assert!(matches!(kinds[1].1, PresenceChange::Back { .. }));
+    }
+
+    #[test]
+    fn overdue_after_a_few_usual_hours_not_at_a_learned_night() {
+        let mut p = Presence::default();
+        let day_hours = |t: i64| (7..19).contains(&(t.rem_euclid(DAY) / HOUR));
+        run(&mut p, 0, 28 * DAY, day_hours);
+        // A learned night off is no absence.
+        p.tick(28 * DAY + 3 * HOUR, 5400, DAY);
+        assert!(!p.is_overdue());
+        // Gone from 9:00: not yet at 11:00, overdue by 15:00.
+        let t = 28 * DAY + 9 * HOUR;
+        p.seen(t - HOUR);
+        for h in 0..=2 {
+            p.tick(t + h * HOUR, 5400, DAY);
+        }
+        assert!(!p.is_overdue());
+        for h in 3..=6 {
+            p.tick(t + h * HOUR, 5400, DAY);
+        }
+        assert!(p.is_overdue());
+        p.seen(t + 6 * HOUR + 60);
+        assert!(!p.is_overdue());
     }
 }
