@@ -292,10 +292,16 @@ impl SupplyState {
                 }
                 // Far more pages than this supply's cartridges ever lasted: it was
                 // swapped between two polls without an empty reading.
-                match (self.life_pages, used, self.cart_start_pages) {
-                    (Some(life), Some(u), Some(start))
-                        if self.cart_from_start && u > 1.3 * life =>
-                    {
+                // A cartridge met part-used had used even more than that. Without
+                // a life of its own, the fleet's figure serves when its
+                // printers agree on it.
+                let fleet_agrees = matches!(
+                    (self.prior_life, self.prior_low),
+                    (Some(m), Some(low)) if low >= FLEET_AGREES * m
+                );
+                let life = self.life_pages.or(self.prior_life.filter(|_| fleet_agrees));
+                match (life, used, self.cart_start_pages) {
+                    (Some(life), Some(u), Some(start)) if u > 1.3 * life => {
                         // The new cartridge went in about when the old one's life was up.
                         let swapped_at = start + life.round() as u64;
                         let r = self.start_cartridge(t, Some(swapped_at), None);
@@ -829,6 +835,38 @@ mod tests {
             s.observe(t, normalize(10, l), None);
         }
         assert_eq!(s.last_pct, Some(0.0));
+    }
+
+    #[test]
+    fn a_part_used_some_remaining_cartridge_past_the_fleet_life_was_swapped_unseen() {
+        // Met part-used, no empty reading ever seen (polled hours apart), and
+        // 1,400 pages printed where the fleet's cartridges agree on 1,000.
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        s.prior_life = Some(1000.0);
+        s.prior_low = Some(900.0);
+        let mut swaps = 0;
+        for i in 0..=14u64 {
+            let t = i as i64 * 4 * HOUR;
+            if s.observe(t, normalize(100, -3), Some(5000 + 100 * i))
+                .is_some()
+            {
+                swaps += 1;
+            }
+        }
+        assert_eq!(swaps, 1);
+        assert!(!s.cart_from_start);
+        // When the fleet's lives spread, no swap is made up.
+        let mut spread = SupplyState::new(1, "toner", false, Some("cyan"), 0);
+        spread.prior_life = Some(1000.0);
+        spread.prior_low = Some(500.0);
+        for i in 0..=14u64 {
+            let t = i as i64 * 4 * HOUR;
+            assert!(
+                spread
+                    .observe(t, normalize(100, -3), Some(5000 + 100 * i))
+                    .is_none()
+            );
+        }
     }
 
     #[test]
