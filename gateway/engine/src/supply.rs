@@ -973,15 +973,27 @@ mod tests {
 
     #[test]
     fn the_fleet_figure_reveals_hidden_swaps_only_when_its_printers_agree() {
-        for (low, missed) in [(950.0, 1), (700.0, 0)] {
+        for (low, hidden) in [(950.0, 1), (700.0, 0)] {
             let mut s = SupplyState::new(1, "toner", false, None, 0);
             s.prior_life = Some(1000.0);
             s.prior_low = Some(low);
             let (mut t, mut pages) = (0, 0);
             assert!(some_remaining_cartridge(&mut s, &mut t, &mut pages, 100).is_some());
-            // 1400 pages where the model's cartridges last 1000.
-            let rep = some_remaining_cartridge(&mut s, &mut t, &mut pages, 1400);
-            assert_eq!(rep.map(|r| r.missed), Some(missed), "low {low}");
+            // 1400 pages where the model's cartridges last 1000: the swap
+            // hidden in them is found (as soon as the pages rule out a single
+            // cartridge) only when the fleet agrees on its figure.
+            let mut swaps = 0;
+            for k in 0..17 {
+                t += HOUR;
+                let level = if k == 14 || k == 15 { 0 } else { -3 };
+                if k < 14 {
+                    pages += 100;
+                }
+                if let Some(r) = s.observe(t, normalize(100, level), Some(pages)) {
+                    swaps += 1 + r.missed;
+                }
+            }
+            assert_eq!(swaps, 1 + hidden, "low {low}");
         }
     }
 
