@@ -1,6 +1,6 @@
 //! Benchmark: generated fleets replayed through the engine and a naive baseline.
 //! `cargo run --release -p asr-engine --example bench -- [--usage F] [--lead DAYS]
-//! [--printers N] [--days N] [--poll-minutes N] [--calm] [--without bursts,outages,step-changes,holidays]
+//! [--printers N] [--days N] [--start YYYY-MM-DD] [--poll-minutes N] [--calm] [--without bursts,outages,step-changes,holidays]
 //! [--horizon D] [--can D] [--safety D] [SEED...]`
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
@@ -16,6 +16,21 @@ fn main() {
     let mut seeds: Vec<u64> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--start" {
+            // The first poll's day (midnight UTC), to try other seasons.
+            match args
+                .next()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+            {
+                Some(d) => spec.start = d.and_utc().timestamp(),
+                None => {
+                    eprintln!("--start: a date, YYYY-MM-DD");
+                    std::process::exit(2);
+                }
+            }
+            continue;
+        }
         if a == "--without" {
             match args.next().unwrap_or_default().parse() {
                 Ok(w) => spec.without = w,
