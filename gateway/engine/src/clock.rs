@@ -21,6 +21,13 @@ pub(crate) fn day_of(t: i64) -> i64 {
     t.div_euclid(DAY)
 }
 
+/// Saturday or Sunday (UTC) for a day number from [`day_of`]: the days that
+/// recur every week in an office's printing.
+pub(crate) fn is_weekend(day: i64) -> bool {
+    // Day 0, 1970-01-01, was a Thursday.
+    (day + 3).rem_euclid(7) >= 5
+}
+
 /// Hour of the week, Monday 00:00 UTC = 0 (1970-01-01 was a Thursday).
 pub(crate) fn hour_of_week(t: i64) -> usize {
     let day = t.div_euclid(DAY);
@@ -39,6 +46,14 @@ pub(crate) fn add_days(t: i64, days: f64) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn weekends_are_saturday_and_sunday() {
+        // 2025-01-06 was a Monday.
+        let monday = day_of(1_736_121_600);
+        let weekend: Vec<bool> = (monday..monday + 7).map(is_weekend).collect();
+        assert_eq!(weekend, [false, false, false, false, false, true, true]);
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{DAY, HOUR, day_of};
+use crate::clock::{DAY, HOUR, day_of, is_weekend};
 
 /// Keep a little over the longest averaging window.
 const DAILY_KEEP: usize = 40;
@@ -76,18 +76,24 @@ impl PageStats {
         }
     }
 
-    /// Mean pages per calendar day over about the last `days` days (weekends and
-    /// holidays included, which is what a supply actually experiences), where
-    /// no day counts for more than [`BURST_DAY`] times the median working day:
-    /// a burst of printing is transient and forecast on its own
-    /// ([`PageStats::burst`]), so it must not inflate the pace for weeks after.
+    /// Mean pages per calendar day over about the last `days` days (weekends
+    /// included, which is what a supply actually experiences), where no day
+    /// counts for more than [`BURST_DAY`] times the median working day: a burst
+    /// of printing is transient and forecast on its own ([`PageStats::burst`]),
+    /// so it must not inflate the pace for weeks after. Weekdays that printed
+    /// next to nothing (a holiday, a closure, an outage) are left out: they do
+    /// not come back every week as weekends do, and counting them would slow
+    /// the pace for weeks after the summer closure.
     pub fn per_day_capped(&self, days: i64) -> Option<f64> {
         let (lt, _) = self.last?;
         let from = lt - days * DAY;
-        let cap = self.working_day().map(|m| BURST_DAY * m);
+        let median = self.working_day();
+        // Today's point is still growing: its day is not judged.
+        let today = self.daily.back().map(|d| day_of(d.0));
         let mut start = None;
         let mut prev: Option<(i64, u64)> = None;
         let mut sum = 0.0;
+        let mut closed = 0.0;
         for &(t, p) in &self.daily {
             if t < from {
                 continue;
@@ -95,13 +101,28 @@ impl PageStats {
             if let Some((pt, pp)) = prev {
                 let pages = p.saturating_sub(pp) as f64;
                 let gap_days = ((t - pt) as f64 / DAY as f64).max(1.0);
-                sum += cap.map_or(pages, |c| pages.min(c * gap_days));
+                sum += median.map_or(pages, |m| pages.min(BURST_DAY * m * gap_days));
+                let judged_to = if Some(day_of(t)) == today {
+                    day_of(t) - 1
+                } else {
+                    day_of(t)
+                };
+                let weekdays = (day_of(pt) + 1..=judged_to)
+                    .filter(|d| !is_weekend(*d))
+                    .count() as f64;
+                if median.is_some_and(|m| weekdays > 0.0 && pages < LIGHT_DAY * m * weekdays) {
+                    // Only the weekday goes, not its share of a week's
+                    // weekend: some of the closure stays in the pace, as
+                    // closures and outages will come again (measured: leaving
+                    // the whole week's share out ordered earlier for nothing).
+                    closed += weekdays;
+                }
             } else {
                 start = Some(t);
             }
             prev = Some((t, p));
         }
-        let span = (lt - start?) as f64 / DAY as f64;
+        let span = (lt - start?) as f64 / DAY as f64 - closed;
         (span >= 0.9).then(|| sum / span)
     }
 
@@ -249,6 +270,26 @@ mod tests {
         let r = s.per_day_capped(7).expect("enough history");
         assert!((r - 100.0).abs() < 1e-6, "{r}");
         assert!(s.history_days() > 28.0);
+    }
+
+    #[test]
+    fn a_closed_week_does_not_slow_the_pace() {
+        // 100 pages every weekday, none at weekends; then a week closed
+        // (day 0 is a Thursday, so days 18 to 22 are Monday to Friday).
+        let mut s = PageStats::default();
+        let mut pages = 0;
+        for d in 0..30 {
+            let closed = (18..=22).contains(&d);
+            if !crate::clock::is_weekend(d) && !closed {
+                pages += 100;
+            }
+            s.observe(d * DAY + 20 * HOUR, pages);
+        }
+        let r = s.per_day_capped(28).expect("enough history");
+        // Counting the closed days would say 54 pages a calendar day; a
+        // normal week says 71. The closed weekdays are left out, their
+        // weekend share is not: 1,500 pages over 23 days.
+        assert!((r - 1500.0 / 23.0).abs() < 0.5, "{r}");
     }
 
     #[test]
