@@ -233,6 +233,17 @@ impl SupplyState {
         (self.on_site + self.in_transit).saturating_sub(self.owed)
     }
 
+    /// The fleet's pages per cartridge for this model and supply, when its
+    /// printers agree on it (black toner of one model); colour lives spread
+    /// with each printer's coverage, and then no single figure speaks for
+    /// this printer.
+    fn agreed_fleet_life(&self) -> Option<f64> {
+        match (self.prior_life, self.prior_low) {
+            (Some(m), Some(low)) if low >= FLEET_AGREES * m => Some(m),
+            _ => None,
+        }
+    }
+
     /// Borrowed cartridges that no spare on site or in transit repays yet.
     pub fn uncovered_debt(&self) -> u32 {
         self.owed.saturating_sub(self.on_site + self.in_transit)
@@ -295,11 +306,7 @@ impl SupplyState {
                 // A cartridge met part-used had used even more than that. Without
                 // a life of its own, the fleet's figure serves when its
                 // printers agree on it.
-                let fleet_agrees = matches!(
-                    (self.prior_life, self.prior_low),
-                    (Some(m), Some(low)) if low >= FLEET_AGREES * m
-                );
-                let life = self.life_pages.or(self.prior_life.filter(|_| fleet_agrees));
+                let life = self.life_pages.or(self.agreed_fleet_life());
                 match (life, used, self.cart_start_pages) {
                     (Some(life), Some(u), Some(start)) if u > 1.3 * life => {
                         // The new cartridge went in about when the old one's life was up.
@@ -473,14 +480,10 @@ impl SupplyState {
             // so does the fleet's figure when its printers agree (black toner
             // of one model), not when lives spread with coverage (colours). A
             // single own life may itself hide a swap: later cartridges tell.
-            let fleet_agrees = matches!(
-                (self.prior_life, self.prior_low),
-                (Some(m), Some(low)) if low >= FLEET_AGREES * m
-            );
             let life_ref = self
                 .life_pages
                 .filter(|_| self.life_confirmed())
-                .or(self.prior_life.filter(|_| fleet_agrees));
+                .or(self.agreed_fleet_life());
             match (used, life_ref) {
                 // Far more pages than a cartridge lasts: swaps happened unseen.
                 (Some(u), Some(life))
