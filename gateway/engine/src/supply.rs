@@ -796,21 +796,21 @@ mod tests {
     fn a_fast_cartridge_polled_hours_apart_is_counted_at_its_lowest() {
         // Three points an hour, read every four hours: 16 % at the last
         // reading is about 4 % by the time the new cartridge is read.
-        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
-        let mut found = None;
-        for (i, l) in [64, 52, 40, 28, 16, 100, 99, 99].iter().enumerate() {
-            found = found.or(feed(&mut s, i as i64 * 4 * HOUR, *l));
-        }
-        let left = found.and_then(|r| r.left_pct).expect("a swap with a level");
+        let left = left_at_swap_polled_every_four_hours(&[64, 52, 40, 28, 16, 100, 99, 99]);
         assert!((3.0..=5.0).contains(&left), "{left}");
         // A slow one taken out at 60 % is still reported at about 60 %.
-        let mut slow = SupplyState::new(1, "toner", false, Some("black"), 0);
-        let mut found = None;
-        for (i, l) in [62, 62, 61, 61, 60, 100, 100, 100].iter().enumerate() {
-            found = found.or(feed(&mut slow, i as i64 * 4 * HOUR, *l));
-        }
-        let left = found.and_then(|r| r.left_pct).expect("a swap with a level");
+        let left = left_at_swap_polled_every_four_hours(&[62, 62, 61, 61, 60, 100, 100, 100]);
         assert!((59.0..=60.0).contains(&left), "{left}");
+    }
+
+    /// The level left reported by the swap found in `levels`, read four hours apart.
+    fn left_at_swap_polled_every_four_hours(levels: &[i64]) -> f32 {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        let mut found = None;
+        for (i, l) in levels.iter().enumerate() {
+            found = found.or(feed(&mut s, i as i64 * 4 * HOUR, *l));
+        }
+        found.and_then(|r| r.left_pct).expect("a swap with a level")
     }
 
     #[test]
