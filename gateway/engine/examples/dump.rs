@@ -41,8 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{stats:?}");
     for p in &truth.printers {
         println!(
-            "printer {} pages {} power {:?} bursts {:?}",
-            p.serial, p.has_pages, p.power, p.bursts
+            "printer {} pages {} power {:?} bursts {:?} outages {:?}",
+            p.serial, p.has_pages, p.power, p.bursts, p.outages
         );
     }
     for c in &truth.cartridges {
