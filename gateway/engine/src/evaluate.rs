@@ -28,6 +28,10 @@ pub struct PolicyScore {
     /// stock already on the shelf (or knowing the future) avoids them.
     pub stockouts_in_burst: u64,
     pub shipments: u64,
+    /// Shipments and scored replacements after the first four weeks: the
+    /// steady state, without the one-off stocking of a site just met.
+    pub shipments_settled: u64,
+    pub replacements_settled: u64,
     pub cartridges_ordered: u64,
     /// Order lines, and those without a median forecast (nothing learned yet
     /// about the cartridge's life): these are left out of the forecast error.
@@ -58,6 +62,9 @@ pub struct PolicyScore {
     pub error_details: Vec<(f64, f64, GaugeStyle)>,
 }
 
+/// Time after the start from which shipments count as the steady state.
+const SETTLED_AFTER: i64 = 28 * DAY;
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -68,6 +75,8 @@ impl PolicyScore {
         self.stockouts += o.stockouts;
         self.stockouts_in_burst += o.stockouts_in_burst;
         self.shipments += o.shipments;
+        self.shipments_settled += o.shipments_settled;
+        self.replacements_settled += o.replacements_settled;
         self.cartridges_ordered += o.cartridges_ordered;
         self.lines += o.lines;
         self.lines_without_median += o.lines_without_median;
@@ -98,6 +107,9 @@ impl PolicyScore {
     }
     pub fn shipments_per_replacement(&self) -> f64 {
         ratio(self.shipments, self.replacements)
+    }
+    pub fn settled_shipments_per_replacement(&self) -> f64 {
+        ratio(self.shipments_settled, self.replacements_settled)
     }
     pub fn unused_rate(&self) -> f64 {
         ratio(self.spares_unused, self.cartridges_ordered)
@@ -160,6 +172,7 @@ pub fn score(
     // Swaps before any policy could have had goods on site (a day to meet the
     // site, then the lead time), and in the first week, are not scored.
     let warmup = truth.start + (7 * DAY).max(DAY + lead + DAY);
+    let settled = truth.start + SETTLED_AFTER;
     // Deliveries per (printer, supply): (time, quantity).
     let mut deliveries: HashMap<(String, u32), Vec<(i64, u32)>> = HashMap::new();
     let mut alerts = Vec::new();
@@ -171,6 +184,9 @@ pub fn score(
             Decision::Order(o) => {
                 s.shipments += 1;
                 let at = o.created_at.timestamp();
+                if at >= settled {
+                    s.shipments_settled += 1;
+                }
                 for l in o.lines {
                     s.cartridges_ordered += u64::from(l.quantity);
                     s.lines += 1;
@@ -236,6 +252,9 @@ pub fn score(
                     let scored = t >= warmup;
                     if scored {
                         s.replacements += 1;
+                    }
+                    if t >= settled {
+                        s.replacements_settled += 1;
                     }
                     if shelf.is_empty() {
                         // The swap took a cartridge from elsewhere: the next
@@ -632,6 +651,14 @@ impl fmt::Display for BenchReport {
             format!("{:.3}", n.shipments_per_replacement()),
             format!("{:.3}", c.shipments_per_replacement()),
             "<= 0.25",
+        )?;
+        row3(
+            f,
+            "  after the first four weeks",
+            format!("{:.3}", e.settled_shipments_per_replacement()),
+            format!("{:.3}", n.settled_shipments_per_replacement()),
+            format!("{:.3}", c.settled_shipments_per_replacement()),
+            "",
         )?;
         row3(
             f,
