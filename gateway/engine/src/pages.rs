@@ -100,37 +100,39 @@ impl PageStats {
         let median = self.working_day();
         // Today's point is still growing: its day is not judged.
         let today = self.daily.back().map(|d| day_of(d.0));
-        let points: Vec<(i64, u64)> = self.daily.iter().copied().filter(|d| d.0 >= from).collect();
-        let start = points.first()?.0;
+        let first = self.daily.iter().position(|d| d.0 >= from)?;
+        let start = self.daily[first].0;
         // (pages, calendar days, weekdays judged) between consecutive points.
-        let steps: Vec<(f64, f64, f64)> = points
-            .windows(2)
-            .map(|w| {
-                let ((pt, pp), (t, p)) = (w[0], w[1]);
-                let judged_to = if Some(day_of(t)) == today {
-                    day_of(t) - 1
-                } else {
-                    day_of(t)
-                };
-                let weekdays = (day_of(pt) + 1..=judged_to)
-                    .filter(|d| !is_weekend(*d))
-                    .count() as f64;
-                let gap_days = ((t - pt) as f64 / DAY as f64).max(1.0);
-                (p.saturating_sub(pp) as f64, gap_days, weekdays)
-            })
-            .collect();
+        let steps = || {
+            self.daily
+                .range(first..)
+                .zip(self.daily.range(first + 1..))
+                .map(|(&(pt, pp), &(t, p))| {
+                    let judged_to = if Some(day_of(t)) == today {
+                        day_of(t) - 1
+                    } else {
+                        day_of(t)
+                    };
+                    let weekdays = (day_of(pt) + 1..=judged_to)
+                        .filter(|d| !is_weekend(*d))
+                        .count() as f64;
+                    let gap_days = ((t - pt) as f64 / DAY as f64).max(1.0);
+                    (p.saturating_sub(pp) as f64, gap_days, weekdays)
+                })
+        };
         let is_burst = |&(pages, gap, _): &(f64, f64, f64)| {
             median.is_some_and(|m| pages > BURST_DAY * m * gap)
         };
-        let trailing = steps.iter().rev().take_while(|s| is_burst(s)).count();
+        let count = self.daily.len() - first - 1;
+        let trailing = steps().rev().take_while(|s| is_burst(s)).count();
         let new_normal = trailing >= NEW_NORMAL_DAYS;
         let mut sum = 0.0;
         let mut closed = 0.0;
-        for (i, step) in steps.iter().enumerate() {
-            let &(pages, gap_days, weekdays) = step;
+        for (i, step) in steps().enumerate() {
+            let (pages, gap_days, weekdays) = step;
             sum += match median {
-                Some(m) if is_burst(step) => {
-                    if new_normal && i >= steps.len() - trailing {
+                Some(m) if is_burst(&step) => {
+                    if new_normal && i >= count - trailing {
                         BURST_DAY * m * gap_days
                     } else {
                         m * weekdays.max(1.0)
