@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, add_days, to_utc};
+use crate::level_pace::level_pace;
 use crate::pages::PageStats;
 use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState, fit};
 
@@ -191,7 +192,6 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
             .map(|d| (d.t() / DAY as f64, d.pct()))
     };
     let long_fit = fit(pts(28)).filter(|l| l.n >= 3);
-    let short_fit = fit(pts(7)).filter(|l| l.n >= 4);
     // Level now: the day mean averages jitter; a coarse gauge needs the fitted line.
     let mut level = last.pct();
     if step >= 5.0 {
@@ -219,9 +219,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     let span_days = (now - s.cart_start) as f64 / DAY as f64;
     let (long, short, recent) = match ppp {
         Some(ppp) if history >= 3.0 => (
-            pages.per_day_capped(28).map(|r| r * ppp),
+            pages.usual_per_day(28).map(|r| r * ppp),
             pages
-                .per_day_capped(7)
+                .usual_per_day(7)
                 .filter(|_| history >= 6.0)
                 .map(|r| r * ppp),
             pages.burst().map(|(r, age)| (r * ppp, age)),
@@ -229,14 +229,17 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         _ => {
             // A coarse gauge that has not stepped down says only that less
             // than a step was used: its flat line is no pace (a fine gauge's is).
-            let long = stair.and_then(|st| st.per_day).or(long_fit
-                .map(|l| -l.slope)
-                .filter(|r| span_days >= 3.0 && (step < 5.0 || *r > 0.0)));
-            let short = if step < 5.0 {
-                short_fit.map(|l| -l.slope)
-            } else {
-                None
+            // A fine gauge's falls tell bursts apart (as pages do); a coarse
+            // one's steps are too few to.
+            let fine = (step < 5.0).then(|| level_pace(s.days.iter(), now));
+            let slope = match fine {
+                Some(f) => f.long,
+                None => long_fit.map(|l| -l.slope).filter(|r| *r > 0.0),
             };
+            let long = stair
+                .and_then(|st| st.per_day)
+                .or(slope.filter(|_| span_days >= 3.0));
+            let short = fine.and_then(|f| f.short);
             let learned = s.life_days.map(|d| 100.0 / d.max(0.5));
             // A cartridge met only a day or two ago that already fell by
             // several steps drains fast: its pace is known well enough to
@@ -248,7 +251,11 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
                     let first = s.days.front().map_or(level, DayPoint::pct);
                     first - level >= EARLY_DROP.max(2.0 * step) && *r > 0.0
                 });
-            (long.or(learned).or(early), short, None)
+            (
+                long.or(learned).or(early),
+                short,
+                fine.and_then(|f| f.burst),
+            )
         }
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();
@@ -342,8 +349,8 @@ fn estimate_some(
         .is_some();
     let history = pages.history_days();
     let paced = rates(
-        pages.per_day_capped(28),
-        pages.per_day_capped(7).filter(|_| history >= 6.0),
+        pages.usual_per_day(28),
+        pages.usual_per_day(7).filter(|_| history >= 6.0),
         pages.burst(),
         history < 7.0,
     );

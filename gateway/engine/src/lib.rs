@@ -15,6 +15,7 @@ mod fleet;
 pub mod fleetgen;
 mod forecast;
 mod gauge;
+mod level_pace;
 mod ordering;
 mod pages;
 mod presence;

@@ -7,11 +7,32 @@
 const LIGHT_DAY: f64 = 0.25;
 
 /// A day printing more than this many working days' worth is a burst.
-const BURST_DAY: f64 = 3.0;
+pub(crate) const BURST_DAY: f64 = 3.0;
 
 /// Burst days in a row, up to today, after which printing that much is the
 /// printer's new normal rather than a burst.
-const NEW_NORMAL_DAYS: usize = 5;
+pub(crate) const NEW_NORMAL_DAYS: usize = 5;
+
+/// The run of burst steps that reaches the newest step, quiet weekend steps
+/// aside (a burst over a weekend is one burst): how many burst steps it holds
+/// and the index of its first one (the number of steps if there is none).
+pub(crate) fn burst_run<S>(
+    steps: impl DoubleEndedIterator<Item = S> + ExactSizeIterator,
+    is_burst: impl Fn(&S) -> bool,
+    weekend: impl Fn(&S) -> bool,
+) -> (usize, usize) {
+    let mut run = 0;
+    let mut start = steps.len();
+    for (i, s) in steps.enumerate().rev() {
+        if is_burst(&s) {
+            run += 1;
+            start = i;
+        } else if !weekend(&s) {
+            break;
+        }
+    }
+    (run, start)
+}
 
 use std::collections::VecDeque;
 
@@ -89,12 +110,13 @@ impl PageStats {
     /// does not inflate the pace for weeks after (measured: counting it even
     /// capped at three days' worth put the median forecast ten days early for
     /// the orders that followed a burst). Only a run of [`NEW_NORMAL_DAYS`]
-    /// burst days reaching today is a new normal, and counts (capped).
+    /// burst days reaching today (weekends aside) is a new normal, and counts
+    /// in full.
     ///
     /// Weekdays that printed next to nothing (a holiday, a closure, an outage)
     /// are left out: they do not come back every week as weekends do, and
     /// counting them would slow the pace for weeks after the summer closure.
-    pub fn per_day_capped(&self, days: i64) -> Option<f64> {
+    pub fn usual_per_day(&self, days: i64) -> Option<f64> {
         let (lt, _) = self.last?;
         let from = lt - days * DAY;
         let median = self.working_day();
@@ -123,20 +145,15 @@ impl PageStats {
         let is_burst = |&(pages, gap, _): &(f64, f64, f64)| {
             median.is_some_and(|m| pages > BURST_DAY * m * gap)
         };
-        let count = self.daily.len() - first - 1;
-        let trailing = steps().rev().take_while(|s| is_burst(s)).count();
-        let new_normal = trailing >= NEW_NORMAL_DAYS;
+        let (run, run_start) = burst_run(steps(), is_burst, |s| s.2 == 0.0);
+        let new_normal = run >= NEW_NORMAL_DAYS;
         let mut sum = 0.0;
         let mut closed = 0.0;
         for (i, step) in steps().enumerate() {
-            let (pages, gap_days, weekdays) = step;
+            let (pages, _, weekdays) = step;
             sum += match median {
-                Some(m) if is_burst(&step) => {
-                    if new_normal && i >= count - trailing {
-                        BURST_DAY * m * gap_days
-                    } else {
-                        m * weekdays.max(1.0)
-                    }
+                Some(m) if is_burst(&step) && !(new_normal && i >= run_start) => {
+                    m * weekdays.max(1.0)
                 }
                 _ => pages,
             };
@@ -293,7 +310,7 @@ mod tests {
         for d in 0..30 {
             s.observe(d * DAY + 12 * HOUR, 1000 + 100 * d as u64);
         }
-        let r = s.per_day_capped(7).expect("enough history");
+        let r = s.usual_per_day(7).expect("enough history");
         assert!((r - 100.0).abs() < 1e-6, "{r}");
         assert!(s.history_days() > 28.0);
     }
@@ -311,7 +328,7 @@ mod tests {
             }
             s.observe(d * DAY + 20 * HOUR, pages);
         }
-        let r = s.per_day_capped(28).expect("enough history");
+        let r = s.usual_per_day(28).expect("enough history");
         // Counting the closed days would say 54 pages a calendar day; a
         // normal week says 71. The closed weekdays are left out, their
         // weekend share is not: 1,500 pages over 23 days.
@@ -324,7 +341,7 @@ mod tests {
         s.observe(0, 5000);
         s.observe(2 * DAY, 5200);
         s.observe(3 * DAY, 10);
-        assert_eq!(s.per_day_capped(7), None);
+        assert_eq!(s.usual_per_day(7), None);
     }
 
     #[test]
@@ -374,7 +391,7 @@ mod tests {
         assert!(rate > 400.0, "{rate}");
         assert!((age - 1.5).abs() < 1e-9, "{age}");
         // The burst days count as usual days in the pace: 100 pages a day.
-        let capped = s.per_day_capped(7).expect("pace");
+        let capped = s.usual_per_day(7).expect("pace");
         assert!((capped - 100.0).abs() < 1.0, "{capped}");
         let mut quiet = PageStats::default();
         for d in 0..10 {
@@ -394,12 +411,12 @@ mod tests {
                 pages += if d < 21 { 100 } else { 600 };
                 s.observe(d * DAY + 20 * HOUR, pages);
             }
-            s.per_day_capped(7).expect("pace")
+            s.usual_per_day(7).expect("pace")
         };
         assert!((pace_after(4) - 100.0).abs() < 1.0);
-        // Six days at three times the usual day (the cap), one usual.
+        // Six days at 600, one usual.
         assert!(
-            (pace_after(6) - 1900.0 / 7.0).abs() < 1.0,
+            (pace_after(6) - 3700.0 / 7.0).abs() < 1.0,
             "{}",
             pace_after(6)
         );
