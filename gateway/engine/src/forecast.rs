@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{DAY, add_days, to_utc};
 use crate::level_pace::level_pace;
 use crate::pages::PageStats;
-use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState, fit};
+use crate::stats::fit;
+use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState};
 
 /// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
 const DEFAULT_LIFE_PAGES: f64 = 2500.0;

@@ -8,7 +8,8 @@
 
 use crate::clock::{DAY, is_weekend};
 use crate::pages::{BURST_DAY, NEW_NORMAL_DAYS, burst_run};
-use crate::supply::{DayPoint, fit};
+use crate::stats::{fit, median};
+use crate::supply::DayPoint;
 
 /// A fall smaller than this (points of percent) is never a burst: gauge
 /// jitter on a slow cartridge can triple a day's fall.
@@ -42,14 +43,14 @@ pub(crate) fn level_pace<'a>(days: impl Iterator<Item = &'a DayPoint>, now: i64)
             (w[0].1 - w[1].1, gap, !is_weekend(w[1].0.floor() as i64))
         })
         .collect();
-    let mut work: Vec<f64> = steps
+    let work: Vec<f64> = steps
         .iter()
         .filter(|s| s.2)
         .map(|s| s.0 / s.1.max(1.0))
         .collect();
-    work.sort_by(f64::total_cmp);
     let usual = (work.len() >= MIN_WORKDAYS)
-        .then(|| work[work.len() / 2])
+        .then(|| median(&work))
+        .flatten()
         .filter(|m| *m > 0.0);
     let is_burst = |&(fall, gap, _): &(f64, f64, bool)| {
         usual.is_some_and(|m| fall >= MIN_BURST_FALL && fall > BURST_DAY * m * gap.max(1.0))
