@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{DAY, add_days, to_utc};
 use crate::level_pace::level_pace;
 use crate::pages::PageStats;
-use crate::stats::fit;
+use crate::stats::{Line, fit};
 use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState};
 
 /// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
@@ -185,14 +185,7 @@ pub(crate) fn estimate(
 fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
     let last = s.days.back()?;
     let step = s.effective_step() as f64;
-    let pts = |days: i64| {
-        let from = (now - days * DAY) as f64;
-        s.days
-            .iter()
-            .filter(move |d| d.t() >= from)
-            .map(|d| (d.t() / DAY as f64, d.pct()))
-    };
-    let long_fit = fit(pts(28)).filter(|l| l.n >= 3);
+    let long_fit = recent_line(s, now).filter(|l| l.n >= 3);
     // Level now: the day mean averages jitter; a coarse gauge needs the fitted line.
     let mut level = last.pct();
     if step >= 5.0 {
@@ -227,37 +220,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
                 .map(|r| r * ppp),
             pages.burst().map(|(r, age)| (r * ppp, age)),
         ),
-        _ => {
-            // A coarse gauge that has not stepped down says only that less
-            // than a step was used: its flat line is no pace (a fine gauge's is).
-            // A fine gauge's falls tell bursts apart (as pages do); a coarse
-            // one's steps are too few to.
-            let fine = (step < 5.0).then(|| level_pace(s.days.iter(), now));
-            let slope = match fine {
-                Some(f) => f.long,
-                None => long_fit.map(|l| -l.slope).filter(|r| *r > 0.0),
-            };
-            let long = stair
-                .and_then(|st| st.per_day)
-                .or(slope.filter(|_| span_days >= 3.0));
-            let short = fine.and_then(|f| f.short);
-            let learned = s.life_days.map(|d| 100.0 / d.max(0.5));
-            // A cartridge met only a day or two ago that already fell by
-            // several steps drains fast: its pace is known well enough to
-            // send a spare before the week is out.
-            let early = fit(pts(28))
-                .filter(|l| l.n >= 2 && span_days >= 1.0)
-                .map(|l| -l.slope)
-                .filter(|r| {
-                    let first = s.days.front().map_or(level, DayPoint::pct);
-                    first - level >= EARLY_DROP.max(2.0 * step) && *r > 0.0
-                });
-            (
-                long.or(learned).or(early),
-                short,
-                fine.and_then(|f| f.burst),
-            )
-        }
+        _ => gauge_pace(s, stair, level, now),
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();
     let Some(pace) = rates(long, short, recent, unsure) else {
@@ -315,6 +278,61 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         drift: (1.0, 1.0),
         rate: Some(pace.p50),
     })
+}
+
+/// The least-squares line through the last four weeks of daily levels
+/// (days, percent).
+fn recent_line(s: &SupplyState, now: i64) -> Option<Line> {
+    let from = (now - 28 * DAY) as f64;
+    fit(s
+        .days
+        .iter()
+        .filter(|d| d.t() >= from)
+        .map(|d| (d.t() / DAY as f64, d.pct())))
+}
+
+/// Consumption in percent per day told by the gauge alone, when the page
+/// counter cannot say it: the long and short paces, and a burst under way.
+fn gauge_pace(
+    s: &SupplyState,
+    stair: Option<Staircase>,
+    level: f64,
+    now: i64,
+) -> (Option<f64>, Option<f64>, Option<(f64, f64)>) {
+    let step = s.effective_step() as f64;
+    let span_days = (now - s.cart_start) as f64 / DAY as f64;
+    let line = recent_line(s, now);
+    // A fine gauge's daily falls tell bursts apart, as pages do. A coarse
+    // gauge's steps are too few to; its steps down give its pace, and until
+    // it has stepped down its flat line says only that less than a step was
+    // used, which is no pace.
+    let fine = (step < 5.0).then(|| level_pace(s.days.iter(), now));
+    let slope = match fine {
+        Some(f) => f.long,
+        None => line
+            .filter(|l| l.n >= 3)
+            .map(|l| -l.slope)
+            .filter(|r| *r > 0.0),
+    };
+    let long = stair
+        .and_then(|st| st.per_day)
+        .or(slope.filter(|_| span_days >= 3.0));
+    let learned = s.life_days.map(|d| 100.0 / d.max(0.5));
+    // A cartridge met only a day or two ago that already fell by several
+    // steps drains fast: its pace is known well enough to send a spare
+    // before the week is out.
+    let early = line
+        .filter(|l| l.n >= 2 && span_days >= 1.0)
+        .map(|l| -l.slope)
+        .filter(|r| {
+            let first = s.days.front().map_or(level, DayPoint::pct);
+            first - level >= EARLY_DROP.max(2.0 * step) && *r > 0.0
+        });
+    (
+        long.or(learned).or(early),
+        fine.and_then(|f| f.short),
+        fine.and_then(|f| f.burst),
+    )
 }
 
 fn estimate_some(
