@@ -3,8 +3,9 @@
 //! Percent gauges: the level now comes from the day-averaged trail (fitted line
 //! for coarse gauges); consumption per day comes preferably from the page counter
 //! (pages per day x percent per page, both exact and weekend-proof), else from a
-//! least-squares slope of the level over the last weeks. Short-window rates make
-//! step changes and bursts count at once. "Some remaining" gauges are forecast
+//! least-squares slope of the level over the last weeks (fine gauges) or the
+//! steps down (coarse ones). Short-window rates make step changes count at once;
+//! a burst is forecast on its own and does not inflate the pace after it. "Some remaining" gauges are forecast
 //! from pages since the last swap against the pages earlier cartridges lasted.
 
 use chrono::{DateTime, Utc};
