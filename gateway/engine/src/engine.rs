@@ -790,6 +790,26 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_on_a_printer_without_pages_does_not_bring_its_orders_forward() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        // A point a day, then three days at eight points a day, then a point a
+        // day again: a week after the burst 44 % is left, 44 usual days.
+        let level = |h: i64| {
+            let d = h as f64 / 24.0;
+            let used = d.min(20.0) + 8.0 * (d - 20.0).clamp(0.0, 3.0) + (d - 23.0).max(0.0);
+            (95.0 - used).round() as i64
+        };
+        let orders = run(&mut e, t0, 30 * 24, |_, h| level(h));
+        assert!(orders.is_empty(), "{orders:?}");
+        let f = &e.forecasts()[0];
+        let p50 = f.p50_empty_at.expect("a median").timestamp();
+        let days = (p50 - (t0 + 30 * DAY)) as f64 / DAY as f64;
+        // Counted as they fell, the burst days would say about 25 days.
+        assert!((38.0..50.0).contains(&days), "{days} {f:?}");
+    }
+
+    #[test]
     fn a_due_line_right_after_a_shipment_waits_until_it_is_urgent() {
         let mut e = engine_with(&["A", "B"]);
         // A is due from the start (it turns urgent on day 5);
