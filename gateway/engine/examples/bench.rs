@@ -10,54 +10,88 @@
 use asr_engine::fleetgen::FleetSpec;
 use asr_engine::replay::ReplayOptions;
 
-fn main() {
-    let mut spec = FleetSpec::default();
-    let mut opts = ReplayOptions::default();
-    let mut seeds: Vec<u64> = Vec::new();
-    let mut args = std::env::args().skip(1);
+const USAGE: &str = "usage: bench [--calm] [--without bursts,outages,step-changes,holidays] \
+[--usage F] [--lead DAYS] [--printers N] [--days N] [--start YYYY-MM-DD] [--poll-minutes N] \
+[--horizon D] [--can D] [--safety D] [SEED...]   (seeds 1 2 3 when none is given; \
+BENCH_VERBOSE=1 adds every stockout and unused spare)";
+
+/// What one `bench` run measures.
+struct Run {
+    spec: FleetSpec,
+    opts: ReplayOptions,
+    seeds: Vec<u64>,
+}
+
+/// The number after `name`: present, finite and not negative.
+fn value(args: &mut impl Iterator<Item = String>, name: &str) -> Result<f64, String> {
+    let raw = args.next().ok_or(format!("{name} needs a number"))?;
+    raw.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or(format!("{name}: {raw:?} is not a number of zero or more"))
+}
+
+/// The run the arguments ask for; `None` for `--help`.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Run>, String> {
+    let mut run = Run {
+        spec: FleetSpec::default(),
+        opts: ReplayOptions::default(),
+        seeds: Vec::new(),
+    };
+    let (spec, config) = (&mut run.spec, &mut run.opts.config);
     while let Some(a) = args.next() {
-        if a == "--start" {
-            // The first poll's day (midnight UTC), to try other seasons.
-            match args
-                .next()
-                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-            {
-                Some(d) => spec.start = d.and_utc().timestamp(),
-                None => {
-                    eprintln!("--start: a date, YYYY-MM-DD");
-                    std::process::exit(2);
-                }
-            }
-            continue;
-        }
-        if a == "--without" {
-            match args.next().unwrap_or_default().parse() {
-                Ok(w) => spec.without = w,
-                Err(e) => {
-                    eprintln!("--without: {e}");
-                    std::process::exit(2);
-                }
-            }
-            continue;
-        }
-        let mut value = || args.next().and_then(|v| v.parse::<f64>().ok());
         match a.as_str() {
+            "-h" | "--help" => return Ok(None),
             "--calm" => spec.calm = true,
-            "--usage" => spec.usage_factor = value().unwrap_or(1.0),
-            "--lead" => opts.config.lead_time_days = value().unwrap_or(5.0),
-            "--printers" => spec.printers = value().map_or(36, |v| v as usize),
-            "--horizon" => opts.config.horizon_days = value().unwrap_or(21.0),
-            "--can" => opts.config.can_order_days = value().unwrap_or(30.0),
-            "--safety" => opts.config.safety_days = value().unwrap_or(5.0),
-            "--days" => spec.days = value().map_or(365, |v| v as i64),
-            "--poll-minutes" => spec.poll_secs = value().map_or(60, |v| v as i64).max(1) * 60,
-            other => seeds.extend(other.parse::<u64>().ok()),
+            // The first poll's day (midnight UTC), to try other seasons.
+            "--start" => {
+                let d = args.next().unwrap_or_default();
+                spec.start = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .ok_or(format!("--start: {d:?} is not a date (YYYY-MM-DD)"))?
+                    .and_utc()
+                    .timestamp();
+            }
+            "--without" => {
+                spec.without = args
+                    .next()
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|e| format!("--without: {e}"))?;
+            }
+            "--usage" => spec.usage_factor = value(&mut args, &a)?,
+            "--lead" => config.lead_time_days = value(&mut args, &a)?,
+            "--printers" => spec.printers = (value(&mut args, &a)? as usize).max(1),
+            "--horizon" => config.horizon_days = value(&mut args, &a)?,
+            "--can" => config.can_order_days = value(&mut args, &a)?,
+            "--safety" => config.safety_days = value(&mut args, &a)?,
+            "--days" => spec.days = (value(&mut args, &a)? as i64).max(1),
+            "--poll-minutes" => spec.poll_secs = (value(&mut args, &a)? as i64).max(1) * 60,
+            seed => run.seeds.push(
+                seed.parse()
+                    .map_err(|_| format!("{seed:?} is neither an option nor a seed"))?,
+            ),
         }
     }
-    if seeds.is_empty() {
-        seeds = vec![1, 2, 3];
+    if run.seeds.is_empty() {
+        run.seeds = vec![1, 2, 3];
     }
+    Ok(Some(run))
+}
+
+fn main() {
+    let Run { spec, opts, seeds } = match parse(std::env::args().skip(1)) {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            println!("{USAGE}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("bench: {e}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     let report = asr_engine::evaluate::benchmark_with(&seeds, &spec, &opts);
     print!("{report}");
     if std::env::var_os("BENCH_VERBOSE").is_some() {
