@@ -7,10 +7,14 @@ use std::fs::File;
 use std::io::BufReader;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    const USAGE: &str = "usage: dump SEED DIR [USAGE_FACTOR]";
     let mut args = std::env::args().skip(1);
-    let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
-    let usage = args.next().and_then(|s| s.parse().ok());
+    let seed: u64 = args.next().and_then(|s| s.parse().ok()).ok_or(USAGE)?;
+    let dir = std::path::PathBuf::from(args.next().ok_or(USAGE)?);
+    let usage = match args.next() {
+        Some(u) => Some(u.parse::<f64>().map_err(|_| USAGE)?),
+        None => None,
+    };
     let mut spec = asr_engine::fleetgen::FleetSpec {
         seed,
         ..Default::default()
