@@ -1,7 +1,6 @@
-//! Benchmark: generated fleets replayed through the engine and a naive baseline.
-//! `cargo run --release -p asr-engine --example bench -- [--usage F] [--lead DAYS]
-//! [--printers N] [--days N] [--start YYYY-MM-DD] [--poll-minutes N] [--calm] [--without bursts,outages,step-changes,holidays]
-//! [--horizon D] [--can D] [--safety D] [SEED...]`
+//! Benchmark: generated fleets replayed through the engine, a naive baseline
+//! and a clairvoyant policy.
+//! `cargo run --release -p asr-engine --example bench -- --help` lists the options.
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
 //! lead time, so the engine can be checked on fleets it was not tuned on;

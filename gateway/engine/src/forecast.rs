@@ -5,8 +5,9 @@
 //! (pages per day x percent per page, both exact and weekend-proof), else from a
 //! least-squares slope of the level over the last weeks (fine gauges) or the
 //! steps down (coarse ones). Short-window rates make step changes count at once;
-//! a burst is forecast on its own and does not inflate the pace after it. "Some remaining" gauges are forecast
-//! from pages since the last swap against the pages earlier cartridges lasted.
+//! a burst is forecast on its own and does not inflate the pace after it.
+//! "Some remaining" gauges are forecast from pages since the last swap against
+//! the pages earlier cartridges lasted.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -186,7 +187,8 @@ pub(crate) fn estimate(
 fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
     let last = s.days.back()?;
     let step = s.effective_step() as f64;
-    let long_fit = recent_line(s, now).filter(|l| l.n >= 3);
+    let line = recent_line(s, now);
+    let long_fit = line.filter(|l| l.n >= 3);
     // Level now: the day mean averages jitter; a coarse gauge needs the fitted line.
     let mut level = last.pct();
     if step >= 5.0 {
@@ -221,7 +223,7 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
                 .map(|r| r * ppp),
             pages.burst().map(|(r, age)| (r * ppp, age)),
         ),
-        _ => gauge_pace(s, stair, level, now),
+        _ => gauge_pace(s, stair, line, level, now),
     };
     let unsure = span_days < 7.0 && s.pct_per_page.is_none();
     let Some(pace) = rates(long, short, recent, unsure) else {
@@ -294,15 +296,16 @@ fn recent_line(s: &SupplyState, now: i64) -> Option<Line> {
 
 /// Consumption in percent per day told by the gauge alone, when the page
 /// counter cannot say it: the long and short paces, and a burst under way.
+/// `line` is [`recent_line`], which the caller has already fitted.
 fn gauge_pace(
     s: &SupplyState,
     stair: Option<Staircase>,
+    line: Option<Line>,
     level: f64,
     now: i64,
 ) -> (Option<f64>, Option<f64>, Option<(f64, f64)>) {
     let step = s.effective_step() as f64;
     let span_days = (now - s.cart_start) as f64 / DAY as f64;
-    let line = recent_line(s, now);
     // A fine gauge's daily falls tell bursts apart, as pages do. A coarse
     // gauge's steps are too few to; its steps down give its pace, and until
     // it has stepped down its flat line says only that less than a step was
