@@ -16,7 +16,9 @@ pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
     CommandUpdate,
 };
-pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage};
-pub use payload::{PayloadError, StatusPayload};
-pub use topics::{CommandId, CommandName, GatewayId, Topic, TopicError, TopicSchema};
+pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};
+pub use payload::{PayloadError, SCHEMA_VERSION, StatusPayload};
+pub use topics::{
+    CommandId, CommandName, GatewayId, OrderId, Topic, TopicError, TopicSchema, parse_any,
+};
 pub use uplink::{Credentials, Uplink, UplinkConfig, UplinkError, UplinkState};

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -80,6 +81,21 @@ impl OutboxError {
     }
 }
 
+/// What the outbox holds, for the retained status and the status page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Messages waiting.
+    pub depth: u64,
+    /// Payload bytes waiting.
+    pub bytes: u64,
+    /// When the oldest waiting message was created.
+    pub oldest_created_at: Option<DateTime<Utc>>,
+    /// Level messages merged away by thinning, in total.
+    pub levels_thinned: u64,
+    /// Level messages dropped past the byte budget, in total.
+    pub levels_dropped: u64,
+}
+
 /// Implemented by the gateway's store. Calls are synchronous (SQLite); the
 /// uplink runs them on the blocking pool.
 pub trait Outbox: Send + Sync + 'static {
@@ -89,6 +105,14 @@ pub trait Outbox: Send + Sync + 'static {
     fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError>;
     /// Number of unsent messages.
     fn depth(&self) -> Result<u64, OutboxError>;
+    /// Depth, size and thinning counters; stores that keep no more than a
+    /// depth report just that.
+    fn stats(&self) -> Result<OutboxStats, OutboxError> {
+        Ok(OutboxStats {
+            depth: self.depth()?,
+            ..OutboxStats::default()
+        })
+    }
 }
 
 /// An in-memory [`Outbox`] for tests and demos only: it forgets everything on

@@ -17,9 +17,16 @@ use thiserror::Error;
 
 use crate::outbox::MessageKind;
 
+/// Version of the upstream payload shapes: every message carries it as
+/// `schema_version`, so a consumer can tell an old gateway from a new one.
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// The retained health document of a gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusPayload {
+    /// [`SCHEMA_VERSION`] of the gateway that wrote it.
+    #[serde(default)]
+    pub schema_version: u32,
     pub online: bool,
     /// Gateway software version.
     pub version: String,
@@ -28,6 +35,23 @@ pub struct StatusPayload {
     pub printers: u32,
     /// Messages still waiting in the outbox when this was published.
     pub outbox_depth: u64,
+    /// Creation time of the oldest message still waiting, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_oldest_at: Option<DateTime<Utc>>,
+    /// Bytes of payload waiting in the outbox.
+    #[serde(default)]
+    pub outbox_bytes: u64,
+    /// Level messages merged away to keep the outbox within its byte budget
+    /// (since the database was created).
+    #[serde(default)]
+    pub levels_thinned: u64,
+    /// Level messages dropped, oldest first, because thinning was not enough.
+    #[serde(default)]
+    pub levels_dropped: u64,
+    /// Whether the gateway clock was known to be synchronised (a Raspberry
+    /// Pi has no battery-backed clock) when this was published.
+    #[serde(default)]
+    pub clock_synced: bool,
     /// Start of the current online (or, in the last will, previous online) period.
     pub since: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -38,11 +62,17 @@ impl StatusPayload {
     pub fn new(gateway_id: impl Into<String>, version: impl Into<String>) -> Self {
         let now = Utc::now();
         Self {
+            schema_version: SCHEMA_VERSION,
             online: false,
             version: version.into(),
             gateway_id: gateway_id.into(),
             printers: 0,
             outbox_depth: 0,
+            outbox_oldest_at: None,
+            outbox_bytes: 0,
+            levels_thinned: 0,
+            levels_dropped: 0,
+            clock_synced: false,
             since: now,
             updated_at: now,
         }

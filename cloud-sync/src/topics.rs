@@ -11,7 +11,11 @@
 //! - `cmd/<name>/<id>`: remote-management commands sent to the gateway;
 //! - `cmd/<name>/<id>/res`: retained status of that command
 //!   (`init → executing → successful | failed`), one topic per command so a
-//!   late subscriber still sees how each command ended.
+//!   late subscriber still sees how each command ended;
+//! - `orders/<order_id>/status`: the supplier's news about one order
+//!   (`accepted`, `shipped`, `delivered`, `cancelled`), sent down;
+//! - `orders/<order_id>/status/res`: retained answer of the gateway to the
+//!   last such message (`successful` or `failed` with a reason).
 
 use std::fmt;
 
@@ -112,6 +116,11 @@ segment_type!(
     CommandId,
     "command id"
 );
+segment_type!(
+    /// An order id as it appears in an order-status topic.
+    OrderId,
+    "order id"
+);
 
 /// A command name as it appears in the topic (`cmd/<name>/<id>`). Only lower
 /// case ASCII, digits and `_`, so names stay portable and greppable; whether
@@ -158,6 +167,10 @@ pub enum Topic {
     Events,
     Command { name: CommandName, id: CommandId },
     CommandResponse { name: CommandName, id: CommandId },
+    /// News about one order, sent down by the supplier.
+    OrderStatus { order_id: OrderId },
+    /// The gateway's retained answer to the last order-status message.
+    OrderStatusResponse { order_id: OrderId },
 }
 
 impl Topic {
@@ -216,7 +229,17 @@ impl TopicSchema {
             Topic::Events => format!("{root}/events"),
             Topic::Command { name, id } => format!("{root}/cmd/{name}/{id}"),
             Topic::CommandResponse { name, id } => format!("{root}/cmd/{name}/{id}/res"),
+            Topic::OrderStatus { order_id } => format!("{root}/orders/{order_id}/status"),
+            Topic::OrderStatusResponse { order_id } => {
+                format!("{root}/orders/{order_id}/status/res")
+            }
         }
+    }
+
+    /// The subscription filter matching every order-status message sent to
+    /// this gateway, and no answer.
+    pub fn order_status_filter(&self) -> String {
+        format!("{}/orders/+/status", self.root)
     }
 
     /// The subscription filter matching every command addressed to this
@@ -269,6 +292,12 @@ fn parse_relative(full: &str, rest: &str) -> Result<Topic, TopicError> {
         ["cmd", name, id, "res"] => Topic::CommandResponse {
             name: CommandName::new(*name)?,
             id: CommandId::new(*id)?,
+        },
+        ["orders", order_id, "status"] => Topic::OrderStatus {
+            order_id: OrderId::new(*order_id)?,
+        },
+        ["orders", order_id, "status", "res"] => Topic::OrderStatusResponse {
+            order_id: OrderId::new(*order_id)?,
         },
         _ => return Err(TopicError::Unknown(full.to_string())),
     };
