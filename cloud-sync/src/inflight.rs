@@ -17,7 +17,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 pub(crate) enum Tag {
     Outbox(i64),
     Status,
-    Response,
+    /// A command answer, numbered so an unacked one can be sent again.
+    Response(u64),
+    /// Housekeeping (clearing a retained command): nothing waits for it.
+    Control,
     /// The offline status published on shutdown; its ack ends the session.
     Offline,
 }

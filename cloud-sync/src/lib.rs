@@ -6,6 +6,7 @@
 pub mod broker;
 pub mod commands;
 mod inflight;
+pub mod order_status;
 pub mod outbox;
 pub mod payload;
 pub mod topics;
@@ -14,8 +15,9 @@ pub mod uplink;
 pub use broker::{BrokerError, EmbeddedBroker, free_local_addr};
 pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
-    CommandUpdate,
+    CommandUpdate, MAX_COMMAND_BYTES, PrinterChanges, parse_order_status,
 };
+pub use order_status::{DeliveredLine, OrderState, OrderStatusUpdate};
 pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};
 pub use payload::{PayloadError, SCHEMA_VERSION, StatusPayload};
 pub use topics::{

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::outbox::MessageKind;
+use crate::topics::GatewayId;
 
 /// Version of the upstream payload shapes: every message carries it as
 /// `schema_version`, so a consumer can tell an old gateway from a new one.
@@ -89,6 +90,42 @@ impl StatusPayload {
     }
 }
 
+/// Adds `schema_version` and `gateway_id` to a JSON object payload that
+/// lacks them. The rest of the envelope (`id`, `created_at`,
+/// `clock_synced`) is written with the message, when it is made; these two
+/// are the same for every message of a gateway, so they are added on the
+/// way out. Works on the text (a prefix after `{`) instead of parsing the
+/// whole payload: this runs for every message of a backlog.
+pub fn with_envelope(payload: Vec<u8>, gateway_id: &GatewayId) -> Vec<u8> {
+    let Some(start) = payload.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return payload;
+    };
+    if payload[start] != b'{' || contains(&payload, b"\"schema_version\"") {
+        return payload;
+    }
+    let rest = &payload[start + 1..];
+    let empty = rest.iter().all(|b| b.is_ascii_whitespace() || *b == b'}');
+    let has_gateway = contains(&payload, b"\"gateway_id\"");
+    let mut out = Vec::with_capacity(payload.len() + 64);
+    out.extend_from_slice(b"{\"schema_version\":");
+    out.extend_from_slice(SCHEMA_VERSION.to_string().as_bytes());
+    if !has_gateway {
+        // Gateway ids are topic-safe (no quotes, no control characters).
+        out.extend_from_slice(b",\"gateway_id\":\"");
+        out.extend_from_slice(gateway_id.as_str().as_bytes());
+        out.push(b'"');
+    }
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Why an upstream payload breaks the envelope convention.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PayloadError {
@@ -136,6 +173,20 @@ mod tests {
         status.printers = 3;
         let back = StatusPayload::from_json(&status.to_json()).expect("parse");
         assert_eq!(back, status);
+    }
+
+    #[test]
+    fn the_envelope_is_added_once() {
+        let gw = GatewayId::new("gw-1").expect("id");
+        let out = with_envelope(br#"{"order_id":"o-1"}"#.to_vec(), &gw);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["schema_version"], SCHEMA_VERSION);
+        assert_eq!(v["gateway_id"], "gw-1");
+        assert_eq!(v["order_id"], "o-1");
+        assert_eq!(with_envelope(out.clone(), &gw), out);
+        let empty = with_envelope(b"{}".to_vec(), &gw);
+        assert!(serde_json::from_slice::<serde_json::Value>(&empty).is_ok());
+        assert_eq!(with_envelope(b"[1]".to_vec(), &gw), b"[1]".to_vec());
     }
 
     #[test]

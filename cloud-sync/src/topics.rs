@@ -165,12 +165,22 @@ pub enum Topic {
     Alerts,
     Levels,
     Events,
-    Command { name: CommandName, id: CommandId },
-    CommandResponse { name: CommandName, id: CommandId },
+    Command {
+        name: CommandName,
+        id: CommandId,
+    },
+    CommandResponse {
+        name: CommandName,
+        id: CommandId,
+    },
     /// News about one order, sent down by the supplier.
-    OrderStatus { order_id: OrderId },
+    OrderStatus {
+        order_id: OrderId,
+    },
     /// The gateway's retained answer to the last order-status message.
-    OrderStatusResponse { order_id: OrderId },
+    OrderStatusResponse {
+        order_id: OrderId,
+    },
 }
 
 impl Topic {

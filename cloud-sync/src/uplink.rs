@@ -8,6 +8,15 @@
 //! rebuilt from the current status each time. Outbox rows are marked sent
 //! only after the broker's PubAck; anything unacked when a connection drops
 //! is still pending in the outbox and is published again after reconnecting.
+//!
+//! The session is persistent (`clean_session = false`): commands sent while
+//! the gateway was offline wait at the broker, and subscriptions are only
+//! made again when the broker says it kept no session. The retained status
+//! is published on connect, when something in it changes, and as a
+//! heartbeat — not on every outbox movement, which at thousands of gateways
+//! would be thousands of retained writes a second for nothing. Reconnects
+//! wait a random part of an exponential backoff, so a fleet that lost its
+//! broker does not come back in one wave.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -24,12 +33,14 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::commands::parse_command;
-use crate::commands::{Command, CommandReply, CommandResponse, CommandStatus, CommandUpdate};
+use crate::commands::{
+    Command, CommandAction, CommandReply, CommandResponse, CommandStatus, CommandUpdate,
+    parse_command, parse_order_status,
+};
 use crate::inflight::{InflightTracker, Tag};
-use crate::outbox::{Outbox, OutboxError, OutboxMessage};
-use crate::payload::{StatusPayload, message_key};
-use crate::topics::{CommandId, GatewayId, Topic, TopicSchema};
+use crate::outbox::{Outbox, OutboxError, OutboxMessage, OutboxStats};
+use crate::payload::{SCHEMA_VERSION, StatusPayload, message_key, with_envelope};
+use crate::topics::{GatewayId, Topic, TopicSchema};
 
 /// Broker credentials; `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,8 +74,14 @@ pub struct UplinkConfig {
     pub max_inflight: u16,
     /// Acked ids marked sent in one `mark_sent` call, at most.
     pub batch: usize,
-    /// How often the outbox is polled without a wake-up, and the status refreshed.
+    /// How often the outbox is polled without a wake-up.
     pub poll_interval: Duration,
+    /// The retained status is published again after this long even when
+    /// nothing in it changed (outbox figures ride along).
+    pub status_heartbeat: Duration,
+    /// Two status publications are at least this far apart, however often
+    /// the gateway's state flips.
+    pub status_min_interval: Duration,
     /// First reconnection delay, doubled after each failure up to `retry_max`.
     pub retry_min: Duration,
     pub retry_max: Duration,
@@ -85,6 +102,8 @@ impl UplinkConfig {
             max_inflight: 32,
             batch: 64,
             poll_interval: Duration::from_secs(5),
+            status_heartbeat: Duration::from_secs(300),
+            status_min_interval: Duration::from_secs(10),
             retry_min: Duration::from_millis(500),
             retry_max: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(3),
@@ -117,6 +136,9 @@ impl UplinkConfig {
         if self.retry_max < self.retry_min {
             return bad("retry_max must not be below retry_min");
         }
+        if self.status_heartbeat.is_zero() || self.status_min_interval > self.status_heartbeat {
+            return bad("status_heartbeat must be positive and at least status_min_interval");
+        }
         Ok(())
     }
 }
@@ -137,6 +159,10 @@ pub struct UplinkState {
     pub delivered: u64,
     /// Successful connections since start.
     pub connections: u64,
+    /// Retained status documents published since start.
+    pub status_published: u64,
+    /// When the current connection (or the last failure) began.
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Extra rumqttc in-flight slots for status and command responses, so they
@@ -144,6 +170,8 @@ pub struct UplinkState {
 const CONTROL_INFLIGHT: u16 = 16;
 /// Command ids remembered to drop redelivered commands.
 const SEEN_COMMANDS: usize = 1024;
+/// Shortest wait before a reconnection attempt, whatever the jitter drew.
+const MIN_RETRY: Duration = Duration::from_millis(50);
 
 /// The MQTT uplink of one gateway.
 #[derive(Debug)]
@@ -206,6 +234,7 @@ impl Uplink {
             seen: SeenCommands::default(),
             pending_responses: VecDeque::new(),
             retained_commands: HashSet::new(),
+            response_seq: 0,
         };
         let mut delay = self.config.retry_min;
         loop {
@@ -229,14 +258,18 @@ impl Uplink {
                     } else {
                         format!("cannot connect to MQTT broker {}: {error}", self.broker())
                     };
-                    tracing::warn!("{message}; retrying in {delay:?}");
+                    let wait = jittered(delay);
+                    tracing::warn!("{message}; retrying in {wait:?}");
                     self.state.send_modify(|s| {
+                        if s.connected || s.since.is_none() {
+                            s.since = Some(Utc::now());
+                        }
                         s.connected = false;
                         s.last_error = Some(message);
                     });
                     tokio::select! {
                         _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(delay) => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
                     delay = (delay * 2).min(self.config.retry_max);
                 }
@@ -248,7 +281,8 @@ impl Uplink {
         let c = &self.config;
         let mut options = MqttOptions::new(c.client_id.clone(), c.host.clone(), c.port);
         options.set_keep_alive(c.keep_alive);
-        options.set_clean_session(true);
+        // Persistent: commands sent while we were away wait at the broker.
+        options.set_clean_session(false);
         options.set_inflight(c.max_inflight + CONTROL_INFLIGHT);
         options.set_max_packet_size(1024 * 1024, 1024 * 1024);
         if let Some(credentials) = &c.credentials {
@@ -266,8 +300,8 @@ impl Uplink {
     /// One connection, from the connect attempt to its loss or shutdown.
     async fn session(&self, shared: &mut Shared, shutdown: &CancellationToken) -> SessionEnd {
         let started = Utc::now();
-        let depth = blocking_outbox(&shared.outbox, |o| o.depth()).await.ok();
-        let will = self.status_doc(shared, false, started, depth);
+        let stats = blocking_outbox(&shared.outbox, |o| o.stats()).await.ok();
+        let will = self.status_doc(shared, false, started, stats.as_ref());
         let capacity = usize::from(self.config.max_inflight) + 64;
         let (client, eventloop) = AsyncClient::new(self.mqtt_options(&will), capacity);
         let (event_tx, mut events) = mpsc::channel(1024);
@@ -281,8 +315,10 @@ impl Uplink {
             since: started,
             fetch: true,
             last_status: None,
+            last_status_at: None,
             status_dirty: true,
             outbox_failing: false,
+            unacked_responses: Vec::new(),
         };
         let mut tick = tokio::time::interval(self.config.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -299,11 +335,11 @@ impl Uplink {
                     let event = match event {
                         Some(Ok(event)) => event,
                         Some(Err(error)) => {
-                            self.flush_acked(shared, &mut s).await;
+                            self.end_session(shared, &mut s).await;
                             return SessionEnd::Lost { error, was_connected: s.connected };
                         }
                         None => {
-                            self.flush_acked(shared, &mut s).await;
+                            self.end_session(shared, &mut s).await;
                             return SessionEnd::Lost {
                                 error: "MQTT event loop stopped".to_string(),
                                 was_connected: s.connected,
@@ -317,12 +353,19 @@ impl Uplink {
                     if s.connected {
                         s.fetch = true;
                         self.flush_acked(shared, &mut s).await;
-                        self.refresh_depth(shared, &mut s).await;
+                        if s.last_status_at.is_some_and(|t| t.elapsed() >= self.config.status_heartbeat) {
+                            s.status_dirty = true;
+                        }
                     }
                 }
                 changed = shared.status.changed(), if s.connected && shared.status_open => {
                     match changed {
-                        Ok(()) => s.status_dirty = true,
+                        Ok(()) => {
+                            let current = shared.status.borrow().clone();
+                            if s.last_status.as_ref().is_none_or(|last| status_differs(last, &current)) {
+                                s.status_dirty = true;
+                            }
+                        }
                         // The gateway dropped its sender: keep its last value.
                         Err(_) => shared.status_open = false,
                     }
@@ -339,26 +382,34 @@ impl Uplink {
 
     async fn on_event(&self, shared: &mut Shared, s: &mut SessionState, event: Event) {
         match event {
-            Event::Incoming(Packet::ConnAck(_)) => {
+            Event::Incoming(Packet::ConnAck(ack)) => {
                 s.connected = true;
                 s.since = Utc::now();
                 s.status_dirty = true;
+                s.last_status_at = None;
                 s.fetch = true;
-                tracing::info!(broker = %self.broker(), client_id = %self.config.client_id, "connected to MQTT broker");
+                tracing::info!(broker = %self.broker(), client_id = %self.config.client_id, session_present = ack.session_present, "connected to MQTT broker");
                 self.state.send_modify(|st| {
                     st.connected = true;
                     st.connections += 1;
+                    st.last_error = None;
+                    st.since = Some(s.since);
                 });
-                if let Err(e) = s
-                    .client
-                    .try_subscribe(self.schema.command_filter(), QoS::AtLeastOnce)
-                {
-                    tracing::warn!("cannot subscribe to commands: {e}");
+                if !ack.session_present {
+                    let filters = [
+                        self.schema.command_filter(),
+                        self.schema.order_status_filter(),
+                    ]
+                    .map(|path| rumqttc::SubscribeFilter::new(path, QoS::AtLeastOnce));
+                    if let Err(e) = s.client.try_subscribe_many(filters) {
+                        tracing::warn!("cannot subscribe to commands: {e}");
+                    }
                 }
             }
             Event::Outgoing(Outgoing::Publish(pkid)) => s.tracker.on_outgoing_publish(pkid),
-            Event::Incoming(Packet::PubAck(ack)) => {
-                if let Some(Tag::Outbox(_)) = s.tracker.on_puback(ack.pkid) {
+            Event::Incoming(Packet::PubAck(ack)) => match s.tracker.on_puback(ack.pkid) {
+                Some(Tag::Response(seq)) => s.unacked_responses.retain(|(n, _)| *n != seq),
+                Some(Tag::Outbox(_)) => {
                     if s.tracker.acked_len() >= self.config.batch
                         || s.tracker.outstanding_outbox() == 0
                     {
@@ -367,17 +418,21 @@ impl Uplink {
                     // Room in the window again.
                     s.fetch = true;
                 }
-            }
-            Event::Incoming(Packet::Publish(publish)) => self.on_command(shared, publish),
+                _ => {}
+            },
+            Event::Incoming(Packet::Publish(publish)) => self.on_publish(shared, publish),
             _ => {}
         }
     }
 
     /// Publishes what is waiting: status, command responses, then outbox rows.
     async fn pump(&self, shared: &mut Shared, s: &mut SessionState) {
-        if s.status_dirty && s.has_room() {
-            let depth = blocking_outbox(&shared.outbox, |o| o.depth()).await.ok();
-            let doc = self.status_doc(shared, true, s.since, depth);
+        let status_due = s
+            .last_status_at
+            .is_none_or(|t| t.elapsed() >= self.config.status_min_interval);
+        if s.status_dirty && status_due && s.has_room() {
+            let stats = blocking_outbox(&shared.outbox, |o| o.stats()).await.ok();
+            let doc = self.status_doc(shared, true, s.since, stats.as_ref());
             if s.publish(
                 &self.schema.topic(&Topic::Status),
                 true,
@@ -386,13 +441,17 @@ impl Uplink {
             ) {
                 s.status_dirty = false;
                 s.last_status = Some(doc);
+                s.last_status_at = Some(tokio::time::Instant::now());
+                self.state.send_modify(|st| st.status_published += 1);
             }
         }
         while s.has_room() {
             let Some(update) = shared.pending_responses.pop_front() else {
                 break;
             };
-            self.publish_response(shared, s, update);
+            if !self.publish_response(shared, s, update) {
+                break;
+            }
         }
         if s.fetch {
             self.fetch_outbox(shared, s).await;
@@ -440,7 +499,8 @@ impl Uplink {
                 );
             }
             let topic = self.schema.topic(&Topic::for_kind(message.kind));
-            if !s.publish(&topic, false, message.payload, Tag::Outbox(message.id)) {
+            let payload = with_envelope(message.payload, &self.config.gateway_id);
+            if !s.publish(&topic, false, payload, Tag::Outbox(message.id)) {
                 break;
             }
         }
@@ -472,11 +532,14 @@ impl Uplink {
         }
     }
 
-    async fn refresh_depth(&self, shared: &Shared, s: &mut SessionState) {
-        if let Ok(depth) = blocking_outbox(&shared.outbox, |o| o.depth()).await
-            && s.last_status.as_ref().map(|st| st.outbox_depth) != Some(depth)
-        {
-            s.status_dirty = true;
+    /// What a connection leaves behind: acked rows marked sent, and the
+    /// command answers it could not deliver queued again, in order.
+    async fn end_session(&self, shared: &mut Shared, s: &mut SessionState) {
+        self.flush_acked(shared, s).await;
+        let mut unacked = std::mem::take(&mut s.unacked_responses);
+        unacked.sort_by_key(|(seq, _)| *seq);
+        for (_, update) in unacked.into_iter().rev() {
+            shared.pending_responses.push_front(update);
         }
     }
 
@@ -485,64 +548,87 @@ impl Uplink {
         shared: &Shared,
         online: bool,
         since: DateTime<Utc>,
-        depth: Option<u64>,
+        stats: Option<&OutboxStats>,
     ) -> StatusPayload {
         let mut doc = shared.status.borrow().clone();
+        doc.schema_version = SCHEMA_VERSION;
         doc.online = online;
         doc.gateway_id = self.config.gateway_id.to_string();
-        if let Some(depth) = depth {
-            doc.outbox_depth = depth;
+        if let Some(stats) = stats {
+            doc.outbox_depth = stats.depth;
+            doc.outbox_bytes = stats.bytes;
+            doc.outbox_oldest_at = stats.oldest_created_at;
+            doc.levels_thinned = stats.levels_thinned;
+            doc.levels_dropped = stats.levels_dropped;
         }
         doc.since = since;
         doc.updated_at = Utc::now();
         doc
     }
 
-    fn on_command(&self, shared: &mut Shared, publish: Publish) {
+    fn on_publish(&self, shared: &mut Shared, publish: Publish) {
         if publish.payload.is_empty() {
             // A cleared retained command (possibly our own clean-up).
             return;
         }
-        let (name, id) = match self.schema.parse(&publish.topic) {
-            Ok(Topic::Command { name, id }) => (name, id),
-            Ok(other) => {
+        let topic = match self.schema.parse(&publish.topic) {
+            Ok(topic) => topic,
+            Err(e) => {
+                tracing::warn!("ignoring a message on an unusable topic: {e}");
+                return;
+            }
+        };
+        let parsed = match &topic {
+            Topic::Command { name, id } => parse_command(name, id.as_str(), &publish.payload)
+                .map(|action| (id.to_string(), action)),
+            Topic::OrderStatus { order_id } => {
+                parse_order_status(order_id.as_str(), &publish.payload)
+                    .map(|update| (update.id.clone(), CommandAction::OrderStatus(update)))
+            }
+            other => {
                 tracing::debug!(?other, "ignoring a message that is not a command");
                 return;
             }
-            Err(e) => {
-                tracing::warn!("ignoring a command on an unusable topic: {e}");
-                return;
-            }
         };
-        if !shared.seen.insert(&id) {
-            tracing::debug!(%name, %id, "dropping a redelivered command");
+        // Order-status message ids are the sender's: keep them apart from command ids.
+        let seen_key = match (&topic, &parsed) {
+            (Topic::Command { id, .. }, _) => format!("cmd/{id}"),
+            (_, Ok((id, _))) => format!("order_status/{id}"),
+            (_, Err(_)) => format!("order_status/{}", publish.pkid),
+        };
+        if parsed.is_ok() && !shared.seen.insert(&seen_key) {
+            tracing::debug!(topic = %publish.topic, "dropping a redelivered command");
             return;
         }
-        let reply = CommandReply::new(name.clone(), id.clone(), shared.reply_tx.clone());
-        let action = match parse_command(&name, &id, &publish.payload) {
-            Ok(action) => action,
+        let (id, action) = match parsed {
+            Ok(ok) => ok,
             Err(e) => {
-                tracing::warn!(%name, %id, "rejected command: {e}");
-                reply.failed(e.to_string());
+                tracing::warn!(topic = %publish.topic, "rejected command: {e}");
+                let id = match &topic {
+                    Topic::Command { id, .. } => id.to_string(),
+                    _ => "unknown".to_string(),
+                };
+                CommandReply::new(topic, id, shared.reply_tx.clone()).failed(e.to_string());
                 return;
             }
         };
-        if publish.retain {
-            shared
-                .retained_commands
-                .insert(self.schema.topic(&Topic::Command {
-                    name: name.clone(),
-                    id: id.clone(),
-                }));
+        if publish.retain && matches!(topic, Topic::Command { .. }) {
+            shared.retained_commands.insert(self.schema.topic(&topic));
         }
-        tracing::info!(%name, %id, "command received");
+        let name = action.name();
+        tracing::info!(name, %id, "command received");
         // `init` must be queued before anything the handler sends back.
         shared.pending_responses.push_back(CommandUpdate {
-            name,
-            id: id.clone(),
+            request: topic.clone(),
             response: CommandResponse::new(&id, CommandStatus::Init),
         });
-        let command = Command { id, action, reply };
+        let reply = CommandReply::new(topic, id.clone(), shared.reply_tx.clone());
+        let command = Command {
+            id,
+            name,
+            action,
+            reply,
+        };
         if let Err(e) = shared.commands.try_send(command) {
             let (reason, command) = match e {
                 mpsc::error::TrySendError::Full(c) => ("the gateway is busy, retry later", c),
@@ -552,23 +638,37 @@ impl Uplink {
         }
     }
 
-    fn publish_response(&self, shared: &mut Shared, s: &mut SessionState, update: CommandUpdate) {
+    /// Queues one answer; false when the client refused it (it is then
+    /// back at the head of the queue).
+    fn publish_response(
+        &self,
+        shared: &mut Shared,
+        s: &mut SessionState,
+        update: CommandUpdate,
+    ) -> bool {
+        let Some(response_topic) = update.request.response_of() else {
+            return true;
+        };
         let status = update.response.status;
-        let topic = self.schema.topic(&Topic::CommandResponse {
-            name: update.name.clone(),
-            id: update.id.clone(),
-        });
-        s.publish(&topic, true, update.response.to_json(), Tag::Response);
+        let topic = self.schema.topic(&response_topic);
+        let payload = with_envelope(update.response.to_json(), &self.config.gateway_id);
+        shared.response_seq += 1;
+        let seq = shared.response_seq;
+        if !s.publish(&topic, true, payload, Tag::Response(seq)) {
+            // Not queued: try again when there is room or a connection.
+            shared.pending_responses.push_front(update);
+            return false;
+        }
+        let request = update.request.clone();
+        s.unacked_responses.push((seq, update));
         if status.is_final() {
-            let command_topic = self.schema.topic(&Topic::Command {
-                name: update.name,
-                id: update.id,
-            });
+            let command_topic = self.schema.topic(&request);
             if shared.retained_commands.remove(&command_topic) {
                 // Clear the retained command so a reconnect does not replay it.
-                s.publish(&command_topic, true, Vec::new(), Tag::Response);
+                s.publish(&command_topic, true, Vec::new(), Tag::Control);
             }
         }
+        true
     }
 
     /// Publishes the offline status, waits for its ack, then disconnects.
@@ -585,10 +685,12 @@ impl Uplink {
             let Some(update) = shared.pending_responses.pop_front() else {
                 break;
             };
-            self.publish_response(shared, s, update);
+            if !self.publish_response(shared, s, update) {
+                break;
+            }
         }
-        let depth = blocking_outbox(&shared.outbox, |o| o.depth()).await.ok();
-        let doc = self.status_doc(shared, false, s.since, depth);
+        let stats = blocking_outbox(&shared.outbox, |o| o.stats()).await.ok();
+        let doc = self.status_doc(shared, false, s.since, stats.as_ref());
         let queued = s.publish(
             &self.schema.topic(&Topic::Status),
             true,
@@ -643,6 +745,8 @@ struct Shared {
     pending_responses: VecDeque<CommandUpdate>,
     /// Topics of commands that arrived retained, cleared once answered.
     retained_commands: HashSet<String>,
+    /// Numbers command answers, to pair each with its PubAck.
+    response_seq: u64,
 }
 
 struct SessionState {
@@ -654,8 +758,13 @@ struct SessionState {
     /// The outbox may hold rows to publish.
     fetch: bool,
     last_status: Option<StatusPayload>,
+    /// When the last status went out (monotonic: a clock jump must not
+    /// stop the heartbeat).
+    last_status_at: Option<tokio::time::Instant>,
     status_dirty: bool,
     outbox_failing: bool,
+    /// Command answers published on this connection and not yet acked.
+    unacked_responses: Vec<(u64, CommandUpdate)>,
 }
 
 impl SessionState {
@@ -692,16 +801,16 @@ impl SessionState {
 /// command runs once.
 #[derive(Default)]
 struct SeenCommands {
-    order: VecDeque<CommandId>,
-    set: HashSet<CommandId>,
+    order: VecDeque<String>,
+    set: HashSet<String>,
 }
 
 impl SeenCommands {
-    fn insert(&mut self, id: &CommandId) -> bool {
-        if !self.set.insert(id.clone()) {
+    fn insert(&mut self, id: &str) -> bool {
+        if !self.set.insert(id.to_string()) {
             return false;
         }
-        self.order.push_back(id.clone());
+        self.order.push_back(id.to_string());
         if self.order.len() > SEEN_COMMANDS
             && let Some(old) = self.order.pop_front()
         {
@@ -709,6 +818,34 @@ impl SeenCommands {
         }
         true
     }
+}
+
+/// Whether `current` says something `last` did not: anything but the
+/// timestamps and the outbox figures, which only ride along with the
+/// heartbeat (they move after every poll).
+fn status_differs(last: &StatusPayload, current: &StatusPayload) -> bool {
+    let comparable = |s: &StatusPayload| StatusPayload {
+        online: true,
+        gateway_id: String::new(),
+        outbox_depth: 0,
+        outbox_oldest_at: None,
+        outbox_bytes: 0,
+        levels_thinned: 0,
+        levels_dropped: 0,
+        since: DateTime::<Utc>::UNIX_EPOCH,
+        updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        schema_version: 0,
+        ..s.clone()
+    };
+    comparable(last) != comparable(current)
+}
+
+/// "Equal jitter": half of `delay` plus a random part of the other half,
+/// so gateways that lost the same broker spread their reconnections over
+/// the interval while each still backs off.
+fn jittered(delay: Duration) -> Duration {
+    let fraction: f64 = rand::random();
+    (delay / 2 + (delay / 2).mul_f64(fraction)).max(MIN_RETRY)
 }
 
 /// Aborts the poller when the session ends, including when the whole uplink

@@ -48,7 +48,7 @@ async fn bad_commands_fail_with_a_reason_and_good_ones_reach_the_gateway() {
         (
             "set_config",
             "c4",
-            r#"{"key":"x","value":[1]}"#,
+            r#"{"key":"engine.x","value":[1]}"#,
             "must be a string",
         ),
         ("poll_now", "c5", r#"{"id":"other"}"#, "does not match"),
@@ -90,9 +90,11 @@ async fn bad_commands_fail_with_a_reason_and_good_ones_reach_the_gateway() {
         command.action,
         CommandAction::SetPrinter {
             serial: "SN-1".into(),
-            site: Some("HQ".into()),
-            contact: None,
-            excluded: Some(false),
+            changes: asr_cloud_sync::PrinterChanges {
+                site: Some("HQ".into()),
+                excluded: Some(false),
+                ..Default::default()
+            },
         }
     );
     let res = format!("{ROOT}/cmd/set_printer/c9/res");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asr_cloud_sync::outbox::testing::MemoryOutbox;
+use asr_cloud_sync::payload::with_envelope;
 use asr_cloud_sync::{GatewayId, MessageKind, Outbox, Topic, TopicSchema};
 use common::*;
 use rumqttc::QoS;
@@ -18,12 +19,20 @@ fn payload(kind: MessageKind, n: usize) -> Vec<u8> {
     }
 }
 
-fn fill(outbox: &MemoryOutbox, count: usize) -> BTreeMap<i64, (MessageKind, Vec<u8>)> {
+/// Fills the outbox; returns each message with the body expected on the
+/// wire (the stored one with the gateway's envelope fields added).
+fn fill(
+    outbox: &MemoryOutbox,
+    count: usize,
+    gateway: &str,
+) -> BTreeMap<i64, (MessageKind, Vec<u8>)> {
+    let gateway = GatewayId::new(gateway).expect("id");
     (0..count)
         .map(|n| {
             let kind = MessageKind::ALL[n % 4];
             let body = payload(kind, n);
-            (outbox.push(kind, body.clone()), (kind, body))
+            let id = outbox.push(kind, body.clone());
+            (id, (kind, with_envelope(body, &gateway)))
         })
         .collect()
 }
@@ -36,7 +45,7 @@ async fn every_outbox_message_arrives_as_stored_and_is_marked_sent() {
         Subscriber::connect(broker.addr(), "test-sub-deliver", &["asr/v1/gw-deliver/#"]).await;
 
     let outbox = Arc::new(MemoryOutbox::new());
-    let expected = fill(&outbox, 60);
+    let expected = fill(&outbox, 60, "gw-deliver");
     let mut running = spawn_uplink(
         fast_config(broker.addr(), "gw-deliver"),
         Arc::clone(&outbox),
@@ -87,7 +96,11 @@ async fn every_outbox_message_arrives_as_stored_and_is_marked_sent() {
         .await;
     assert_eq!(
         p.payload.as_ref(),
-        payload(MessageKind::Alert, 999).as_slice()
+        with_envelope(
+            payload(MessageKind::Alert, 999),
+            &GatewayId::new("gw-deliver").expect("id")
+        )
+        .as_slice()
     );
     wait_state(&mut running.state, Duration::from_secs(5), |s| {
         s.delivered == 61
@@ -187,7 +200,7 @@ async fn clean_shutdown_publishes_offline_status() {
 async fn broker_down_at_start_then_everything_arrives() {
     let addr = free_addr();
     let outbox = Arc::new(MemoryOutbox::new());
-    let expected = fill(&outbox, 20);
+    let expected = fill(&outbox, 20, "gw-late");
     let mut config = fast_config(addr, "gw-late");
     // Slow enough retries that the test subscriber is in place first.
     config.retry_min = Duration::from_millis(700);
@@ -247,7 +260,7 @@ async fn port_in_use_is_a_clear_error() {
 async fn drains_a_large_backlog() {
     let broker = start_broker();
     let outbox = Arc::new(MemoryOutbox::new());
-    let expected = fill(&outbox, 2000);
+    let expected = fill(&outbox, 2000, "gw-bulk");
     let mut config = fast_config(broker.addr(), "gw-bulk");
     config.max_inflight = 32;
     config.batch = 64;

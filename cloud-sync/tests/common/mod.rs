@@ -40,6 +40,8 @@ pub fn fast_config(addr: SocketAddr, gateway: &str) -> UplinkConfig {
     config.retry_max = Duration::from_millis(400);
     config.max_inflight = 8;
     config.batch = 4;
+    config.status_min_interval = Duration::from_millis(100);
+    config.status_heartbeat = Duration::from_secs(30);
     config
 }
 
