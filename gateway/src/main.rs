@@ -45,11 +45,16 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr (stdout carries JSON for `poll --json` and `replay`);
 /// `RUST_LOG` filters as usual, default `info`.
+/// Warnings and errors are also kept in memory for `get_diagnostics`.
 fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    asr_gateway::diagnostics::mark_start();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=off,async_snmp=off"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(asr_gateway::diagnostics::RecentWarnings)
         .init();
 }

@@ -118,6 +118,7 @@ pub fn sample_view() -> StatusView {
         version: "0.1.0".to_owned(),
         generated_at: now,
         uplink: UplinkView {
+            last_error: None,
             connected: true,
             broker: "mqtt.example.net:8883".to_owned(),
             outbox_depth: 3,
@@ -171,6 +172,7 @@ pub fn sample_view() -> StatusView {
         ],
         orders: vec![
             OrderView {
+                tracking: None,
                 order_id: "ORD-2026-0042".to_owned(),
                 created_at: at(2026, 3, 12, 8, 0),
                 site: "Paris — Siège".to_owned(),
@@ -196,6 +198,7 @@ pub fn sample_view() -> StatusView {
                 ],
             },
             OrderView {
+                tracking: None,
                 order_id: "ORD-2026-0039".to_owned(),
                 created_at: at(2026, 3, 2, 14, 10),
                 site: "Paris — Siège".to_owned(),

@@ -77,5 +77,6 @@ pub fn settings(
         mdns: None,
         snmp_port: 161,
         sweep: None,
+        config: None,
     }
 }

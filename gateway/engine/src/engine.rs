@@ -184,6 +184,13 @@ impl Engine {
                 p.excluded = excluded;
                 p.assigned = true;
             }
+            Event::PrinterForgotten { serial } => {
+                if let Some(&i) = self.index.get(&serial) {
+                    // The slot stays (open lines refer to printers by index).
+                    self.printers[i] = PrinterState::new(&serial);
+                    self.open.retain(|l| l.printer != i);
+                }
+            }
             Event::Reading(r) => self.handle_reading(&reading_ref(&r), &mut out),
             Event::PollFailed { at, .. } => self.advance(secs(at)),
             Event::Tick(at) => self.tick(secs(at), &mut out),
@@ -196,6 +203,16 @@ impl Engine {
             } => {
                 self.advance(secs(at));
                 self.deliver(&order_id, &printer, supply_index, quantity);
+            }
+            Event::Cancelled {
+                order_id,
+                printer,
+                supply_index,
+                quantity,
+                at,
+            } => {
+                self.advance(secs(at));
+                self.cancel(&order_id, &printer, supply_index, quantity);
             }
             Event::ConfigChanged(c) => self.config = c,
         }
@@ -341,6 +358,24 @@ impl Engine {
                 s.owed_since = None;
             }
             s.on_site += quantity - repaid;
+        }
+    }
+
+    fn cancel(&mut self, order_id: &str, printer: &str, supply_index: u32, quantity: u32) {
+        let Some(&pi) = self.index.get(printer) else {
+            return;
+        };
+        if let Some(pos) = self.open.iter().position(|l| {
+            l.order_id == order_id && l.printer == pi && l.supply_index == supply_index
+        }) {
+            self.open.remove(pos);
+        }
+        if let Some(s) = self.printers[pi]
+            .supplies
+            .iter_mut()
+            .find(|s| s.index == supply_index)
+        {
+            s.in_transit = s.in_transit.saturating_sub(quantity);
         }
     }
 
@@ -727,6 +762,56 @@ mod tests {
             at: to_utc(t0 + 31 * DAY),
         });
         assert_eq!(e.printers[0].supplies[0].spares(), 1);
+    }
+
+    #[test]
+    fn a_forgotten_printer_is_not_ordered_for() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        e.handle(reading("A", t0, 50));
+        e.handle(Event::PrinterForgotten { serial: "A".into() });
+        let mut orders = 0;
+        for h in 0..72 {
+            let t = t0 + h * HOUR;
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            out.extend(e.handle(reading("A", t + 60, 3)));
+            orders += out.iter().filter(|d| matches!(d, Decision::Order(_))).count();
+        }
+        assert_eq!(orders, 0, "unassigned since it was forgotten");
+        assert!(!e.printers[0].assigned);
+    }
+
+    #[test]
+    fn a_cancelled_order_is_ordered_again() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        let mut orders = Vec::new();
+        for h in 0..96 {
+            let t = t0 + h * HOUR;
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            out.extend(e.handle(reading("A", t + 60, 3)));
+            for d in out {
+                if let Decision::Order(o) = d {
+                    orders.push(o);
+                }
+            }
+            if h == 30 {
+                // The supplier cancels the first order: nothing is on its way.
+                let first = orders.first().expect("an order by hour 30");
+                assert_eq!(e.printers[0].supplies[0].in_transit, first.lines[0].quantity);
+                for line in &first.lines {
+                    e.handle(Event::Cancelled {
+                        order_id: first.order_id.clone(),
+                        printer: line.printer.clone(),
+                        supply_index: line.supply_index,
+                        quantity: line.quantity,
+                        at: to_utc(t + 120),
+                    });
+                }
+                assert_eq!(e.printers[0].supplies[0].in_transit, 0);
+            }
+        }
+        assert_eq!(orders.len(), 2, "ordered again after the cancellation");
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub enum Event {
         contact: String,
         excluded: bool,
     },
+    /// The operator forgot a printer: everything learned about it goes, and
+    /// nothing is ordered for it until it is assigned again.
+    PrinterForgotten {
+        serial: String,
+    },
     Reading(SupplyReading),
     /// A poll got no answer (the engine also infers silence from missing readings).
     PollFailed {
@@ -47,6 +52,15 @@ pub enum Event {
     Tick(DateTime<Utc>),
     /// Goods of an order arrived on site and are now spare stock.
     Delivered {
+        order_id: String,
+        printer: String,
+        supply_index: u32,
+        quantity: u32,
+        at: DateTime<Utc>,
+    },
+    /// Goods of an order will not come (the supplier cancelled it): they
+    /// leave the spares in transit, so the need is seen again.
+    Cancelled {
         order_id: String,
         printer: String,
         supply_index: u32,

@@ -114,6 +114,7 @@ impl Demo {
             mdns: None,
             snmp_port: args.snmp_port,
             sweep: None,
+            config: None,
         };
         let gateway = match Gateway::start(settings).await {
             Ok(g) => g,

@@ -117,6 +117,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             .sweep
             .clone()
             .map(|cidr| (cidr, config.discovery.sweep_rate)),
+        config: Some(config.clone()),
     })
 }
 

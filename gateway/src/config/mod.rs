@@ -5,6 +5,7 @@ pub mod duration;
 mod error;
 mod load;
 mod model;
+pub mod remote;
 mod validate;
 
 pub use error::ConfigError;

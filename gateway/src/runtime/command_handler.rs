@@ -1,26 +1,40 @@
 //! Remote management: commands arriving over MQTT, already parsed and
 //! validated by the uplink, carried out here. Each is answered through its
-//! reply handle (`executing` → `successful` | `failed`).
+//! reply handle (`executing` → `successful` | `failed`), and its final
+//! answer is recorded so a redelivered command is answered again rather
+//! than run twice.
 
 use std::sync::Arc;
 
-use asr_cloud_sync::{Command, CommandAction};
+use asr_cloud_sync::{
+    Command, CommandAction, CommandResponse, CommandStatus, OrderState, OrderStatusUpdate,
+    PrinterChanges,
+};
 use asr_engine::Event;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::engine_task::EngineInput;
 use super::poller::PollerShared;
-use crate::store::Store;
+use super::status_report;
+use crate::store::{
+    LineQuantity, OrderUpdate, OrderUpdateOutcome, PrinterUpdate, Store, SupplierStatus,
+};
+
+/// What the handler works with.
+pub(crate) struct Handler {
+    pub store: Arc<Store>,
+    pub engine: mpsc::Sender<EngineInput>,
+    pub poller: Arc<PollerShared>,
+    pub report: Arc<status_report::StatusReport>,
+}
 
 /// Handles commands until shutdown or until the uplink is gone.
 pub(crate) async fn run(
     mut commands: mpsc::Receiver<Command>,
-    store: Arc<Store>,
-    engine: mpsc::Sender<EngineInput>,
-    poller: Arc<PollerShared>,
+    handler: Handler,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -28,74 +42,304 @@ pub(crate) async fn run(
             c = commands.recv() => match c { Some(c) => c, None => return },
             () = shutdown.cancelled() => return,
         };
-        info!(id = %command.id.as_str(), action = command.action.name(), "remote command");
-        command.reply.executing();
-        match command.action {
-            CommandAction::PollNow { serial } => {
-                // Per-printer polling on demand would need the address of the
-                // serial; polling everything is cheap and always right.
-                poller.poll_now.notify_waiters();
-                command.reply.successful(Some(
-                    json!({ "polling": serial.unwrap_or_else(|| "all".into()) }),
-                ));
-            }
-            CommandAction::SetPrinter {
-                serial,
-                site,
-                contact,
-                excluded,
-            } => {
-                let result = set_printer(&store, &serial, site, contact, excluded).await;
-                match result {
-                    Ok(event) => {
-                        let _ = engine.send(EngineInput::Events(vec![event])).await;
-                        command.reply.successful(Some(json!({ "serial": serial })));
-                    }
-                    Err(reason) => command.reply.failed(reason),
-                }
-            }
-            CommandAction::SetConfig { key, .. } => {
-                command.reply.failed(format!(
-                    "set_config: key `{key}` cannot be changed remotely yet; edit the configuration file"
-                ));
-            }
-        }
+        handler.handle(command).await;
     }
 }
 
-/// Updates the assignment of a known printer; unknown serials are refused so
-/// a typo does not create a phantom printer.
-async fn set_printer(
-    store: &Arc<Store>,
-    serial: &str,
-    site: Option<String>,
-    contact: Option<String>,
-    excluded: Option<bool>,
-) -> Result<Event, String> {
-    let store = store.clone();
-    let serial = serial.to_string();
-    tokio::task::spawn_blocking(move || {
-        let current = store
-            .printer(&serial)
-            .map_err(|e| format!("storage error: {e}"))?
-            .ok_or_else(|| format!("unknown printer serial {serial:?}"))?;
-        let site = site.unwrap_or(current.site.clone().unwrap_or_default());
-        let contact = contact.unwrap_or(current.contact.clone().unwrap_or_default());
-        let excluded = excluded.unwrap_or(current.excluded);
-        if site.trim().is_empty() || contact.trim().is_empty() {
-            return Err("site and contact must both be set for a printer".to_string());
+/// Why a command failed, as the sender reads it.
+type Outcome = Result<Option<Value>, String>;
+
+impl Handler {
+    async fn handle(&self, command: Command) {
+        let key = format!("{}/{}", command.name, command.id);
+        info!(id = %command.id, action = command.name, "remote command");
+        // Answered before (a redelivery after a restart): the same answer again.
+        match self.blocking({
+            let key = key.clone();
+            move |store| store.command_answer(&key).map_err(|e| e.to_string())
+        })
+        .await
+        {
+            Ok(Some(answer)) => {
+                if let Ok(mut response) = serde_json::from_value::<CommandResponse>(answer) {
+                    info!(id = %command.id, "command already answered; answering again");
+                    response.updated_at = chrono::Utc::now();
+                    command.reply.replay(response);
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => warn!(error = %e, "cannot read recorded command answers"),
         }
-        store
-            .assign_printer(&serial, Some(&site), Some(&contact), excluded)
-            .map_err(|e| format!("storage error: {e}"))?;
-        Ok(Event::PrinterAssigned {
+        command.reply.executing();
+        let outcome = self.execute(command.action).await;
+        let response = match &outcome {
+            Ok(result) => CommandResponse {
+                result: result.clone(),
+                ..CommandResponse::new(&command.id, CommandStatus::Successful)
+            },
+            Err(reason) => CommandResponse::failed(&command.id, reason.clone()),
+        };
+        if let Ok(value) = serde_json::to_value(&response) {
+            let recorded = self
+                .blocking(move |store| {
+                    store
+                        .record_command_answer(&key, &value, chrono::Utc::now())
+                        .map_err(|e| e.to_string())
+                })
+                .await;
+            if let Err(e) = recorded {
+                warn!(error = %e, "cannot record a command answer");
+            }
+        }
+        match outcome {
+            Ok(result) => command.reply.successful(result),
+            Err(reason) => {
+                info!(id = %command.id, %reason, "command failed");
+                command.reply.failed(reason);
+            }
+        }
+    }
+
+    async fn execute(&self, action: CommandAction) -> Outcome {
+        match action {
+            CommandAction::PollNow { serial } => {
+                // Per-printer polling on demand would need the address of the
+                // serial; polling everything is cheap and always right.
+                if let Some(serial) = &serial {
+                    self.known(serial).await?;
+                }
+                self.poller.poll_now.notify_waiters();
+                Ok(Some(json!({ "polling": serial.unwrap_or_else(|| "all".into()) })))
+            }
+            CommandAction::SetPrinter { serial, changes } => self.set_printer(serial, changes).await,
+            CommandAction::ForgetPrinter { serial } => {
+                let key = serial.clone();
+                let known = self
+                    .blocking(move |store| store.forget_printer(&key).map_err(storage))
+                    .await?;
+                if !known {
+                    return Err(format!("unknown printer serial {serial:?}"));
+                }
+                self.to_engine(Event::PrinterForgotten {
+                    serial: serial.clone(),
+                })
+                .await;
+                Ok(Some(json!({ "serial": serial, "forgotten": true })))
+            }
+            CommandAction::SetConfig { key, value } => self.set_config(key, value).await,
+            CommandAction::GetConfig => {
+                let live = &self.poller.live;
+                Ok(Some(json!({
+                    "config": crate::config::remote::redacted(&live.effective()),
+                    "remote_keys": crate::config::remote::REMOTE_KEYS,
+                    "overridden": live.override_keys(),
+                })))
+            }
+            CommandAction::AckAlert { alert_id } => {
+                let id = alert_id.clone();
+                let now = self.poller.clock.now();
+                let found = self
+                    .blocking(move |store| store.ack_alert(&id, now).map_err(storage))
+                    .await?;
+                if found {
+                    Ok(Some(json!({ "alert_id": alert_id, "acknowledged": true })))
+                } else {
+                    Err(format!("unknown alert id {alert_id:?}"))
+                }
+            }
+            CommandAction::Rescan => {
+                self.poller.rescan.notify_waiters();
+                self.poller.poll_now.notify_waiters();
+                Ok(Some(json!({ "rescan": "started" })))
+            }
+            CommandAction::GetStatus => {
+                let report = self.report.clone();
+                self.blocking(move |_| Ok(report.status())).await.map(Some)
+            }
+            CommandAction::GetDiagnostics => {
+                let report = self.report.clone();
+                self.blocking(move |_| Ok(report.diagnostics()))
+                    .await
+                    .map(Some)
+            }
+            CommandAction::OrderStatus(update) => self.order_status(update).await,
+        }
+    }
+
+    async fn set_printer(&self, serial: String, c: PrinterChanges) -> Outcome {
+        let current = self.known(&serial).await?;
+        let site = c.site.clone().or(current.site.clone()).unwrap_or_default();
+        let contact = c
+            .contact
+            .clone()
+            .or(current.contact.clone())
+            .unwrap_or_default();
+        let excluded = c.excluded.unwrap_or(current.excluded);
+        if site.trim().is_empty() || contact.trim().is_empty() {
+            return Err(format!(
+                "printer {serial:?} has no {}: give both `site` and `contact`",
+                if site.trim().is_empty() { "site" } else { "contact" }
+            ));
+        }
+        let update = PrinterUpdate {
+            site: c.site,
+            contact: c.contact,
+            postal_address: c.postal_address,
+            contact_email: c.contact_email,
+            contact_phone: c.contact_phone,
+            excluded: c.excluded,
+        };
+        let key = serial.clone();
+        let row = self
+            .blocking(move |store| store.update_printer(&key, &update).map_err(storage))
+            .await?
+            .ok_or_else(|| format!("unknown printer serial {serial:?}"))?;
+        self.to_engine(Event::PrinterAssigned {
             serial: serial.clone(),
             model: current.model.clone().unwrap_or_default(),
-            site,
-            contact,
+            site: site.clone(),
+            contact: contact.clone(),
             excluded,
         })
-    })
-    .await
-    .map_err(|e| format!("internal error: {e}"))?
+        .await;
+        Ok(Some(json!({
+            "serial": serial,
+            "site": site,
+            "contact": contact,
+            "postal_address": row.postal_address,
+            "contact_email": row.contact_email,
+            "contact_phone": row.contact_phone,
+            "excluded": excluded,
+        })))
+    }
+
+    async fn set_config(&self, key: String, value: Value) -> Outcome {
+        let live = self.poller.live.clone();
+        let config = crate::config::remote::with_override(&live.effective(), &key, &value)
+            .map_err(|e| e.to_string())?;
+        let (k, v) = (key.clone(), value.clone());
+        let now = self.poller.clock.now();
+        self.blocking(move |store| store.set_config_override(&k, &v, now).map_err(storage))
+            .await?;
+        let effects = live.apply(config, &key, value.clone());
+        if let Some(engine) = effects.engine {
+            self.to_engine(Event::ConfigChanged(engine)).await;
+        }
+        let shown = if crate::config::remote::is_secret(&key) {
+            Value::String("<set>".into())
+        } else {
+            value
+        };
+        info!(%key, value = %shown, "configuration changed remotely");
+        Ok(Some(json!({ "key": key, "value": shown, "applied": true })))
+    }
+
+    async fn order_status(&self, u: OrderStatusUpdate) -> Outcome {
+        let at = u.at.unwrap_or_else(|| self.poller.clock.now());
+        let update = OrderUpdate {
+            message_id: u.id.clone(),
+            order_id: u.order_id.clone(),
+            status: match u.status {
+                OrderState::Accepted => SupplierStatus::Accepted,
+                OrderState::Shipped => SupplierStatus::Shipped,
+                OrderState::Delivered => SupplierStatus::Delivered,
+                OrderState::Cancelled => SupplierStatus::Cancelled,
+            },
+            at,
+            carrier: u.carrier.clone(),
+            tracking: u.tracking.clone(),
+            lines: u.lines.as_ref().map(|lines| {
+                lines
+                    .iter()
+                    .map(|l| LineQuantity {
+                        printer: l.printer.clone(),
+                        supply_index: l.supply_index,
+                        quantity: l.quantity,
+                    })
+                    .collect()
+            }),
+            payload: serde_json::to_value(&u).unwrap_or(Value::Null),
+        };
+        let outcome = self
+            .blocking(move |store| store.apply_order_update(&update).map_err(storage))
+            .await?;
+        match outcome {
+            OrderUpdateOutcome::Refused(reason) => Err(reason),
+            OrderUpdateOutcome::Duplicate { status } => Ok(Some(json!({
+                "order_id": u.order_id,
+                "order_status": status.as_str(),
+                "duplicate": true,
+            }))),
+            OrderUpdateOutcome::Applied {
+                status,
+                delivered,
+                cancelled,
+            } => {
+                let mut events: Vec<Event> = delivered
+                    .iter()
+                    .map(|l| Event::Delivered {
+                        order_id: u.order_id.clone(),
+                        printer: l.printer.clone(),
+                        supply_index: l.supply_index,
+                        quantity: l.quantity,
+                        at,
+                    })
+                    .collect();
+                events.extend(cancelled.iter().map(|l| Event::Cancelled {
+                    order_id: u.order_id.clone(),
+                    printer: l.printer.clone(),
+                    supply_index: l.supply_index,
+                    quantity: l.quantity,
+                    at,
+                }));
+                if !events.is_empty() && self.engine.send(EngineInput::Events(events)).await.is_err()
+                {
+                    warn!("engine stopped; an order update did not reach it");
+                }
+                info!(order_id = %u.order_id, status = status.as_str(), "order status from the supplier");
+                Ok(Some(json!({
+                    "order_id": u.order_id,
+                    "order_status": status.as_str(),
+                    "delivered": delivered,
+                    "cancelled": cancelled,
+                })))
+            }
+        }
+    }
+
+    /// The stored printer with that serial, or a clear refusal: a typo
+    /// must not create a phantom printer.
+    async fn known(&self, serial: &str) -> Result<crate::store::PrinterRow, String> {
+        let key = serial.to_string();
+        self.blocking(move |store| store.printer(&key).map_err(storage))
+            .await?
+            .ok_or_else(|| format!("unknown printer serial {serial:?}"))
+    }
+
+    async fn to_engine(&self, event: Event) {
+        if self
+            .engine
+            .send(EngineInput::Events(vec![event]))
+            .await
+            .is_err()
+        {
+            warn!("engine stopped; a command's change did not reach it");
+        }
+    }
+
+    /// Runs a store call on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| format!("internal error: {e}"))?
+    }
+}
+
+fn storage(e: crate::store::StoreError) -> String {
+    format!("storage error: {e}")
 }

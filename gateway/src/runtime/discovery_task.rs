@@ -33,6 +33,20 @@ pub(crate) async fn run(
     loop {
         let update = tokio::select! {
             u = browser.next() => u,
+            () = shared.rescan.notified() => {
+                // A fresh browser sends fresh queries: printers that missed
+                // or outlived the first ones answer again.
+                browser.shutdown().await;
+                browser = match Browser::start(&options) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        warn!(error = %e, "mDNS discovery could not restart; polling known printers only");
+                        return;
+                    }
+                };
+                info!("mDNS browse restarted on request");
+                continue;
+            }
             () = shutdown.cancelled() => break,
         };
         match update {
@@ -71,8 +85,9 @@ pub(crate) async fn sweep_loop(
         max_hosts: 65_536,
     };
     loop {
+        let (credentials, poll_options) = (shared.live.credentials(), shared.live.poll_options());
         let hits = tokio::select! {
-            h = asr_protocols::discovery::sweep_with(&cidr, &shared.credentials, &shared.options, &options) => h,
+            h = asr_protocols::discovery::sweep_with(&cidr, &credentials, &poll_options, &options) => h,
             () = shutdown.cancelled() => return,
         };
         match hits {
@@ -93,6 +108,7 @@ pub(crate) async fn sweep_loop(
         }
         tokio::select! {
             () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = shared.rescan.notified() => info!(%cidr, "sweeping again on request"),
             () = shutdown.cancelled() => return,
         }
     }

@@ -6,6 +6,8 @@
 //! - `engine_task` — the engine on its own thread, committing decisions to SQLite.
 //! - `uplink_glue` — the store as the uplink's outbox, the status payload.
 //! - `command_handler` — remote commands from MQTT.
+//! - `live` — settings changed remotely while running (`set_config`).
+//! - `status_report` — what `get_status` and `get_diagnostics` answer.
 //! - `discovery_task` — printers found over mDNS or an opt-in sweep join the polling.
 //! - `status_source` — the status page's view of the store and the engine.
 //!
@@ -17,8 +19,10 @@ pub mod clock;
 mod command_handler;
 mod discovery_task;
 mod engine_task;
+mod live;
 mod poller;
 pub mod settings;
+mod status_report;
 mod status_source;
 mod uplink_glue;
 
@@ -144,6 +148,35 @@ impl Gateway {
             }
         };
         let _ = engine.handle(Event::ConfigChanged(settings.engine.clone()));
+
+        // Remote configuration changes survive restarts: applied over the base.
+        let live = Arc::new(live::LiveConfig::new(
+            settings.base_config(),
+            settings.clock.clone(),
+            settings.poll_interval,
+            settings.credentials.clone(),
+            settings.poll_options.clone(),
+        ));
+        match store.config_overrides() {
+            Ok(overrides) => {
+                for (key, value) in overrides {
+                    match crate::config::remote::with_override(&live.effective(), &key, &value) {
+                        Ok(config) => {
+                            let effects = live.apply(config, &key, value);
+                            if let Some(c) = effects.engine {
+                                let _ = engine.handle(Event::ConfigChanged(c));
+                            }
+                            info!(%key, "remote configuration change applied");
+                        }
+                        Err(e) => {
+                            warn!(%key, error = %e, "a remote configuration change no longer fits the file; dropped");
+                            let _ = store.remove_config_override(&key);
+                        }
+                    }
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot read remote configuration changes"),
+        }
         for a in &settings.assignments {
             // Printers not seen yet get theirs at their first poll (poller).
             if let Err(e) =
@@ -190,12 +223,11 @@ impl Gateway {
         let shared = Arc::new(PollerShared {
             store: store.clone(),
             clock: settings.clock.clone(),
-            credentials: settings.credentials.clone(),
-            options: settings.poll_options.clone(),
+            live: live.clone(),
             plan: asr_protocols::printer::fetch_plan(),
-            interval: settings.poll_interval,
             permits: Semaphore::new(settings.max_concurrent_polls.max(1)),
             poll_now: Notify::new(),
+            rescan: Notify::new(),
             engine: engine_tx.clone(),
             shutdown: shutdown.clone(),
             assignments: settings
@@ -206,8 +238,8 @@ impl Gateway {
         });
         let n = settings.targets.len().max(1) as u32;
         for (i, target) in settings.targets.iter().cloned().enumerate() {
-            let offset = settings
-                .poll_interval
+            let offset = live
+                .poll_interval()
                 .mul_f64(f64::from(i as u32) / f64::from(n));
             tasks.push((
                 "poller",
@@ -288,15 +320,22 @@ impl Gateway {
                 }),
             ));
         }
+        let handler = command_handler::Handler {
+            store: store.clone(),
+            engine: engine_tx.clone(),
+            poller: shared.clone(),
+            report: Arc::new(status_report::StatusReport {
+                gateway_id: gateway_id.clone(),
+                store: store.clone(),
+                uplink: uplink_state.clone(),
+                live: live.clone(),
+                clock: settings.clock.clone(),
+                db_path: settings.db_path.clone(),
+            }),
+        };
         tasks.push((
             "commands",
-            tokio::spawn(command_handler::run(
-                cmd_rx,
-                store.clone(),
-                engine_tx.clone(),
-                shared.clone(),
-                shutdown.clone(),
-            )),
+            tokio::spawn(command_handler::run(cmd_rx, handler, shutdown.clone())),
         ));
 
         let _ = status_tx; // kept alive by the engine thread's closure
@@ -354,6 +393,12 @@ impl Gateway {
         }
         info!("gateway stopped");
     }
+}
+
+/// Whether the system clock is known to be synchronised (systemd-timesyncd
+/// leaves this flag file once it has synchronised since boot).
+pub(crate) fn clock_synced() -> bool {
+    std::path::Path::new("/run/systemd/timesync/synchronized").exists()
 }
 
 fn assignment_event(a: &Assignment) -> Event {

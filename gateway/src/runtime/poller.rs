@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use asr_engine::{Event, SupplyReading};
 use asr_protocols::printer::{self, PrinterReport};
-use asr_protocols::snmp::{self, Credentials, FetchPlan, PollOptions};
+use asr_protocols::snmp::{self, FetchPlan};
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use super::clock::Clock;
 use super::engine_task::EngineInput;
+use super::live::LiveConfig;
 use super::settings::Assignment;
 use crate::store::Store;
 use crate::target::Target;
@@ -24,12 +25,13 @@ use crate::target::Target;
 pub(crate) struct PollerShared {
     pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
-    pub credentials: Vec<Credentials>,
-    pub options: PollOptions,
+    /// Interval, credentials and timeouts, changeable while running.
+    pub live: Arc<LiveConfig>,
     pub plan: FetchPlan,
-    pub interval: Duration,
     pub permits: Semaphore,
     pub poll_now: Notify,
+    /// Asks discovery to look for printers now (`rescan`).
+    pub rescan: Notify,
     pub engine: mpsc::Sender<EngineInput>,
     pub shutdown: CancellationToken,
     /// Configured assignments by serial, applied when a printer is first seen.
@@ -40,7 +42,8 @@ pub(crate) struct PollerShared {
 /// polls of a fleet over one interval instead of hitting every printer at once.
 pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target, offset: Duration) {
     let mut state = TargetState::default();
-    if wait(&shared, offset).await {
+    let mut interval = shared.live.watch_poll_interval();
+    if wait(&shared, tokio::time::Instant::now(), offset, None).await {
         return;
     }
     loop {
@@ -49,20 +52,45 @@ pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target, offset:
             () = shared.shutdown.cancelled() => return,
         };
         let Ok(_permit) = permit else { return };
+        let started = tokio::time::Instant::now();
         poll_once(&shared, &target, &mut state).await;
         drop(_permit);
-        if wait(&shared, shared.interval).await {
+        let every = *interval.borrow_and_update();
+        if wait(&shared, started, every, Some(&mut interval)).await {
             return;
         }
     }
 }
 
-/// Sleeps `d`, or until "poll now"; true when shutting down.
-async fn wait(shared: &PollerShared, d: Duration) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(d) => false,
-        () = shared.poll_now.notified() => false,
-        () = shared.shutdown.cancelled() => true,
+/// Sleeps until `from + d`, or until "poll now"; true when shutting down.
+/// A new poll interval (`set_config`) moves the deadline to `from` plus the
+/// new interval: a shorter one takes effect now, not after the old wait.
+async fn wait(
+    shared: &PollerShared,
+    from: tokio::time::Instant,
+    d: Duration,
+    mut interval: Option<&mut tokio::sync::watch::Receiver<Duration>>,
+) -> bool {
+    let mut deadline = from + d;
+    loop {
+        let changed = async {
+            match interval.as_mut() {
+                Some(rx) => rx.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => return false,
+            () = shared.poll_now.notified() => return false,
+            () = shared.shutdown.cancelled() => return true,
+            ok = changed => {
+                match (ok, interval.as_mut()) {
+                    (true, Some(rx)) => deadline = from + *rx.borrow_and_update(),
+                    // The sender is gone (shutdown): keep the deadline.
+                    _ => interval = None,
+                }
+            }
+        }
     }
 }
 
@@ -182,17 +210,19 @@ async fn read_printer(
     state: &mut TargetState,
 ) -> Result<PrinterReport, String> {
     let addr = target.resolve().await.map_err(|e| e.to_string())?;
-    let mut order: Vec<usize> = (0..shared.credentials.len()).collect();
+    let credentials = shared.live.credentials();
+    let options = shared.live.poll_options();
+    let mut order: Vec<usize> = (0..credentials.len()).collect();
     if let Some(i) = state.credentials {
         order.retain(|&j| j != i);
         order.insert(0, i);
     }
     let mut last_error = String::from("no SNMP credentials configured");
     for i in order {
-        let Some(creds) = shared.credentials.get(i) else {
+        let Some(creds) = credentials.get(i) else {
             continue;
         };
-        match snmp::fetch(addr, creds, &shared.plan, &shared.options).await {
+        match snmp::fetch(addr, creds, &shared.plan, &options).await {
             Ok(fetched) => {
                 state.credentials = Some(i);
                 let report = printer::interpret(&target.to_string(), &fetched.tree);

@@ -105,4 +105,41 @@ pub struct Settings {
     pub snmp_port: u16,
     /// Opt-in SNMP sweep: the network and the request rate.
     pub sweep: Option<(String, u32)>,
+    /// The configuration these settings came from: the base that remote
+    /// `set_config` changes apply to. `None` (the demo, tests) derives one
+    /// from the settings themselves.
+    pub config: Option<crate::config::Config>,
+}
+
+impl Settings {
+    /// The configuration remote changes start from.
+    pub fn base_config(&self) -> crate::config::Config {
+        if let Some(config) = &self.config {
+            return config.clone();
+        }
+        let mut c = crate::config::Config::default();
+        c.gateway.id = self.gateway_id.clone();
+        if let Some(dir) = self.db_path.parent() {
+            c.gateway.data_dir = dir.to_path_buf();
+        }
+        // Durations in the file are the engine's (simulated in the demo).
+        c.gateway.poll_interval = self.poll_interval.mul_f64(self.clock.speed().max(1e-9));
+        c.gateway.max_concurrent_polls = self.max_concurrent_polls.clamp(1, 256);
+        c.mqtt.host = self.mqtt.host.clone();
+        c.mqtt.port = self.mqtt.port;
+        c.mqtt.client_id = Some(self.mqtt.client_id.clone());
+        c.mqtt.username = self.mqtt.username.clone();
+        c.http.listen = self.http;
+        c.snmp.timeout = self.poll_options.timeout;
+        c.snmp.retries = self.poll_options.retries;
+        c.snmp.port = self.snmp_port;
+        c.engine.lead_time_days = self.engine.lead_time_days;
+        c.engine.horizon_days = self.engine.horizon_days;
+        c.engine.supply_days = self.engine.supply_days;
+        c.engine.order_hour_utc = self.engine.order_hour_utc;
+        c.engine.silent_after =
+            Duration::from_secs(u64::try_from(self.engine.silent_after_secs).unwrap_or(0));
+        c.discovery.mdns = self.mdns.is_some();
+        c
+    }
 }

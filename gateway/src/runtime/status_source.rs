@@ -53,16 +53,17 @@ impl StatusSource for GatewayStatus {
                 .or_default()
                 .push(supply_view(&s, forecast));
         }
-        let (broker, connected, last_sent_at) = self.uplink.current();
+        let link = self.uplink.link();
         Ok(StatusView {
             gateway_id: self.gateway_id.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             generated_at: self.clock.now(),
             uplink: UplinkView {
-                connected,
-                broker,
+                last_error: if link.connected { None } else { link.last_error },
+                connected: link.connected,
+                broker: link.broker,
                 outbox_depth: depth,
-                last_sent_at,
+                last_sent_at: link.last_sent_at,
             },
             printers: printers
                 .into_iter()
@@ -143,13 +144,19 @@ fn order_view(o: &OrderRow) -> OrderView {
         })
         .unwrap_or_default();
     OrderView {
+        tracking: match (&o.carrier, &o.tracking) {
+            (Some(c), Some(t)) => Some(format!("{c} {t}")),
+            (None, Some(t)) => Some(t.clone()),
+            (Some(c), None) => Some(c.clone()),
+            (None, None) => None,
+        },
         order_id: o.order_id.clone(),
         created_at: o.created_at,
         site: o.site.clone().unwrap_or_default(),
         contact: o.contact.clone().unwrap_or_default(),
         status: match o.status {
             OrderStatus::Queued => "waiting".into(),
-            OrderStatus::Sent => "sent".into(),
+            other => other.as_str().into(),
         },
         lines,
     }

@@ -81,6 +81,21 @@ pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> 
     status
 }
 
+/// The link's state at one moment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LinkView {
+    /// Broker address.
+    pub broker: String,
+    /// Connected now.
+    pub connected: bool,
+    /// Since when connected (or failing).
+    pub since: Option<DateTime<Utc>>,
+    /// Why the last connection failed, while not connected.
+    pub last_error: Option<String>,
+    /// When the broker last acknowledged a message (gateway clock).
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
 /// The uplink's connection state as the status page reads it.
 pub(crate) struct UplinkState {
     broker: String,
@@ -120,15 +135,21 @@ impl UplinkState {
         });
     }
 
-    /// Broker address, whether we are connected now, and the last delivery.
-    pub fn current(&self) -> (String, bool, Option<DateTime<Utc>>) {
+    /// The link as the page and `get_status` show it.
+    pub fn link(&self) -> LinkView {
         let state = self
             .link
             .lock()
             .ok()
             .and_then(|l| l.as_ref().map(|rx| rx.borrow().clone()))
             .unwrap_or_default();
-        let last_sent = self.last_sent.lock().ok().and_then(|t| *t);
-        (self.broker.clone(), state.connected, last_sent)
+        LinkView {
+            broker: self.broker.clone(),
+            connected: state.connected,
+            since: state.since,
+            last_error: state.last_error,
+            last_sent_at: self.last_sent.lock().ok().and_then(|t| *t),
+        }
     }
+
 }

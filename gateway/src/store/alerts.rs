@@ -3,11 +3,11 @@
 //! kept for the status page; each is also queued for upstream.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Row;
+use rusqlite::{Row, params};
 use serde::Serialize;
 
 use super::outbox::clamp_limit;
-use super::time::from_db;
+use super::time::{from_db, to_db};
 use super::{Store, StoreError};
 
 /// An alert to record (see [`super::DecisionBatch`]).
@@ -39,6 +39,32 @@ pub struct AlertRow {
 }
 
 impl Store {
+    /// Marks the alert whose payload `id` is `alert_id` as seen by a person.
+    /// Returns false when no alert has that id. Acknowledging twice keeps
+    /// the first time.
+    pub fn ack_alert(&self, alert_id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        // Alerts are few (a handful a day): a scan is cheaper than an index
+        // written with every alert.
+        let found = conn.execute(
+            "UPDATE alerts SET acked_at = coalesce(acked_at, ?2)
+             WHERE json_extract(payload, '$.id') = ?1",
+            params![alert_id, to_db(at)],
+        )?;
+        Ok(found > 0)
+    }
+
+    /// Alerts nobody acknowledged yet.
+    pub fn open_alert_count(&self) -> Result<u64, StoreError> {
+        let conn = self.lock();
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM alerts WHERE acked_at IS NULL",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
     /// The `limit` most recent alerts, newest first.
     pub fn recent_alerts(&self, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
         let conn = self.lock();

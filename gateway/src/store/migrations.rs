@@ -116,8 +116,51 @@ CREATE TABLE engine_state (
 );
 ";
 
+/// Version 3: remote management. What the supplier's back office and the
+/// site's IT set on a printer (postal address, contact details), the
+/// configuration changed remotely (it survives restarts; the file stays the
+/// default), the supplier's news about orders, alert acknowledgements, and
+/// the answers given to commands (a redelivered command is answered again,
+/// never run twice).
+const V3: &str = "
+ALTER TABLE printers ADD COLUMN postal_address TEXT;
+ALTER TABLE printers ADD COLUMN contact_email TEXT;
+ALTER TABLE printers ADD COLUMN contact_phone TEXT;
+
+ALTER TABLE orders ADD COLUMN carrier TEXT;
+ALTER TABLE orders ADD COLUMN tracking TEXT;
+ALTER TABLE orders ADD COLUMN status_at INTEGER;
+ALTER TABLE orders ADD COLUMN delivered TEXT;   -- JSON: lines delivered so far
+
+-- Every order-status message applied, once per message id.
+CREATE TABLE order_updates (
+    order_id   TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    payload    TEXT NOT NULL,            -- JSON, as received (validated)
+    PRIMARY KEY (order_id, message_id)
+) WITHOUT ROWID;
+
+ALTER TABLE alerts ADD COLUMN acked_at INTEGER;
+
+-- Keys set over MQTT (`set_config`), JSON values, applied over the file.
+CREATE TABLE config_overrides (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The final answer of each command, by the sender's id.
+CREATE TABLE command_answers (
+    id          TEXT PRIMARY KEY,        -- '<name>/<id>'
+    response    TEXT NOT NULL,           -- JSON CommandResponse
+    answered_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 /// The migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V3];
 
 /// The schema version this code writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,12 +14,15 @@
 //! schema, and the other modules each add the [`Store`] methods for one table.
 
 mod alerts;
+mod command_answers;
+mod config_overrides;
 mod db;
 mod decisions;
 mod engine_state;
 mod error;
 mod meta;
 mod migrations;
+mod order_updates;
 mod orders;
 mod outbox;
 mod polls;
@@ -33,10 +36,11 @@ pub use db::Store;
 pub use decisions::{CommitOutcome, DecisionBatch};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
+pub use order_updates::{LineQuantity, OrderUpdate, OrderUpdateOutcome, SupplierStatus};
 pub use orders::{NewOrder, OrderRow, OrderStatus};
 pub use outbox::{OutboxKind, OutboxRow};
 pub use polls::PollOutcome;
-pub use printers::PrinterRow;
+pub use printers::{PrinterRow, PrinterUpdate};
 pub use readings::ReadingRow;
 pub use supplies::SupplyRow;
 

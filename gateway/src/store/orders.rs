@@ -32,8 +32,56 @@ pub struct NewOrder {
 pub enum OrderStatus {
     /// Recorded and waiting in the outbox.
     Queued,
-    /// Upstream acknowledged it.
+    /// The broker acknowledged it.
     Sent,
+    /// The supplier took it.
+    Accepted,
+    /// The supplier shipped it.
+    Shipped,
+    /// Some lines arrived, not all.
+    PartlyDelivered,
+    /// Everything arrived.
+    Delivered,
+    /// The supplier will not ship it.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Queued => "queued",
+            OrderStatus::Sent => "sent",
+            OrderStatus::Accepted => "accepted",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::PartlyDelivered => "partly_delivered",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
+        [
+            OrderStatus::Queued,
+            OrderStatus::Sent,
+            OrderStatus::Accepted,
+            OrderStatus::Shipped,
+            OrderStatus::PartlyDelivered,
+            OrderStatus::Delivered,
+            OrderStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| StoreError::InvalidValue {
+            column: "orders.status",
+            value: text.to_owned(),
+        })
+    }
+
+    /// Goods may still come (the page and `get_status` count these).
+    pub fn in_flight(self) -> bool {
+        !matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
+    }
 }
 
 /// One recorded order.
@@ -53,9 +101,18 @@ pub struct OrderRow {
     pub status: OrderStatus,
     /// When upstream acknowledged it.
     pub sent_at: Option<DateTime<Utc>>,
+    /// Carrier named by the supplier.
+    pub carrier: Option<String>,
+    /// Tracking number given by the supplier.
+    pub tracking: Option<String>,
+    /// When the supplier's last news happened.
+    pub status_at: Option<DateTime<Utc>>,
+    /// Lines delivered so far.
+    pub delivered: Vec<super::LineQuantity>,
 }
 
-const COLUMNS: &str = "order_id, created_at, site, contact, payload, status, sent_at";
+const COLUMNS: &str = "order_id, created_at, site, contact, payload, status, sent_at, \
+     carrier, tracking, status_at, delivered";
 
 impl Store {
     /// The `limit` most recent orders, newest first.
@@ -90,6 +147,10 @@ struct RawOrder {
     payload: String,
     status: String,
     sent_at: Option<i64>,
+    carrier: Option<String>,
+    tracking: Option<String>,
+    status_at: Option<i64>,
+    delivered: Option<String>,
 }
 
 impl RawOrder {
@@ -102,19 +163,21 @@ impl RawOrder {
             payload: row.get(4)?,
             status: row.get(5)?,
             sent_at: row.get(6)?,
+            carrier: row.get(7)?,
+            tracking: row.get(8)?,
+            status_at: row.get(9)?,
+            delivered: row.get(10)?,
         })
     }
 
     fn into_row(self) -> Result<OrderRow, StoreError> {
-        let status = match self.status.as_str() {
-            "queued" => OrderStatus::Queued,
-            "sent" => OrderStatus::Sent,
-            other => {
-                return Err(StoreError::InvalidValue {
-                    column: "orders.status",
-                    value: other.to_owned(),
-                });
-            }
+        let status = OrderStatus::parse(&self.status)?;
+        let delivered = match &self.delivered {
+            Some(text) => serde_json::from_str(text).map_err(|source| StoreError::Json {
+                column: "orders.delivered",
+                source,
+            })?,
+            None => Vec::new(),
         };
         Ok(OrderRow {
             order_id: self.order_id,
@@ -127,6 +190,10 @@ impl RawOrder {
             })?,
             status,
             sent_at: opt_from_db(self.sent_at, "orders.sent_at")?,
+            carrier: self.carrier,
+            tracking: self.tracking,
+            status_at: opt_from_db(self.status_at, "orders.status_at")?,
+            delivered,
         })
     }
 }

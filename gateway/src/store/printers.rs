@@ -29,6 +29,12 @@ pub struct PrinterRow {
     pub site: Option<String>,
     /// Who receives its supplies.
     pub contact: Option<String>,
+    /// Where its supplies are shipped.
+    pub postal_address: Option<String>,
+    /// The contact's e-mail.
+    pub contact_email: Option<String>,
+    /// The contact's phone.
+    pub contact_phone: Option<String>,
     /// Excluded from ordering by the operator.
     pub excluded: bool,
     /// First successful poll.
@@ -61,7 +67,26 @@ pub(crate) struct StoredStatus {
 }
 
 const COLUMNS: &str = "printer_key, serial, mac, model, address, site, contact, excluded, \
-     first_seen, last_seen, last_poll_at, last_poll_ok, last_error, page_count, status";
+     first_seen, last_seen, last_poll_at, last_poll_ok, last_error, page_count, status, \
+     postal_address, contact_email, contact_phone";
+
+/// Changes to a printer's record from the operator or the supplier;
+/// `None` keeps a field, `Some("")` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrinterUpdate {
+    /// Site.
+    pub site: Option<String>,
+    /// Contact person.
+    pub contact: Option<String>,
+    /// Shipping address.
+    pub postal_address: Option<String>,
+    /// Contact e-mail.
+    pub contact_email: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// Excluded from ordering.
+    pub excluded: Option<bool>,
+}
 
 impl Store {
     /// All known printers, by key.
@@ -117,6 +142,54 @@ impl Store {
         Ok(exists)
     }
 
+    /// Applies `update` to a known printer and returns the row after it;
+    /// `None` when no printer has that key. One statement: nothing changes
+    /// when a field is invalid.
+    pub fn update_printer(
+        &self,
+        key: &str,
+        update: &PrinterUpdate,
+    ) -> Result<Option<PrinterRow>, StoreError> {
+        let clear = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string());
+        {
+            let conn = self.lock();
+            conn.execute(
+                "UPDATE printers SET
+                    site = coalesce(?2, site),
+                    contact = coalesce(?3, contact),
+                    postal_address = CASE WHEN ?4 IS NULL THEN postal_address
+                                          WHEN ?4 = '' THEN NULL ELSE ?4 END,
+                    contact_email = CASE WHEN ?5 IS NULL THEN contact_email
+                                         WHEN ?5 = '' THEN NULL ELSE ?5 END,
+                    contact_phone = CASE WHEN ?6 IS NULL THEN contact_phone
+                                         WHEN ?6 = '' THEN NULL ELSE ?6 END,
+                    excluded = coalesce(?7, excluded)
+                 WHERE printer_key = ?1",
+                params![
+                    key,
+                    clear(&update.site),
+                    clear(&update.contact),
+                    clear(&update.postal_address),
+                    clear(&update.contact_email),
+                    clear(&update.contact_phone),
+                    update.excluded
+                ],
+            )?;
+        }
+        self.printer(key)
+    }
+
+    /// Forgets a printer: its row, supplies and history go (foreign keys
+    /// cascade). Orders and alerts stay: they are the record of what was
+    /// asked for. Returns whether the printer was known.
+    pub fn forget_printer(&self, key: &str) -> Result<bool, StoreError> {
+        self.transaction(|tx| {
+            tx.execute("DELETE FROM readings WHERE printer_key = ?1", [key])?;
+            tx.execute("DELETE FROM supplies WHERE printer_key = ?1", [key])?;
+            Ok(tx.execute("DELETE FROM printers WHERE printer_key = ?1", [key])? > 0)
+        })
+    }
+
     /// Records a failed poll of a known printer. The address is not changed
     /// (a failure proves nothing about where the printer is). Returns `false`
     /// when no printer has that key: a printer never polled successfully has
@@ -163,6 +236,9 @@ struct RawPrinter {
     last_error: Option<String>,
     page_count: Option<i64>,
     status: Option<String>,
+    postal_address: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
 }
 
 impl RawPrinter {
@@ -183,6 +259,9 @@ impl RawPrinter {
             last_error: row.get(12)?,
             page_count: row.get(13)?,
             status: row.get(14)?,
+            postal_address: row.get(15)?,
+            contact_email: row.get(16)?,
+            contact_phone: row.get(17)?,
         })
     }
 
@@ -212,6 +291,9 @@ impl RawPrinter {
             address: self.address,
             site: self.site,
             contact: self.contact,
+            postal_address: self.postal_address,
+            contact_email: self.contact_email,
+            contact_phone: self.contact_phone,
             excluded: self.excluded,
             first_seen: from_db(self.first_seen, "printers.first_seen")?,
             last_seen: from_db(self.last_seen, "printers.last_seen")?,

@@ -234,7 +234,17 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
         Some(at) => time_rel(html, lang, at, &view.generated_at, true),
         None => html.text(lang.tr(Msg::Never)),
     }
-    html.raw("</span></div>\n");
+    html.raw("</span>");
+    if let (false, Some(error)) = (up.connected, &up.last_error) {
+        h!(
+            html,
+            "<span class=\"sub link-error\">{}{c} {}</span>",
+            Esc(lang.tr(Msg::LinkError)),
+            Esc(error),
+            c = lang.colon(),
+        );
+    }
+    html.raw("</div>\n");
     html.raw("</section>\n");
 }
 
@@ -533,6 +543,11 @@ fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &Statu
     let (class, label) = match o.status.as_str() {
         "waiting" => ("waiting", lang.tr(Msg::StatusWaiting)),
         "sent" => ("sent", lang.tr(Msg::StatusSent)),
+        "accepted" => ("sent", lang.tr(Msg::StatusAccepted)),
+        "shipped" => ("sent", lang.tr(Msg::StatusShipped)),
+        "partly_delivered" => ("sent", lang.tr(Msg::StatusPartlyDelivered)),
+        "delivered" => ("sent", lang.tr(Msg::StatusDelivered)),
+        "cancelled" => ("waiting", lang.tr(Msg::StatusCancelled)),
         other => ("other", other),
     };
     h!(
@@ -551,13 +566,23 @@ fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &Statu
     time_rel(html, lang, &o.created_at, &view.generated_at, true);
     h!(
         html,
-        " · {}{c} {} · {}{c} {}</p>\n",
+        " · {}{c} {} · {}{c} {}",
         Esc(lang.tr(Msg::Site)),
         Esc(&o.site),
         Esc(lang.tr(Msg::Contact)),
         Esc(&o.contact),
         c = lang.colon(),
     );
+    if let Some(tracking) = &o.tracking {
+        h!(
+            html,
+            " · {}{c} <span class=\"tracking\">{}</span>",
+            Esc(lang.tr(Msg::Tracking)),
+            Esc(tracking),
+            c = lang.colon(),
+        );
+    }
+    html.raw("</p>\n");
     h!(
         html,
         "<table class=\"stack lines\"><caption class=\"sr-only\">{} {}</caption>\n\
@@ -626,6 +651,7 @@ mod tests {
             version: "1".to_owned(),
             generated_at: now,
             uplink: UplinkView {
+                last_error: None,
                 connected: false,
                 broker: "b:1883".to_owned(),
                 outbox_depth: 0,
@@ -644,6 +670,7 @@ mod tests {
                 supplies,
             }],
             orders: vec![OrderView {
+                tracking: None,
                 order_id: "O1".to_owned(),
                 created_at: now,
                 site: "s".to_owned(),

@@ -38,6 +38,10 @@ pub struct UplinkView {
     pub outbox_depth: u64,
     /// When a message was last acknowledged by the broker.
     pub last_sent_at: Option<DateTime<Utc>>,
+    /// Why the gateway cannot reach the broker (certificate refused, bad
+    /// password, unreachable…), while it cannot.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// One printer and its supplies.
@@ -105,8 +109,13 @@ pub struct OrderView {
     pub site: String,
     /// Delivery contact.
     pub contact: String,
-    /// `waiting` (not yet acknowledged upstream) or `sent`.
+    /// `waiting` (not yet acknowledged upstream), `sent`, then what the
+    /// supplier reports: `accepted`, `shipped`, `partly_delivered`,
+    /// `delivered`, `cancelled`.
     pub status: String,
+    /// Carrier and tracking number, once shipped.
+    #[serde(default)]
+    pub tracking: Option<String>,
     /// What is ordered.
     pub lines: Vec<OrderLineView>,
 }
