@@ -194,12 +194,16 @@ impl Topic {
         }
     }
 
-    /// The response topic of a command topic, `None` for other topics.
+    /// The response topic of a command or order-status topic, `None` for
+    /// other topics.
     pub fn response_of(&self) -> Option<Topic> {
         match self {
             Topic::Command { name, id } => Some(Topic::CommandResponse {
                 name: name.clone(),
                 id: id.clone(),
+            }),
+            Topic::OrderStatus { order_id } => Some(Topic::OrderStatusResponse {
+                order_id: order_id.clone(),
             }),
             _ => None,
         }
@@ -344,5 +348,22 @@ mod tests {
             Err(TopicError::OtherGateway(..))
         ));
         assert!(schema.parse("asr/v1/gw/cmd/a/b/c").is_err());
+    }
+
+    #[test]
+    fn order_status_topics_round_trip_and_answer_on_their_own_topic() {
+        let schema = TopicSchema::new(GatewayId::new("gw").expect("id"));
+        let topic = schema
+            .parse("asr/v1/gw/orders/ord-1/status")
+            .expect("parse");
+        assert_eq!(schema.topic(&topic), "asr/v1/gw/orders/ord-1/status");
+        let answer = topic.response_of().expect("answer topic");
+        assert_eq!(schema.topic(&answer), "asr/v1/gw/orders/ord-1/status/res");
+        assert_eq!(
+            schema.parse("asr/v1/gw/orders/ord-1/status/res"),
+            Ok(answer)
+        );
+        assert!(schema.parse("asr/v1/gw/orders/a+b/status").is_err());
+        assert_eq!(schema.order_status_filter(), "asr/v1/gw/orders/+/status");
     }
 }

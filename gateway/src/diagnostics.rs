@@ -147,8 +147,10 @@ mod tests {
             tracing::warn!(printer = "SN1", "printer does not answer");
         });
         let kept = recent();
-        assert!(kept.iter().any(|e| e.message == "printer does not answer (printer=SN1)"
-            && e.level == "WARN"));
+        assert!(
+            kept.iter()
+                .any(|e| e.message == "printer does not answer (printer=SN1)" && e.level == "WARN")
+        );
         assert!(!kept.iter().any(|e| e.message.contains("routine")));
         assert!(disk_free(Path::new(".")).is_some_and(|b| b > 0));
     }

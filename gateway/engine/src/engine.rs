@@ -775,7 +775,10 @@ mod tests {
             let t = t0 + h * HOUR;
             let mut out = e.handle(Event::Tick(to_utc(t)));
             out.extend(e.handle(reading("A", t + 60, 3)));
-            orders += out.iter().filter(|d| matches!(d, Decision::Order(_))).count();
+            orders += out
+                .iter()
+                .filter(|d| matches!(d, Decision::Order(_)))
+                .count();
         }
         assert_eq!(orders, 0, "unassigned since it was forgotten");
         assert!(!e.printers[0].assigned);
@@ -798,7 +801,10 @@ mod tests {
             if h == 30 {
                 // The supplier cancels the first order: nothing is on its way.
                 let first = orders.first().expect("an order by hour 30");
-                assert_eq!(e.printers[0].supplies[0].in_transit, first.lines[0].quantity);
+                assert_eq!(
+                    e.printers[0].supplies[0].in_transit,
+                    first.lines[0].quantity
+                );
                 for line in &first.lines {
                     e.handle(Event::Cancelled {
                         order_id: first.order_id.clone(),

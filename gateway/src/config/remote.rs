@@ -181,7 +181,10 @@ mod tests {
         c.snmp.credentials.community = "s3cret".into();
         c.mqtt.password = Some("hunter2".into());
         let text = redacted(&c).to_string();
-        assert!(!text.contains("s3cret") && !text.contains("hunter2"), "{text}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("hunter2"),
+            "{text}"
+        );
         assert!(text.contains("<set>"));
         assert!(is_secret("snmp.community") && !is_secret("snmp.user"));
     }

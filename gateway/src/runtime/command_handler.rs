@@ -54,11 +54,12 @@ impl Handler {
         let key = format!("{}/{}", command.name, command.id);
         info!(id = %command.id, action = command.name, "remote command");
         // Answered before (a redelivery after a restart): the same answer again.
-        match self.blocking({
-            let key = key.clone();
-            move |store| store.command_answer(&key).map_err(|e| e.to_string())
-        })
-        .await
+        match self
+            .blocking({
+                let key = key.clone();
+                move |store| store.command_answer(&key).map_err(|e| e.to_string())
+            })
+            .await
         {
             Ok(Some(answer)) => {
                 if let Ok(mut response) = serde_json::from_value::<CommandResponse>(answer) {
@@ -110,9 +111,13 @@ impl Handler {
                     self.known(serial).await?;
                 }
                 self.poller.poll_now.notify_waiters();
-                Ok(Some(json!({ "polling": serial.unwrap_or_else(|| "all".into()) })))
+                Ok(Some(
+                    json!({ "polling": serial.unwrap_or_else(|| "all".into()) }),
+                ))
             }
-            CommandAction::SetPrinter { serial, changes } => self.set_printer(serial, changes).await,
+            CommandAction::SetPrinter { serial, changes } => {
+                self.set_printer(serial, changes).await
+            }
             CommandAction::ForgetPrinter { serial } => {
                 let key = serial.clone();
                 let known = self
@@ -179,7 +184,11 @@ impl Handler {
         if site.trim().is_empty() || contact.trim().is_empty() {
             return Err(format!(
                 "printer {serial:?} has no {}: give both `site` and `contact`",
-                if site.trim().is_empty() { "site" } else { "contact" }
+                if site.trim().is_empty() {
+                    "site"
+                } else {
+                    "contact"
+                }
             ));
         }
         let update = PrinterUpdate {
@@ -293,7 +302,8 @@ impl Handler {
                     quantity: l.quantity,
                     at,
                 }));
-                if !events.is_empty() && self.engine.send(EngineInput::Events(events)).await.is_err()
+                if !events.is_empty()
+                    && self.engine.send(EngineInput::Events(events)).await.is_err()
                 {
                     warn!("engine stopped; an order update did not reach it");
                 }

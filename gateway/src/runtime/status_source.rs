@@ -59,7 +59,11 @@ impl StatusSource for GatewayStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             generated_at: self.clock.now(),
             uplink: UplinkView {
-                last_error: if link.connected { None } else { link.last_error },
+                last_error: if link.connected {
+                    None
+                } else {
+                    link.last_error
+                },
                 connected: link.connected,
                 broker: link.broker,
                 outbox_depth: depth,

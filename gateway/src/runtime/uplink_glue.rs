@@ -151,5 +151,4 @@ impl UplinkState {
             last_sent_at: self.last_sent.lock().ok().and_then(|t| *t),
         }
     }
-
 }

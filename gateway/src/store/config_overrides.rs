@@ -13,9 +13,12 @@ impl Store {
     /// Every override, by key.
     pub fn config_overrides(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT key, value FROM config_overrides ORDER BY key")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT key, value FROM config_overrides ORDER BY key")?;
         let raw = stmt
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         raw.into_iter()
             .map(|(key, text)| {

@@ -212,10 +212,12 @@ fn apply(tx: &Transaction<'_>, u: &OrderUpdate) -> Result<OrderUpdateOutcome, St
     let delivered_json = if delivered.is_empty() {
         None
     } else {
-        Some(serde_json::to_string(&delivered).map_err(|source| StoreError::Json {
-            column: "orders.delivered",
-            source,
-        })?)
+        Some(
+            serde_json::to_string(&delivered).map_err(|source| StoreError::Json {
+                column: "orders.delivered",
+                source,
+            })?,
+        )
     };
     tx.prepare_cached(
         "UPDATE orders SET status = ?2, status_at = ?3,
