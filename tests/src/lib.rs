@@ -1,6 +1,8 @@
 //! Helpers shared by the whole-system tests in `tests/`: gateway settings
 //! pointing at simulated printers, a clock the test moves by hand.
 
+pub mod mosquitto;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
