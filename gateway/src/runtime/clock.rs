@@ -17,6 +17,19 @@ pub trait Clock: Send + Sync + 'static {
     fn real_duration(&self, simulated: Duration) -> Duration {
         Duration::from_secs_f64(simulated.as_secs_f64() / self.speed().max(f64::MIN_POSITIVE))
     }
+    /// Whether this time can be trusted: a Raspberry Pi has no battery-backed
+    /// clock and boots with the time of its last shutdown until NTP answers.
+    /// Simulated clocks are what they say they are.
+    fn synchronised(&self) -> bool {
+        true
+    }
+}
+
+/// Whether the system clock is known to be synchronised: systemd-timesyncd
+/// leaves this flag file once it has synchronised since boot. Without it
+/// (another NTP client, no systemd) the answer is "not known", i.e. false.
+pub fn system_clock_synchronised() -> bool {
+    std::path::Path::new("/run/systemd/timesync/synchronized").exists()
 }
 
 /// The wall clock.
@@ -30,6 +43,10 @@ impl Clock for SystemClock {
 
     fn speed(&self) -> f64 {
         1.0
+    }
+
+    fn synchronised(&self) -> bool {
+        system_clock_synchronised()
     }
 }
 

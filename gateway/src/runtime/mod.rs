@@ -276,10 +276,13 @@ impl Gateway {
             ));
         }
 
-        // Ticks drive time-based decisions (silence, orders due).
+        // Ticks drive time-based decisions (silence, orders due), and
+        // refresh whether the clock can be trusted.
+        store.set_clock_synced(settings.clock.synchronised());
         {
             let tx = engine_tx.clone();
             let clock = settings.clock.clone();
+            let store = store.clone();
             let every = settings.tick_every;
             let token = shutdown.clone();
             tasks.push((
@@ -290,6 +293,7 @@ impl Gateway {
                     loop {
                         tokio::select! {
                             _ = interval.tick() => {
+                                store.set_clock_synced(clock.synchronised());
                                 if tx.send(EngineInput::Events(vec![Event::Tick(clock.now())])).await.is_err() {
                                     return;
                                 }
@@ -393,12 +397,6 @@ impl Gateway {
         }
         info!("gateway stopped");
     }
-}
-
-/// Whether the system clock is known to be synchronised (systemd-timesyncd
-/// leaves this flag file once it has synchronised since boot).
-pub(crate) fn clock_synced() -> bool {
-    std::path::Path::new("/run/systemd/timesync/synchronized").exists()
 }
 
 fn assignment_event(a: &Assignment) -> Event {

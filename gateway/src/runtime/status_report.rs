@@ -95,7 +95,7 @@ impl StatusReport {
             "uptime_secs": crate::diagnostics::uptime_secs(),
             "disk_free_bytes": crate::diagnostics::disk_free(&dir),
             "database_bytes": db_bytes,
-            "clock_synced": super::clock_synced(),
+            "clock_synced": self.clock.synchronised(),
             "recent_warnings": crate::diagnostics::recent(),
         })
     }

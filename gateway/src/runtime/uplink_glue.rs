@@ -78,6 +78,7 @@ pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> 
         .map(|p| u32::try_from(p.len()).unwrap_or(u32::MAX))
         .unwrap_or(0);
     status.outbox_depth = store.outbox_depth().unwrap_or(0);
+    status.clock_synced = store.clock_synced();
     status
 }
 

@@ -21,6 +21,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Whether the clock was trusted when a message is queued (stamped on
+    /// every outbox message as `clock_synced`).
+    clock_synced: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,7 +110,19 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path,
+            clock_synced: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Records whether the gateway's clock is synchronised now.
+    pub fn set_clock_synced(&self, synced: bool) {
+        self.clock_synced
+            .store(synced, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the gateway's clock was last known synchronised.
+    pub fn clock_synced(&self) -> bool {
+        self.clock_synced.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The connection, for one short piece of work. A panic while it was held

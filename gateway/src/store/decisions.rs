@@ -60,6 +60,7 @@ impl Store {
             .map(|alert| (alert, alert.payload.to_string()))
             .collect();
         let now = Utc::now();
+        let synced = self.clock_synced();
         self.durable_transaction(|tx| {
             let mut outcome = CommitOutcome::default();
             for (order, payload) in &orders {
@@ -86,6 +87,7 @@ impl Store {
                     payload,
                     order.created_at,
                     Some(&order.order_id),
+                    synced,
                 )?);
                 outcome.orders_inserted.push(order.order_id.clone());
             }
@@ -101,7 +103,7 @@ impl Store {
                 ])?;
                 outcome
                     .outbox_ids
-                    .push(enqueue(tx, OutboxKind::Alert, payload, alert.at, None)?);
+                    .push(enqueue(tx, OutboxKind::Alert, payload, alert.at, None, synced)?);
                 outcome.alerts_inserted += 1;
             }
             if let Some(snapshot) = &batch.engine_snapshot {

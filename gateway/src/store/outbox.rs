@@ -73,7 +73,8 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let text = payload.to_string();
-        self.transaction(|tx| enqueue(tx, kind, &text, at, None))
+        let synced = self.clock_synced();
+        self.transaction(|tx| enqueue(tx, kind, &text, at, None, synced))
     }
 
     /// Up to `limit` undelivered messages, oldest first.
@@ -185,19 +186,56 @@ impl Store {
 }
 
 /// Queues one message inside the caller's transaction, so the message exists
-/// if and only if the facts it reports were committed.
+/// if and only if the facts it reports were committed. The message gets its
+/// envelope here, once: a stable `id`, `created_at` and `clock_synced` as
+/// they were when it was made (the uplink adds the schema version and the
+/// gateway id on the way out).
 pub(crate) fn enqueue(
     tx: &Transaction<'_>,
     kind: OutboxKind,
     payload: &str,
     at: DateTime<Utc>,
     reference: Option<&str>,
+    clock_synced: bool,
 ) -> Result<i64, StoreError> {
+    let payload = with_envelope(kind, payload, at, reference, clock_synced);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO outbox (kind, payload, created_at, ref) VALUES (?1, ?2, ?3, ?4)",
     )?;
     stmt.execute(params![kind.as_str(), payload, to_db(at), reference])?;
     Ok(tx.last_insert_rowid())
+}
+
+/// `payload` with the envelope fields it lacks. The id of a message that
+/// has none: the order id for orders, else kind, time and a random part —
+/// written once into the row, so every redelivery carries the same.
+fn with_envelope(
+    kind: OutboxKind,
+    payload: &str,
+    at: DateTime<Utc>,
+    reference: Option<&str>,
+    clock_synced: bool,
+) -> String {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str(payload) else {
+        return payload.to_string();
+    };
+    if !object.contains_key("id") {
+        let id = match (kind, reference) {
+            (OutboxKind::Order, Some(order_id)) => order_id.to_string(),
+            _ => format!(
+                "{}-{}-{:08x}",
+                kind.as_str(),
+                at.timestamp_millis(),
+                rand::random::<u32>()
+            ),
+        };
+        object.insert("id".into(), serde_json::Value::String(id));
+    }
+    object
+        .entry("created_at")
+        .or_insert_with(|| serde_json::Value::String(at.to_rfc3339()));
+    object.insert("clock_synced".into(), serde_json::Value::Bool(clock_synced));
+    serde_json::Value::Object(object).to_string()
 }
 
 /// A row limit as SQLite takes it.

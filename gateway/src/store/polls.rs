@@ -138,6 +138,7 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let page_count = report.page_count.and_then(|n| i64::try_from(n).ok());
 
+        let synced = self.clock_synced();
         self.transaction(|tx| {
             let mut outcome = upsert_printer(tx, key, address, report, page_count, &status, at)?;
             let current = current_supplies(tx, key)?;
@@ -182,7 +183,7 @@ impl Store {
                         source,
                     })?;
                 outcome.level_message =
-                    Some(enqueue(tx, OutboxKind::Level, &payload, at, Some(key))?);
+                    Some(enqueue(tx, OutboxKind::Level, &payload, at, Some(key), synced)?);
             }
             Ok(outcome)
         })
