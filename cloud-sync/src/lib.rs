@@ -10,6 +10,7 @@ pub mod order_status;
 pub mod outbox;
 pub mod payload;
 pub mod topics;
+pub mod transport;
 pub mod uplink;
 
 pub use broker::{BrokerError, EmbeddedBroker, free_local_addr};
@@ -23,4 +24,5 @@ pub use payload::{PayloadError, SCHEMA_VERSION, StatusPayload};
 pub use topics::{
     CommandId, CommandName, GatewayId, OrderId, Topic, TopicError, TopicSchema, parse_any,
 };
+pub use transport::{CaSource, Carrier, TlsSettings, TransportError, TransportSettings};
 pub use uplink::{Credentials, Uplink, UplinkConfig, UplinkError, UplinkState};

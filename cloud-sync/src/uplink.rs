@@ -41,6 +41,7 @@ use crate::inflight::{InflightTracker, Tag};
 use crate::outbox::{Outbox, OutboxError, OutboxMessage, OutboxStats};
 use crate::payload::{SCHEMA_VERSION, StatusPayload, message_key, with_envelope};
 use crate::topics::{GatewayId, Topic, TopicSchema};
+use crate::transport::{TransportError, TransportSettings, describe_tls};
 
 /// Broker credentials; `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,6 +64,8 @@ impl fmt::Debug for Credentials {
 pub struct UplinkConfig {
     pub host: String,
     pub port: u16,
+    /// TCP or WebSockets, TLS or not; never a fallback from one to the other.
+    pub transport: TransportSettings,
     /// MQTT client id; must be unique on the broker (a duplicate kicks the
     /// other session out).
     pub client_id: String,
@@ -95,6 +98,7 @@ impl UplinkConfig {
         Self {
             host: host.into(),
             port,
+            transport: TransportSettings::tcp(),
             client_id: format!("asr-gateway-{gateway_id}"),
             gateway_id,
             keep_alive: Duration::from_secs(30),
@@ -147,6 +151,8 @@ impl UplinkConfig {
 pub enum UplinkError {
     #[error("invalid uplink configuration: {0}")]
     InvalidConfig(String),
+    #[error("MQTT transport: {0}")]
+    Transport(#[from] TransportError),
 }
 
 /// What the uplink is doing, for status pages and tests.
@@ -174,11 +180,22 @@ const SEEN_COMMANDS: usize = 1024;
 const MIN_RETRY: Duration = Duration::from_millis(50);
 
 /// The MQTT uplink of one gateway.
-#[derive(Debug)]
 pub struct Uplink {
     config: UplinkConfig,
     schema: TopicSchema,
     state: watch::Sender<UplinkState>,
+    /// Certificates read and parsed once, at construction.
+    transport: rumqttc::Transport,
+    broker_addr: String,
+}
+
+impl fmt::Debug for Uplink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Uplink")
+            .field("config", &self.config)
+            .field("broker_addr", &self.broker_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 enum SessionEnd {
@@ -189,12 +206,15 @@ enum SessionEnd {
 impl Uplink {
     pub fn new(config: UplinkConfig) -> Result<Uplink, UplinkError> {
         config.validate()?;
+        let prepared = config.transport.prepare(&config.host, config.port)?;
         let schema = TopicSchema::new(config.gateway_id.clone());
         let (state, _) = watch::channel(UplinkState::default());
         Ok(Uplink {
             config,
             schema,
             state,
+            transport: prepared.transport,
+            broker_addr: prepared.broker_addr,
         })
     }
 
@@ -208,7 +228,16 @@ impl Uplink {
     }
 
     fn broker(&self) -> String {
-        format!("{}:{}", self.config.host, self.config.port)
+        let scheme = match (
+            &self.config.transport.carrier,
+            self.config.transport.is_tls(),
+        ) {
+            (crate::transport::Carrier::Tcp, false) => "mqtt",
+            (crate::transport::Carrier::Tcp, true) => "mqtts",
+            (crate::transport::Carrier::WebSocket { .. }, false) => "ws",
+            (crate::transport::Carrier::WebSocket { .. }, true) => "wss",
+        };
+        format!("{scheme}://{}:{}", self.config.host, self.config.port)
     }
 
     /// Runs until `shutdown` is cancelled, reconnecting forever. `status`
@@ -279,7 +308,8 @@ impl Uplink {
 
     fn mqtt_options(&self, will: &StatusPayload) -> MqttOptions {
         let c = &self.config;
-        let mut options = MqttOptions::new(c.client_id.clone(), c.host.clone(), c.port);
+        let mut options = MqttOptions::new(c.client_id.clone(), self.broker_addr.clone(), c.port);
+        options.set_transport(self.transport.clone());
         options.set_keep_alive(c.keep_alive);
         // Persistent: commands sent while we were away wait at the broker.
         options.set_clean_session(false);
@@ -875,13 +905,91 @@ async fn poll_connection(mut eventloop: EventLoop, events: mpsc::Sender<Result<E
     }
 }
 
+/// A reason a person can act on, for the log, the status page and
+/// `get_status`: which certificate, which credential, which network error.
 fn describe(error: &ConnectionError) -> String {
+    use rumqttc::ConnectReturnCode as Code;
+    // A refused handshake can surface under several variants (I/O, TLS,
+    // WebSocket, or the MQTT state machine reading a TLS alert): the TLS
+    // error, wherever it is in the chain, is what a person can act on.
+    if let Some(tls) = tls_cause(error) {
+        return describe_tls(tls);
+    }
     match error {
-        ConnectionError::Io(e) => format!("{e} ({:?})", e.kind()),
+        ConnectionError::Io(e) => describe_io(e),
+        ConnectionError::Tls(rumqttc::TlsError::Io(e)) => describe_io(e),
+        ConnectionError::Tls(rumqttc::TlsError::DNSName(_)) => {
+            "mqtt.host is not a valid TLS server name (use the broker's DNS name)".into()
+        }
+        ConnectionError::Websocket(e) => format!("WebSocket: {e} (check mqtt.ws_path)"),
+        ConnectionError::ConnectionRefused(Code::BadUserNamePassword) => {
+            "broker refused: bad user name or password".into()
+        }
+        // Mosquitto answers a wrong password with "not authorised" too.
+        ConnectionError::ConnectionRefused(Code::NotAuthorized) => {
+            "broker refused: not authorised (check mqtt.username and the password)".into()
+        }
         ConnectionError::ConnectionRefused(code) => {
             format!("broker refused the connection ({code:?})")
         }
-        other => other.to_string(),
+        other => match io_cause(other) {
+            Some(io) => describe_io(io),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// The first I/O error in `error`'s chain of sources.
+fn io_cause(error: &ConnectionError) -> Option<&std::io::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        next = err.source();
+    }
+    None
+}
+
+/// The rustls error behind `error`, following sources and the errors that
+/// `io::Error` wraps.
+fn tls_cause(error: &ConnectionError) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(inner);
+        }
+        next = err.source();
+    }
+    None
+}
+
+/// I/O errors may carry the TLS error that caused them (tokio-rustls wraps
+/// handshake failures in `io::Error`).
+fn describe_io(e: &std::io::Error) -> String {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return describe_tls(tls);
+    }
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is the broker running?)".into()
+        }
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+            format!(
+                "the broker closed the connection ({e}); a TLS broker refusing a plain client, or a client certificate, does this"
+            )
+        }
+        kind => format!("{e} ({kind:?})"),
     }
 }
 

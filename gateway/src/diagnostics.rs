@@ -63,6 +63,8 @@ pub fn recent() -> Vec<LogEntry> {
 }
 
 /// Bytes free for an unprivileged writer on the filesystem holding `path`.
+// The statvfs field types are u32 on some 32-bit targets.
+#[allow(clippy::useless_conversion)]
 pub fn disk_free(path: &Path) -> Option<u64> {
     let stat = nix::sys::statvfs::statvfs(path).ok()?;
     u64::try_from(stat.blocks_available())

@@ -127,7 +127,9 @@ fn environment_variables_override_and_are_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("broker broker.example.net:8883"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("broker mqtts://broker.example.net:8883")
+    );
 
     let out = gateway(
         &["check-config", "--config", p],

@@ -53,10 +53,10 @@ impl Cloud {
         }
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let event = tokio::time::timeout_at(deadline, self.events.poll())
-                .await
-                .unwrap_or_else(|_| panic!("nothing matching on {topic} within {within:?}"))
-                .unwrap();
+            let Ok(polled) = tokio::time::timeout_at(deadline, self.events.poll()).await else {
+                panic!("nothing matching on {topic} within {within:?}");
+            };
+            let event = polled.unwrap();
             if let Event::Incoming(Packet::Publish(p)) = event
                 && let Ok(v) = serde_json::from_slice::<Value>(&p.payload)
             {

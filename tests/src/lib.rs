@@ -1,6 +1,7 @@
 //! Helpers shared by the whole-system tests in `tests/`: gateway settings
 //! pointing at simulated printers, a clock the test moves by hand.
 
+pub mod certs;
 pub mod mosquitto;
 
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,7 @@ pub fn settings(
             username: None,
             password: None,
             keep_alive: Duration::from_secs(5),
+            transport: asr_cloud_sync::TransportSettings::tcp(),
         },
         http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
         engine: asr_engine::EngineConfig::default(),

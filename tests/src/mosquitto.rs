@@ -26,8 +26,9 @@ pub struct Mosquitto {
 }
 
 impl Mosquitto {
-    /// Starts a broker on 127.0.0.1:`port` with `extra` appended to its
-    /// configuration; everything it writes goes to `dir`. Persistence is on
+    /// Starts a broker on 127.0.0.1:`port`; `extra` follows the `listener`
+    /// line, so TLS files and `protocol websockets` apply to it. Everything
+    /// it writes goes to `dir`. Persistence is on
     /// and saved on every change, so a SIGKILL loses as little as it can.
     pub fn start(dir: &Path, port: u16, extra: &str) -> Mosquitto {
         let binary = binary().expect("mosquitto is installed (scripts/test.sh installs it)");
@@ -36,10 +37,15 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n\
-                 persistence true\npersistence_location {}/\nautosave_interval 1\n\
-                 autosave_on_changes true\nmax_queued_messages 100000\n{extra}\n",
-                dir.display()
+                "log_dest stderr\npersistence true\npersistence_location {}/\n\
+                 autosave_interval 1\nautosave_on_changes true\nmax_queued_messages 100000\n\
+                 {}listener {port} 127.0.0.1\n{extra}\n",
+                dir.display(),
+                if extra.contains("allow_anonymous") {
+                    ""
+                } else {
+                    "allow_anonymous true\n"
+                },
             ),
         )
         .expect("write mosquitto.conf");

@@ -120,7 +120,10 @@ fn follow(child: &mut Child, stop: impl Fn(u32) -> bool) -> u32 {
 }
 
 /// (order id → its lines' (printer, supply)) and when each was created.
-fn orders(store: &Store) -> BTreeMap<String, (DateTime<Utc>, Vec<(String, u64)>)> {
+/// Order id → (decided at, [(printer serial, quantity)]).
+type OrderBook = BTreeMap<String, (DateTime<Utc>, Vec<(String, u64)>)>;
+
+fn orders(store: &Store) -> OrderBook {
     store
         .recent_orders(10_000)
         .unwrap()

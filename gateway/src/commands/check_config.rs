@@ -10,10 +10,9 @@ use super::CommandError;
 pub fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
     let config = crate::config::load(&args.config, std::env::vars())?;
     println!(
-        "config OK: gateway {}, broker {}:{}, {} static target(s), {} assigned printer(s)",
+        "config OK: gateway {}, broker {}, {} static target(s), {} assigned printer(s)",
         config.gateway.id,
-        config.mqtt.host,
-        config.mqtt.port,
+        crate::config::link::describe(&config.mqtt),
         config.discovery.static_targets.len(),
         config.printers.len()
     );

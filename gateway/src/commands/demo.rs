@@ -104,6 +104,7 @@ impl Demo {
                 username: None,
                 password: None,
                 keep_alive: Duration::from_secs(30),
+                transport: asr_cloud_sync::TransportSettings::tcp(),
             },
             http: Some(args.http),
             engine: asr_engine::EngineConfig::default(),

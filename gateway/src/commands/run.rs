@@ -89,8 +89,9 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
                 .clone()
                 .unwrap_or_else(|| config.gateway.id.clone()),
             username: config.mqtt.username.clone(),
-            password: config.mqtt.password.clone(),
+            password: crate::config::link::password(&config.mqtt)?,
             keep_alive: config.mqtt.keep_alive,
+            transport: crate::config::link::transport(&config.mqtt),
         },
         http: config.http.listen,
         engine: engine_config(&config.engine),

@@ -78,6 +78,12 @@ fn apply_env(
         )));
     }
     let default_value = defaults.get(section).and_then(|s| s.get(key));
+    // Optional switches have no default to take their type from.
+    let bool_switch = Value::Boolean(false);
+    let default_value = match (section, key) {
+        ("mqtt", "tls") => Some(&bool_switch),
+        _ => default_value,
+    };
     let value =
         match default_value {
             Some(Value::Integer(_)) => Value::Integer(raw.trim().parse().map_err(|_| {

@@ -3,6 +3,7 @@
 
 pub mod duration;
 mod error;
+pub mod link;
 mod load;
 mod model;
 pub mod remote;

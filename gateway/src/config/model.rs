@@ -55,23 +55,46 @@ impl Default for GatewaySection {
     }
 }
 
-/// `[mqtt]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `[mqtt]` — the supplier's broker. Secrets are never printed: see the
+/// manual `Debug` impl.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MqttSection {
-    /// Broker host name or address.
+    /// Broker host name (a DNS name when TLS is on: the certificate names it).
     pub host: String,
     /// Broker port.
     pub port: u16,
+    /// TLS on or off; unset means on for ports 8883 and 443.
+    pub tls: Option<bool>,
+    /// PEM file of the CA that signed the broker's certificate; unset means
+    /// the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate (mutual TLS).
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM private key of the client certificate.
+    pub client_key_file: Option<PathBuf>,
     /// Client id; defaults to the gateway id.
     pub client_id: Option<String>,
     /// Optional user name.
     pub username: Option<String>,
     /// Optional password (never logged).
     pub password: Option<String>,
+    /// A file holding the password (first line), instead of `password`.
+    pub password_file: Option<PathBuf>,
+    /// `tcp` (MQTT on its own port) or `ws` (MQTT over WebSockets, e.g. 443).
+    pub transport: String,
+    /// HTTP path of the WebSocket endpoint.
+    pub ws_path: String,
     /// MQTT keep-alive.
     #[serde(with = "serde_str")]
     pub keep_alive: Duration,
+}
+
+impl MqttSection {
+    /// Whether TLS is on, the default applied.
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.unwrap_or(matches!(self.port, 8883 | 443))
+    }
 }
 
 impl Default for MqttSection {
@@ -79,11 +102,37 @@ impl Default for MqttSection {
         Self {
             host: "127.0.0.1".into(),
             port: 1883,
+            tls: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
             client_id: None,
             username: None,
             password: None,
+            password_file: None,
+            transport: "tcp".into(),
+            ws_path: "/mqtt".into(),
             keep_alive: Duration::from_secs(30),
         }
+    }
+}
+
+impl std::fmt::Debug for MqttSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSection")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .field("transport", &self.transport)
+            .field("ws_path", &self.ws_path)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Semantic checks that serde cannot express. Each failure names its key.
 
 use super::error::ConfigError;
-use super::model::{Config, SnmpCredentials};
+use super::model::{Config, MqttSection, SnmpCredentials};
 
 /// Checks a parsed config; the first problem found is returned.
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
@@ -27,6 +27,7 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 65535",
         ));
     }
+    validate_link(&c.mqtt)?;
     if c.snmp.port == 0 {
         return Err(ConfigError::invalid(
             "snmp.port",
@@ -128,6 +129,76 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
         if let Some(creds) = &p.snmp {
             validate_credentials(&format!("{key}.snmp"), creds)?;
         }
+    }
+    Ok(())
+}
+
+/// The broker link: transport, TLS files (read and parsed now, so a bad PEM
+/// is a configuration error and not a reconnect loop), credentials.
+fn validate_link(m: &MqttSection) -> Result<(), ConfigError> {
+    use asr_cloud_sync::transport::{read_certs, read_key};
+    if !matches!(m.transport.as_str(), "tcp" | "ws") {
+        return Err(ConfigError::invalid(
+            "mqtt.transport",
+            format!("{:?}: expected \"tcp\" or \"ws\"", m.transport),
+        ));
+    }
+    if !m.ws_path.starts_with('/') {
+        return Err(ConfigError::invalid(
+            "mqtt.ws_path",
+            format!("{:?} must start with `/` (e.g. \"/mqtt\")", m.ws_path),
+        ));
+    }
+    let tls = m.tls_enabled();
+    for (key, set) in [
+        ("mqtt.ca_file", m.ca_file.is_some()),
+        ("mqtt.client_cert_file", m.client_cert_file.is_some()),
+        ("mqtt.client_key_file", m.client_key_file.is_some()),
+    ] {
+        if set && !tls {
+            return Err(ConfigError::invalid(
+                key,
+                "needs TLS: set mqtt.tls = true (a certificate is no use in plain text)",
+            ));
+        }
+    }
+    match (&m.client_cert_file, &m.client_key_file) {
+        (Some(_), None) => {
+            return Err(ConfigError::invalid(
+                "mqtt.client_cert_file",
+                "needs its key in mqtt.client_key_file",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::invalid(
+                "mqtt.client_key_file",
+                "a key without its certificate: set mqtt.client_cert_file",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(path) = &m.ca_file {
+        read_certs("CA file", path)
+            .map_err(|e| ConfigError::invalid("mqtt.ca_file", e.to_string()))?;
+    }
+    if let (Some(cert), Some(key)) = (&m.client_cert_file, &m.client_key_file) {
+        read_certs("client certificate", cert)
+            .map_err(|e| ConfigError::invalid("mqtt.client_cert_file", e.to_string()))?;
+        read_key(key).map_err(|e| ConfigError::invalid("mqtt.client_key_file", e.to_string()))?;
+        if let Some(settings) = super::link::tls_settings(m) {
+            settings
+                .check()
+                .map_err(|e| ConfigError::invalid("mqtt.client_key_file", e.to_string()))?;
+        }
+    }
+    if m.password.is_some() && m.password_file.is_some() {
+        return Err(ConfigError::invalid(
+            "mqtt.password_file",
+            "set either mqtt.password or mqtt.password_file, not both",
+        ));
+    }
+    if m.password_file.is_some() {
+        super::link::password(m)?;
     }
     Ok(())
 }

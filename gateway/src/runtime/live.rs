@@ -124,13 +124,12 @@ impl LiveConfig {
                 *list = Arc::new(next);
             }
         }
-        if config.snmp.timeout != previous.snmp.timeout
-            || config.snmp.retries != previous.snmp.retries
+        if (config.snmp.timeout != previous.snmp.timeout
+            || config.snmp.retries != previous.snmp.retries)
+            && let Ok(mut o) = self.poll_options.write()
         {
-            if let Ok(mut o) = self.poll_options.write() {
-                o.timeout = config.snmp.timeout;
-                o.retries = config.snmp.retries;
-            }
+            o.timeout = config.snmp.timeout;
+            o.retries = config.snmp.retries;
         }
         if let Ok(mut e) = self.effective.write() {
             *e = config;

@@ -57,6 +57,8 @@ pub struct MqttSettings {
     pub password: Option<String>,
     /// Keep-alive.
     pub keep_alive: Duration,
+    /// TCP or WebSockets, TLS or not.
+    pub transport: asr_cloud_sync::TransportSettings,
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -66,6 +68,7 @@ impl std::fmt::Debug for MqttSettings {
             .field("port", &self.port)
             .field("client_id", &self.client_id)
             .field("username", &self.username)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }

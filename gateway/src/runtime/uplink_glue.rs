@@ -59,6 +59,7 @@ pub(crate) fn uplink_config(mqtt: &MqttSettings, gateway_id: &str) -> Result<Upl
     let mut config = UplinkConfig::new(mqtt.host.clone(), mqtt.port, id);
     config.client_id = mqtt.client_id.clone();
     config.keep_alive = mqtt.keep_alive;
+    config.transport = mqtt.transport.clone();
     config.credentials = match (&mqtt.username, &mqtt.password) {
         (Some(u), p) => Some(BrokerCredentials {
             username: u.clone(),
@@ -108,7 +109,17 @@ pub(crate) struct UplinkState {
 impl UplinkState {
     pub fn new(mqtt: &MqttSettings) -> Self {
         Self {
-            broker: format!("{}:{}", mqtt.host, mqtt.port),
+            broker: format!(
+                "{}://{}:{}",
+                match (&mqtt.transport.carrier, mqtt.transport.is_tls()) {
+                    (asr_cloud_sync::Carrier::Tcp, false) => "mqtt",
+                    (asr_cloud_sync::Carrier::Tcp, true) => "mqtts",
+                    (asr_cloud_sync::Carrier::WebSocket { .. }, false) => "ws",
+                    (asr_cloud_sync::Carrier::WebSocket { .. }, true) => "wss",
+                },
+                mqtt.host,
+                mqtt.port
+            ),
             link: Mutex::new(None),
             last_sent: Arc::new(Mutex::new(None)),
         }

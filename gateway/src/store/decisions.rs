@@ -101,9 +101,14 @@ impl Store {
                     to_db(alert.at),
                     payload
                 ])?;
-                outcome
-                    .outbox_ids
-                    .push(enqueue(tx, OutboxKind::Alert, payload, alert.at, None, synced)?);
+                outcome.outbox_ids.push(enqueue(
+                    tx,
+                    OutboxKind::Alert,
+                    payload,
+                    alert.at,
+                    None,
+                    synced,
+                )?);
                 outcome.alerts_inserted += 1;
             }
             if let Some(snapshot) = &batch.engine_snapshot {

@@ -182,8 +182,14 @@ impl Store {
                         column: "outbox.payload",
                         source,
                     })?;
-                outcome.level_message =
-                    Some(enqueue(tx, OutboxKind::Level, &payload, at, Some(key), synced)?);
+                outcome.level_message = Some(enqueue(
+                    tx,
+                    OutboxKind::Level,
+                    &payload,
+                    at,
+                    Some(key),
+                    synced,
+                )?);
             }
             Ok(outcome)
         })
