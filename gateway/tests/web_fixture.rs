@@ -119,6 +119,9 @@ pub fn sample_view() -> StatusView {
         generated_at: now,
         uplink: UplinkView {
             last_error: None,
+            outbox_oldest_at: None,
+            levels_thinned: 0,
+            levels_dropped: 0,
             connected: true,
             broker: "mqtt.example.net:8883".to_owned(),
             outbox_depth: 3,

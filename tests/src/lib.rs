@@ -78,6 +78,8 @@ pub fn settings(
         assignments: specs.iter().map(Assignment::from).collect(),
         clock,
         tick_every: Duration::from_millis(100),
+        outbox_max_bytes: 64 << 20,
+        housekeeping_every: Duration::from_secs(1),
         mdns: None,
         snmp_port: 161,
         sweep: None,

@@ -90,6 +90,8 @@ impl Demo {
             db_path: data_dir.join("gateway.db"),
             poll_interval,
             max_concurrent_polls: 8,
+            outbox_max_bytes: 64 << 20,
+            housekeeping_every: Duration::from_secs(10),
             targets: fleet.members().iter().map(|m| m.addr().into()).collect(),
             credentials: vec![Credentials::v2c("public")],
             poll_options: PollOptions {

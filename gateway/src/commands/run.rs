@@ -73,6 +73,8 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
         db_path: config.gateway.data_dir.join("gateway.db"),
         poll_interval: config.gateway.poll_interval,
         max_concurrent_polls: config.gateway.max_concurrent_polls,
+        outbox_max_bytes: config.gateway.outbox_max_mb << 20,
+        housekeeping_every: std::time::Duration::from_secs(60),
         targets,
         credentials,
         poll_options: PollOptions {

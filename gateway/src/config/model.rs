@@ -42,6 +42,11 @@ pub struct GatewaySection {
     pub poll_interval: Duration,
     /// Printers polled at once (each printer is only ever polled once at a time).
     pub max_concurrent_polls: usize,
+    /// Bytes the outbox may hold while the broker is unreachable, in MiB.
+    /// Past 80 % level telemetry is thinned, past 100 % the oldest levels
+    /// are dropped; orders and alerts never are. 1 GiB is weeks of a large
+    /// site on a 16 GB card.
+    pub outbox_max_mb: u64,
 }
 
 impl Default for GatewaySection {
@@ -51,6 +56,7 @@ impl Default for GatewaySection {
             data_dir: PathBuf::from("/var/lib/asr-gateway"),
             poll_interval: Duration::from_secs(15 * 60),
             max_concurrent_polls: 16,
+            outbox_max_mb: 1024,
         }
     }
 }

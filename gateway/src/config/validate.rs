@@ -18,6 +18,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 256",
         ));
     }
+    if !(1..=1_048_576).contains(&c.gateway.outbox_max_mb) {
+        return Err(ConfigError::invalid(
+            "gateway.outbox_max_mb",
+            "must be between 1 and 1048576 (MiB)",
+        ));
+    }
     if c.mqtt.host.trim().is_empty() {
         return Err(ConfigError::invalid("mqtt.host", "must not be empty"));
     }

@@ -305,6 +305,33 @@ impl Gateway {
             ));
         }
 
+        // Housekeeping: the outbox budget and pruning of what left long ago,
+        // off the async threads (SQLite is synchronous).
+        {
+            let store = store.clone();
+            let budget = settings.outbox_max_bytes;
+            let every = settings.housekeeping_every;
+            let token = shutdown.clone();
+            tasks.push((
+                "housekeeping",
+                tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(every);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            _ = interval.tick() => {
+                                let store = store.clone();
+                                // `sent_at` is wall-clock time, whatever the engine's clock.
+                                let now = chrono::Utc::now();
+                                let _ = tokio::task::spawn_blocking(move || housekeeping(&store, budget, now)).await;
+                            }
+                            () = token.cancelled() => return,
+                        }
+                    }
+                }),
+            ));
+        }
+
         // Uplink and remote commands.
         let (cmd_tx, cmd_rx) = mpsc::channel(32);
         let uplink_config = uplink_glue::uplink_config(&settings.mqtt, &gateway_id)
@@ -396,6 +423,33 @@ impl Gateway {
             }
         }
         info!("gateway stopped");
+    }
+}
+
+/// Delivered messages are kept this long (the page shows what left), then pruned.
+const SENT_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// One housekeeping round: keep the outbox within its byte budget, prune
+/// delivered messages. Failures are logged and retried on the next round.
+fn housekeeping(store: &Store, budget: u64, now: chrono::DateTime<chrono::Utc>) {
+    match store.outbox_enforce_budget(budget) {
+        Ok(o) if o.thinned + o.dropped > 0 => warn!(
+            thinned = o.thinned,
+            dropped = o.dropped,
+            bytes_before = o.bytes_before,
+            bytes_after = o.bytes_after,
+            budget,
+            "outbox over its budget: level telemetry thinned (orders and alerts kept)"
+        ),
+        Ok(o) if o.bytes_after > budget => warn!(
+            bytes = o.bytes_after,
+            budget, "outbox over its budget with orders, alerts and events only: nothing dropped"
+        ),
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "outbox budget check failed"),
+    }
+    if let Err(e) = store.outbox_prune_sent(now - SENT_KEPT) {
+        warn!(error = %e, "pruning delivered messages failed");
     }
 }
 

@@ -83,6 +83,10 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// Printers polled at once.
     pub max_concurrent_polls: usize,
+    /// The outbox byte budget (see `gateway.outbox_max_mb`).
+    pub outbox_max_bytes: u64,
+    /// Real time between two housekeeping rounds (outbox budget, pruning).
+    pub housekeeping_every: Duration,
     /// Printers to poll.
     pub targets: Vec<Target>,
     /// Credentials tried in order on a printer until one answers; the first
@@ -128,6 +132,7 @@ impl Settings {
         // Durations in the file are the engine's (simulated in the demo).
         c.gateway.poll_interval = self.poll_interval.mul_f64(self.clock.speed().max(1e-9));
         c.gateway.max_concurrent_polls = self.max_concurrent_polls.clamp(1, 256);
+        c.gateway.outbox_max_mb = (self.outbox_max_bytes >> 20).clamp(1, 1_048_576);
         c.mqtt.host = self.mqtt.host.clone();
         c.mqtt.port = self.mqtt.port;
         c.mqtt.client_id = Some(self.mqtt.client_id.clone());

@@ -34,7 +34,7 @@ impl StatusSource for GatewayStatus {
             .store
             .recent_orders(ORDERS_SHOWN)
             .map_err(|e| e.to_string())?;
-        let depth = self.store.outbox_depth().map_err(|e| e.to_string())?;
+        let outbox = self.store.outbox_figures().map_err(|e| e.to_string())?;
         let forecasts: HashMap<(String, u32), SupplyForecast> = self
             .outputs
             .forecasts
@@ -66,7 +66,10 @@ impl StatusSource for GatewayStatus {
                 },
                 connected: link.connected,
                 broker: link.broker,
-                outbox_depth: depth,
+                outbox_depth: outbox.depth,
+                outbox_oldest_at: outbox.oldest_created_at,
+                levels_thinned: outbox.levels_thinned,
+                levels_dropped: outbox.levels_dropped,
                 last_sent_at: link.last_sent_at,
             },
             printers: printers

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use asr_cloud_sync::{
     Credentials as BrokerCredentials, GatewayId, MessageKind, Outbox, OutboxError, OutboxMessage,
-    StatusPayload, UplinkConfig, UplinkState as LinkState,
+    OutboxStats, StatusPayload, UplinkConfig, UplinkState as LinkState,
 };
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -51,6 +51,20 @@ impl Outbox for StoreOutbox {
             .outbox_depth()
             .map_err(|e| OutboxError::new("depth", e))
     }
+
+    fn stats(&self) -> Result<OutboxStats, OutboxError> {
+        let f = self
+            .0
+            .outbox_figures()
+            .map_err(|e| OutboxError::new("stats", e))?;
+        Ok(OutboxStats {
+            depth: f.depth,
+            bytes: f.bytes,
+            oldest_created_at: f.oldest_created_at,
+            levels_thinned: f.levels_thinned,
+            levels_dropped: f.levels_dropped,
+        })
+    }
 }
 
 /// The uplink's settings from ours.
@@ -78,7 +92,13 @@ pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> 
         .printers()
         .map(|p| u32::try_from(p.len()).unwrap_or(u32::MAX))
         .unwrap_or(0);
-    status.outbox_depth = store.outbox_depth().unwrap_or(0);
+    if let Ok(f) = store.outbox_figures() {
+        status.outbox_depth = f.depth;
+        status.outbox_bytes = f.bytes;
+        status.outbox_oldest_at = f.oldest_created_at;
+        status.levels_thinned = f.levels_thinned;
+        status.levels_dropped = f.levels_dropped;
+    }
     status.clock_synced = store.clock_synced();
     status
 }

@@ -116,13 +116,13 @@ CREATE TABLE engine_state (
 );
 ";
 
-/// Version 3: remote management. What the supplier's back office and the
+/// Version 2: remote management. What the supplier's back office and the
 /// site's IT set on a printer (postal address, contact details), the
 /// configuration changed remotely (it survives restarts; the file stays the
 /// default), the supplier's news about orders, alert acknowledgements, and
 /// the answers given to commands (a redelivered command is answered again,
 /// never run twice).
-const V3: &str = "
+const V2: &str = "
 ALTER TABLE printers ADD COLUMN postal_address TEXT;
 ALTER TABLE printers ADD COLUMN contact_email TEXT;
 ALTER TABLE printers ADD COLUMN contact_phone TEXT;
@@ -159,8 +159,18 @@ CREATE TABLE command_answers (
 ) WITHOUT ROWID;
 ";
 
+/// Version 3: the outbox byte budget. Each row carries its payload size so
+/// the bytes waiting are summed from a covering partial index (no payload
+/// page is read), and the budget can be checked every minute on a Pi.
+const V3: &str = "
+ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET size = length(CAST(payload AS BLOB)) WHERE sent_at IS NULL;
+DROP INDEX outbox_pending;
+CREATE INDEX outbox_pending ON outbox (id, kind, created_at, size) WHERE sent_at IS NULL;
+";
+
 /// The migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -215,5 +225,40 @@ fn migration_error(path: &Path, version: i64, source: rusqlite::Error) -> StoreE
         path: path.to_path_buf(),
         version,
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database left by the previous release (schema 2) with messages
+    /// waiting: the upgrade keeps them and sizes them for the budget.
+    #[test]
+    fn a_schema_2_database_with_a_backlog_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("old.sqlite");
+        let mut conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 2)
+            .expect("version");
+        conn.execute(
+            "INSERT INTO outbox (kind, payload, created_at) VALUES ('order', '{\"id\":\"o-1\"}', 1)",
+            [],
+        )
+        .expect("old row");
+        migrate(&mut conn, &path).expect("upgrade");
+        let (version, size, payload): (i64, i64, String) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), size, payload FROM outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("row");
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(payload, "{\"id\":\"o-1\"}");
+        assert_eq!(size, payload.len() as i64);
     }
 }

@@ -200,9 +200,10 @@ pub(crate) fn enqueue(
 ) -> Result<i64, StoreError> {
     let payload = with_envelope(kind, payload, at, reference, clock_synced);
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO outbox (kind, payload, created_at, ref) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO outbox (kind, payload, created_at, ref, size) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    stmt.execute(params![kind.as_str(), payload, to_db(at), reference])?;
+    let size = i64::try_from(payload.len()).unwrap_or(i64::MAX);
+    stmt.execute(params![kind.as_str(), payload, to_db(at), reference, size])?;
     Ok(tx.last_insert_rowid())
 }
 

@@ -235,6 +235,27 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
         None => html.text(lang.tr(Msg::Never)),
     }
     html.raw("</span>");
+    if let (Some(oldest), true) = (&up.outbox_oldest_at, up.outbox_depth > 0) {
+        h!(
+            html,
+            "<span class=\"sub\">{}{c} ",
+            Esc(lang.tr(Msg::OldestWaiting)),
+            c = lang.colon(),
+        );
+        time_rel(html, lang, oldest, &view.generated_at, true);
+        html.raw("</span>");
+    }
+    if up.levels_thinned + up.levels_dropped > 0 {
+        h!(
+            html,
+            "<span class=\"sub\">{}{c} {} · {}{c} {}</span>",
+            Esc(lang.tr(Msg::LevelsThinned)),
+            Esc(&format::integer(lang, up.levels_thinned)),
+            Esc(lang.tr(Msg::LevelsDropped)),
+            Esc(&format::integer(lang, up.levels_dropped)),
+            c = lang.colon(),
+        );
+    }
     if let (false, Some(error)) = (up.connected, &up.last_error) {
         h!(
             html,
@@ -652,6 +673,9 @@ mod tests {
             generated_at: now,
             uplink: UplinkView {
                 last_error: None,
+                outbox_oldest_at: None,
+                levels_thinned: 0,
+                levels_dropped: 0,
                 connected: false,
                 broker: "b:1883".to_owned(),
                 outbox_depth: 0,

@@ -42,6 +42,15 @@ pub struct UplinkView {
     /// password, unreachable…), while it cannot.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// When the oldest message still waiting was made.
+    #[serde(default)]
+    pub outbox_oldest_at: Option<DateTime<Utc>>,
+    /// Level messages merged by the outbox budget (history has gaps).
+    #[serde(default)]
+    pub levels_thinned: u64,
+    /// Level messages dropped past the outbox budget.
+    #[serde(default)]
+    pub levels_dropped: u64,
 }
 
 /// One printer and its supplies.
