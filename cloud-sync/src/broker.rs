@@ -48,10 +48,25 @@ impl EmbeddedBroker {
     /// Starts a broker listening on `addr` (port 0 is not supported: rumqttd
     /// does not report the port it picked; use [`free_local_addr`]).
     pub fn start(addr: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
-        // Probe the port ourselves: rumqttd would only log the bind error.
-        drop(TcpListener::bind(addr).map_err(|source| BrokerError::PortInUse { addr, source })?);
+        Self::start_with_v5(addr, None)
+    }
 
-        let config = broker_config(addr);
+    /// Like [`EmbeddedBroker::start`], with an MQTT 5 listener on `v5` too
+    /// (same broker, same topics): what `asr-gateway upstream` connects to,
+    /// since shared subscriptions are an MQTT 5 feature.
+    pub fn start_with_v5(
+        addr: SocketAddr,
+        v5: Option<SocketAddr>,
+    ) -> Result<EmbeddedBroker, BrokerError> {
+        // Probe the ports ourselves: rumqttd would only log the bind error.
+        for a in std::iter::once(addr).chain(v5) {
+            drop(
+                TcpListener::bind(a)
+                    .map_err(|source| BrokerError::PortInUse { addr: a, source })?,
+            );
+        }
+
+        let config = broker_config(addr, v5);
         let handle = thread::Builder::new()
             .name(format!("mqtt-broker-{}", addr.port()))
             .spawn(move || {
@@ -98,7 +113,7 @@ pub fn free_local_addr(ip: std::net::IpAddr) -> Result<SocketAddr, BrokerError> 
     listener.local_addr().map_err(BrokerError::NoFreePort)
 }
 
-fn broker_config(addr: SocketAddr) -> Config {
+fn broker_config(addr: SocketAddr, v5_addr: Option<SocketAddr>) -> Config {
     // RouterConfig::default() is all zeros, which makes rumqttd refuse every
     // connection and drop every message: size it explicitly.
     let router = RouterConfig {
@@ -122,12 +137,25 @@ fn broker_config(addr: SocketAddr) -> Config {
             dynamic_filters: true,
         },
     };
+    let v5 = v5_addr.map(|listen| {
+        let mut v5 = HashMap::new();
+        v5.insert(
+            "v5".to_string(),
+            ServerSettings {
+                name: format!("v5-{}", listen.port()),
+                listen,
+                ..server.clone()
+            },
+        );
+        v5
+    });
     let mut v4 = HashMap::new();
     v4.insert("v4".to_string(), server);
     Config {
         id: 0,
         router,
         v4: Some(v4),
+        v5,
         ..Config::default()
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod broker;
 pub mod commands;
+pub mod consumer;
 mod inflight;
 pub mod order_status;
 pub mod outbox;

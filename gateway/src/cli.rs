@@ -38,6 +38,45 @@ pub enum Command {
     SimFleet(SimFleetArgs),
     /// Run the repository's benchmarks and print ratios against their baselines.
     Bench(BenchArgs),
+    /// The supplier's side: receive orders and alerts from every gateway
+    /// through an MQTT 5 shared subscription (start several with one
+    /// --group to split the load), drop duplicates, optionally answer.
+    Upstream(UpstreamArgs),
+}
+
+/// `upstream`
+#[derive(Debug, Args)]
+pub struct UpstreamArgs {
+    /// The broker: mqtt://HOST[:PORT], mqtts://…, ws://HOST[:PORT]/PATH or wss://….
+    #[arg(long)]
+    pub broker: String,
+    /// Shared-subscription group: instances of one group split the messages.
+    #[arg(long, default_value = "asr-backoffice")]
+    pub group: String,
+    /// The ledger of processed message ids (SQLite), shared by the group's
+    /// instances: a message is processed once across them.
+    #[arg(long, default_value = "upstream.sqlite")]
+    pub db: std::path::PathBuf,
+    /// Append each processed order and alert to this file as a JSON line.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Answer every order with this status: accepted, shipped or delivered.
+    #[arg(long)]
+    pub respond: Option<String>,
+    /// MQTT client id; keep it stable so the broker keeps this instance's
+    /// session while it restarts. Default: derived from the group, the host
+    /// and the files used.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// CA certificates (PEM) for mqtts:// and wss:// (default: the system's roots).
+    #[arg(long)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Broker user name.
+    #[arg(long, env = "ASR_UPSTREAM_USERNAME")]
+    pub username: Option<String>,
+    /// File holding the broker password (never on the command line).
+    #[arg(long, env = "ASR_UPSTREAM_PASSWORD_FILE")]
+    pub password_file: Option<std::path::PathBuf>,
 }
 
 /// `demo`

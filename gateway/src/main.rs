@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             Command::Replay(args) => commands::replay::run(args),
             Command::SimFleet(args) => commands::sim_fleet::run(args),
             Command::Bench(args) => commands::bench::run(args).await,
+            Command::Upstream(args) => commands::upstream::run(args).await,
         }
     });
     match result {

@@ -57,8 +57,20 @@ impl Demo {
     pub async fn start(args: &DemoArgs) -> Result<Demo, CommandError> {
         validate(args)?;
         let broker_addr = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
-        let broker = EmbeddedBroker::start(broker_addr)
-            .map_err(|e| CommandError::Runtime(format!("MQTT broker: {e}")))?;
+        // MQTT 5 (for `upstream`'s shared subscriptions) on the next port,
+        // when it is free; the demo does not need it to run.
+        let v5 = args
+            .mqtt_port
+            .checked_add(1)
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)));
+        let broker = match EmbeddedBroker::start_with_v5(broker_addr, v5) {
+            Ok(broker) => broker,
+            Err(e) => {
+                tracing::warn!(error = %e, "no MQTT 5 listener for `upstream`");
+                EmbeddedBroker::start(broker_addr)
+                    .map_err(|e| CommandError::Runtime(format!("MQTT broker: {e}")))?
+            }
+        };
         Self::start_with_broker(args, broker).await
     }
 
@@ -190,11 +202,13 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
         "\nASR gateway demo is running ({} simulated printers, a simulated month every {:.0} s).\n\n  \
          Status page:   http://{http}/   (French: http://{http}/?lang=fr)\n  \
          MQTT traffic:  mosquitto_sub -h 127.0.0.1 -p {} -t 'asr/#' -v\n  \
+         Back office:   cargo run --release -- upstream --broker mqtt://127.0.0.1:{} --out orders.jsonl --respond accepted\n  \
          One printer:   cargo run --release -- poll {first}\n  \
          Database:      {}\n\nCtrl-C stops everything.\n",
         demo.fleet.members().len(),
         30.0 * 86_400.0 / args.speed,
         args.mqtt_port,
+        args.mqtt_port.saturating_add(1),
         demo.data_dir.join("gateway.db").display(),
     );
 }

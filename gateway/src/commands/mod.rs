@@ -12,5 +12,6 @@ pub mod run;
 mod signal;
 pub mod sim;
 pub mod sim_fleet;
+pub mod upstream;
 
 pub use error::CommandError;
