@@ -99,8 +99,10 @@ pub struct OutboxStats {
 /// Implemented by the gateway's store. Calls are synchronous (SQLite); the
 /// uplink runs them on the blocking pool.
 pub trait Outbox: Send + Sync + 'static {
-    /// Up to `limit` unsent messages, oldest first.
-    fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError>;
+    /// Up to `limit` unsent messages with an id above `after`, oldest
+    /// first. The uplink passes the last id it published on the connection,
+    /// so rows in flight are not read again for every free slot.
+    fn pending(&self, after: i64, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError>;
     /// Marks messages as delivered; unknown or already sent ids are ignored.
     fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError>;
     /// Number of unsent messages.
@@ -196,10 +198,15 @@ pub mod testing {
     }
 
     impl Outbox for MemoryOutbox {
-        fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError> {
+        fn pending(&self, after: i64, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError> {
             let state = self.lock();
             check(&state, "pending")?;
-            Ok(state.pending.values().take(limit).cloned().collect())
+            Ok(state
+                .pending
+                .range(after.saturating_add(1)..)
+                .map(|(_, m)| m.clone())
+                .take(limit)
+                .collect())
         }
 
         fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError> {
@@ -232,13 +239,13 @@ mod tests {
         let outbox = MemoryOutbox::new();
         let a = outbox.push(MessageKind::Order, b"{}".to_vec());
         let b = outbox.push(MessageKind::Level, b"{}".to_vec());
-        assert_eq!(outbox.pending(10).expect("pending").len(), 2);
+        assert_eq!(outbox.pending(0, 10).expect("pending").len(), 2);
         outbox.mark_sent(&[a, 999]).expect("mark");
         assert_eq!(outbox.pending_ids(), vec![b]);
         assert_eq!(outbox.sent_ids(), vec![a]);
         assert_eq!(outbox.depth().expect("depth"), 1);
         outbox.set_failing(true);
-        assert!(outbox.pending(1).is_err());
+        assert!(outbox.pending(0, 1).is_err());
     }
 
     #[test]

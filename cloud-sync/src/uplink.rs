@@ -344,6 +344,7 @@ impl Uplink {
             connected: false,
             since: started,
             fetch: true,
+            cursor: 0,
             last_status: None,
             last_status_at: None,
             status_dirty: true,
@@ -492,13 +493,15 @@ impl Uplink {
         let window = usize::from(self.config.max_inflight)
             .saturating_sub(s.tracker.outstanding_outbox())
             .min(s.room());
-        if window == 0 {
+        // Refill in chunks (a quarter of the window at least) rather than
+        // one row per PubAck: one outbox read per chunk, not per message.
+        let chunk = usize::from(self.config.max_inflight).div_ceil(4);
+        if window == 0 || (window < chunk && s.tracker.outstanding_outbox() > 0) {
             return;
         }
         s.fetch = false;
-        // Rows already in flight come back first: ask for enough to get past them.
-        let limit = s.tracker.outstanding_outbox() + s.tracker.acked_len() + window;
-        let rows = match blocking_outbox(&shared.outbox, move |o| o.pending(limit)).await {
+        let after = s.cursor;
+        let rows = match blocking_outbox(&shared.outbox, move |o| o.pending(after, window)).await {
             Ok(rows) => {
                 if s.outbox_failing {
                     tracing::info!("outbox readable again");
@@ -530,9 +533,11 @@ impl Uplink {
             }
             let topic = self.schema.topic(&Topic::for_kind(message.kind));
             let payload = with_envelope(message.payload, &self.config.gateway_id);
-            if !s.publish(&topic, false, payload, Tag::Outbox(message.id)) {
+            let id = message.id;
+            if !s.publish(&topic, false, payload, Tag::Outbox(id)) {
                 break;
             }
+            s.cursor = s.cursor.max(id);
         }
         if full {
             s.fetch = true;
@@ -787,6 +792,10 @@ struct SessionState {
     since: DateTime<Utc>,
     /// The outbox may hold rows to publish.
     fetch: bool,
+    /// The highest outbox id published on this connection: the next fetch
+    /// reads past it. A new connection starts again from 0, so what was in
+    /// flight when the last one dropped goes out again.
+    cursor: i64,
     last_status: Option<StatusPayload>,
     /// When the last status went out (monotonic: a clock jump must not
     /// stop the heartbeat).

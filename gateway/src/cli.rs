@@ -260,7 +260,7 @@ pub struct SimFleetArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Which benchmark: `engine`, `poll` (needs `sim-fleet` running; see
-    /// scripts/bench-poll.sh), `sim-fleet` or `poll-plan`.
+    /// scripts/bench-poll.sh), `sim-fleet`, `poll-plan` or `uplink`.
     #[arg(default_value = "engine")]
     pub which: String,
     /// Number of simulated printers for `poll`.
@@ -287,4 +287,10 @@ pub struct BenchArgs {
     /// `sim-fleet`: stop after this many seconds (Ctrl-C otherwise).
     #[arg(long)]
     pub duration: Option<f64>,
+    /// `uplink`: messages in the outbox backlog to drain.
+    #[arg(long, default_value_t = 100_000)]
+    pub messages: u64,
+    /// `uplink`: an MQTT broker HOST:PORT (default: a Mosquitto started for the run).
+    #[arg(long)]
+    pub broker: Option<String>,
 }

@@ -29,7 +29,7 @@ use asr_protocols::sim::{SimAgent, SimAgentConfig, SyntheticPrinter, SyntheticSp
 use asr_protocols::snmp::{self, Credentials, FetchPlan, PollOptions};
 use asr_protocols::snmprec;
 
-use super::CommandError;
+use super::{CommandError, proc_stats};
 
 /// Most printers one benchmark run polls or serves: 10× the issue's
 /// 1,000-printer target, and far below the 16 M addresses of 127/8.
@@ -579,50 +579,6 @@ pub async fn sim_fleet_command(
         .await
         .map_err(CommandError::Runtime)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// This process's CPU time and memory, read from `/proc` (Linux, which is
-/// what the gateway runs on); `None` elsewhere rather than a wrong figure.
-mod proc_stats {
-    use std::time::Duration;
-
-    /// Clock ticks per second of `/proc/*/stat` times: `USER_HZ`, fixed at
-    /// 100 by the Linux ABI on every architecture the gateway targets.
-    const USER_HZ: u64 = 100;
-
-    /// User + system CPU time of every thread, living or finished.
-    pub fn cpu_time() -> Option<Duration> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        parse_cpu_time(&stat)
-    }
-
-    pub(super) fn parse_cpu_time(stat: &str) -> Option<Duration> {
-        // The command name (field 2) may hold spaces and parentheses; the
-        // fields after its closing parenthesis start at field 3 (state),
-        // so utime (field 14) and stime (field 15) are the 12th and 13th.
-        let rest = &stat[stat.rfind(')')? + 1..];
-        let mut fields = rest.split_whitespace().skip(11);
-        let utime: u64 = fields.next()?.parse().ok()?;
-        let stime: u64 = fields.next()?.parse().ok()?;
-        let ticks = utime.checked_add(stime)?;
-        Some(Duration::from_millis(ticks.checked_mul(1000 / USER_HZ)?))
-    }
-
-    /// A `kB` line of `/proc/self/status`, e.g. `VmHWM` (peak RSS).
-    pub fn status_kib(key: &str) -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        parse_status_kib(&status, key)
-    }
-
-    pub(super) fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
-        status.lines().find_map(|line| {
-            let (k, v) = line.split_once(':')?;
-            if k != key {
-                return None;
-            }
-            v.trim().strip_suffix("kB")?.trim().parse().ok()
-        })
-    }
 }
 
 #[cfg(test)]

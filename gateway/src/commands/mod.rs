@@ -2,11 +2,13 @@
 
 pub mod bench;
 pub mod bench_poll;
+pub mod bench_uplink;
 pub mod check_config;
 pub mod demo;
 pub mod discover;
 mod error;
 pub mod poll;
+mod proc_stats;
 pub mod replay;
 pub mod run;
 mod signal;

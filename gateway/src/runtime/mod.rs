@@ -25,6 +25,7 @@ pub mod settings;
 mod status_report;
 mod status_source;
 mod uplink_glue;
+pub(crate) use uplink_glue::StoreOutbox;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -19,10 +19,10 @@ use crate::store::{OutboxKind, Store};
 pub(crate) struct StoreOutbox(pub Arc<Store>);
 
 impl Outbox for StoreOutbox {
-    fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError> {
+    fn pending(&self, after: i64, limit: usize) -> Result<Vec<OutboxMessage>, OutboxError> {
         let rows = self
             .0
-            .outbox_pending(limit)
+            .outbox_pending_after(after, limit)
             .map_err(|e| OutboxError::new("pending", e))?;
         Ok(rows
             .into_iter()
