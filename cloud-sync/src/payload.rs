@@ -97,33 +97,19 @@ impl StatusPayload {
 /// way out. Works on the text (a prefix after `{`) instead of parsing the
 /// whole payload: this runs for every message of a backlog.
 pub fn with_envelope(payload: Vec<u8>, gateway_id: &GatewayId) -> Vec<u8> {
-    let Some(start) = payload.iter().position(|b| !b.is_ascii_whitespace()) else {
+    // Parsed, not patched as bytes: a nested "gateway_id" (a status report
+    // inside a command's result) must not hide a missing top-level one.
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(&payload) else {
         return payload;
     };
-    if payload[start] != b'{' || contains(&payload, b"\"schema_version\"") {
+    if map.contains_key("schema_version") && map.contains_key("gateway_id") {
         return payload;
     }
-    let rest = &payload[start + 1..];
-    let empty = rest.iter().all(|b| b.is_ascii_whitespace() || *b == b'}');
-    let has_gateway = contains(&payload, b"\"gateway_id\"");
-    let mut out = Vec::with_capacity(payload.len() + 64);
-    out.extend_from_slice(b"{\"schema_version\":");
-    out.extend_from_slice(SCHEMA_VERSION.to_string().as_bytes());
-    if !has_gateway {
-        // Gateway ids are topic-safe (no quotes, no control characters).
-        out.extend_from_slice(b",\"gateway_id\":\"");
-        out.extend_from_slice(gateway_id.as_str().as_bytes());
-        out.push(b'"');
-    }
-    if !empty {
-        out.push(b',');
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    map.entry("schema_version")
+        .or_insert_with(|| SCHEMA_VERSION.into());
+    map.entry("gateway_id")
+        .or_insert_with(|| gateway_id.as_str().into());
+    serde_json::to_vec(&map).unwrap_or(payload)
 }
 
 /// Why an upstream payload breaks the envelope convention.

@@ -567,7 +567,7 @@ fn outbox_delivers_oldest_first_and_mark_sent_updates_orders() {
 }
 
 #[test]
-fn outbox_ids_are_never_reused_after_pruning() {
+fn outbox_ids_are_never_reused_after_delivery() {
     let store = Store::open_in_memory().unwrap();
     let ids: Vec<i64> = (0..3)
         .map(|i| {
@@ -576,20 +576,23 @@ fn outbox_ids_are_never_reused_after_pruning() {
                 .unwrap()
         })
         .collect();
-    store.outbox_mark_sent(&ids).unwrap();
-    // Pending rows are never pruned; sent ones are.
+    // Delivered rows leave the outbox at once; pending ones stay.
+    assert_eq!(store.outbox_mark_sent(&ids).unwrap(), 3);
     let pending = store
         .outbox_push(OutboxKind::Event, &json!({}), t(4))
         .unwrap();
-    let pruned = store
-        .outbox_prune_sent(Utc::now() + Duration::seconds(1))
-        .unwrap();
-    assert_eq!(pruned, 3);
+    assert_eq!(store.outbox_depth().unwrap(), 1);
+    assert_eq!(
+        store
+            .outbox_prune_sent(Utc::now() + Duration::seconds(1))
+            .unwrap(),
+        0,
+        "nothing delivered is left to prune"
+    );
     assert_eq!(store.outbox_depth().unwrap(), 1);
     store.outbox_mark_sent(&[pending]).unwrap();
-    store
-        .outbox_prune_sent(Utc::now() + Duration::seconds(1))
-        .unwrap();
+    assert_eq!(store.outbox_depth().unwrap(), 0);
+    // The table is empty now: AUTOINCREMENT still never hands out an old id.
     let next = store
         .outbox_push(OutboxKind::Event, &json!({}), t(5))
         .unwrap();
