@@ -967,6 +967,60 @@ mod tests {
         }
     }
 
+    /// A printer whose toner only ever reads "some remaining", replaced the
+    /// moment it runs out between two polls six hours apart: no swap is ever
+    /// seen. The page counter is the only witness, and it must keep the
+    /// orders coming all year, at the pace of pages over the cartridge life
+    /// the engine goes by (the stated toner life here: nothing better is known).
+    #[test]
+    fn a_some_remaining_printer_whose_swaps_are_never_seen_is_ordered_for_all_year() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        let (steps, pages_per_step) = (365 * 4, 50u64);
+        let lead = (EngineConfig::default().lead_time_days * DAY as f64) as i64;
+        let mut ordered = 0u32;
+        let mut last_order = None;
+        let mut coming: Vec<(i64, Order)> = Vec::new();
+        for step in 0..steps {
+            let t = t0 + step * 6 * HOUR;
+            // What was ordered arrives after the lead time.
+            for (_, o) in coming.iter().filter(|(due, _)| *due <= t) {
+                for l in &o.lines {
+                    e.handle(Event::Delivered {
+                        order_id: o.order_id.clone(),
+                        printer: l.printer.clone(),
+                        supply_index: l.supply_index,
+                        quantity: l.quantity,
+                        at: to_utc(t),
+                    });
+                }
+            }
+            coming.retain(|(due, _)| *due > t);
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            out.extend(e.handle(counted("A", t + 60, -3, step as u64 * pages_per_step)));
+            for d in out {
+                if let Decision::Order(o) = d {
+                    ordered += o.lines.iter().map(|l| l.quantity).sum::<u32>();
+                    last_order = Some(step);
+                    coming.push((t + lead, o));
+                }
+            }
+        }
+        let printed = (steps as u64 * pages_per_step) as f64;
+        let life = e.printers[0].supplies[0].net_life();
+        let expected = printed / life;
+        assert!(
+            (f64::from(ordered) - expected).abs() <= 2.0,
+            "{ordered} cartridges ordered for {printed} pages of {life}-page cartridges"
+        );
+        let last = last_order.expect("orders");
+        assert!(
+            steps - last < 4 * 45,
+            "still ordering at the end of the year (last order on day {})",
+            last / 4
+        );
+    }
+
     #[test]
     fn a_swap_found_late_on_a_bare_shelf_means_the_last_swap_borrowed() {
         let mut e = engine_with(&["A"]);

@@ -17,11 +17,8 @@ use crate::level_pace::level_pace;
 use crate::pages::PageStats;
 use crate::stats::{Line, fit};
 use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState};
+use crate::yields::{COLOUR_VS_BLACK, stated_life};
 
-/// Pages a cartridge lasts when nothing has been learned yet (deliberately modest).
-const DEFAULT_LIFE_PAGES: f64 = 2500.0;
-/// Typical colour-to-black cartridge life ratio, for a colour whose own life is not known yet.
-const COLOUR_VS_BLACK: f64 = 2.0;
 /// A "some remaining" cartridge whose start was not seen may be anywhere in its
 /// life: what is left is spread evenly, so the pessimistic value is a low
 /// quantile of that spread. 3 % means a spare goes out early for most such
@@ -363,7 +360,7 @@ fn estimate_some(
             (fleet, low / fleet)
         }
         (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
-        (None, None, None) => (DEFAULT_LIFE_PAGES, 0.5),
+        (None, None, None) => (stated_life(&s.supply_type), 0.5),
     };
     let median_known = s
         .life_pages

@@ -23,6 +23,10 @@ pub(crate) fn normalize(max_capacity: i64, level: i64) -> Gauge {
     if level < 0 {
         return Gauge::Unknown;
     }
+    // 0 of 0: the printer meters nothing here; an empty reading it is not.
+    if max_capacity == 0 && level == 0 {
+        return Gauge::Unknown;
+    }
     if max_capacity > 0 {
         let step = 100.0 / max_capacity as f32;
         let pct = level.min(max_capacity) as f32 * 100.0 / max_capacity as f32;
@@ -49,6 +53,7 @@ mod tests {
     #[test]
     fn negative_codes() {
         assert_eq!(normalize(100, -3), Gauge::SomeRemaining);
+        assert_eq!(normalize(0, 0), Gauge::Unknown, "0 of 0 never looks empty");
         assert_eq!(normalize(100, -2), Gauge::Unknown);
         assert_eq!(normalize(-2, -1), Gauge::Unknown);
     }

@@ -22,6 +22,7 @@ mod presence;
 pub mod replay;
 mod stats;
 mod supply;
+mod yields;
 
 pub use config::EngineConfig;
 pub use decision::{Alert, AlertKind, Decision, Order, OrderLine};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{DAY, day_of};
 use crate::gauge::Gauge;
 use crate::stats::fit;
+use crate::yields::{COLOUR_VS_BLACK, stated_life};
 
 /// Daily points kept per cartridge (the longest fit window plus slack).
 const DAYS_KEEP: usize = 45;
@@ -27,6 +28,12 @@ const STEPS_KEPT: usize = 12;
 /// The fleet's cartridge lives for a model agree when their low quantile is
 /// at least this share of their median.
 const FLEET_AGREES: f64 = 0.85;
+
+/// The safety net takes a spare as installed once the pages since the
+/// cartridge began pass this share of the life it goes by: late enough that
+/// a cartridge lasting a little longer is not cut short, early enough that
+/// the next spare still arrives in time.
+const SAFETY_NET_MARGIN: f64 = 1.1;
 
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,6 +252,24 @@ impl SupplyState {
         }
     }
 
+    /// The cartridge life the page-counter safety net goes by when nothing
+    /// vouches for one: this printer's own (even unconfirmed), the fleet's
+    /// for this model (even spread), twice this printer's black for a
+    /// colour, else the stated life of the supply type.
+    pub fn net_life(&self) -> f64 {
+        let colour = self
+            .colorant
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && c != "black");
+        self.life_pages
+            .or(self.prior_life)
+            .or(self
+                .sibling_life
+                .filter(|_| colour)
+                .map(|b| COLOUR_VS_BLACK * b))
+            .unwrap_or_else(|| stated_life(&self.supply_type))
+    }
+
     /// Borrowed cartridges that no spare on site or in transit repays yet.
     pub fn uncovered_debt(&self) -> u32 {
         self.owed.saturating_sub(self.on_site + self.in_transit)
@@ -308,8 +333,20 @@ impl SupplyState {
                 // a life of its own, the fleet's figure serves when its
                 // printers agree on it.
                 let life = self.life_pages.or(self.agreed_fleet_life());
+                // The safety net: with no life this printer or an agreeing
+                // fleet vouches for, a spare on the shelf while the printer
+                // has printed more than a cartridge's worth (by the best
+                // figure there is) went in unseen. A gauge that never shows
+                // a swap (replaced the moment it ran out, polled hours
+                // apart) would otherwise keep that spare "on site" for ever
+                // and the printer would never be ordered for again.
+                let (life, margin) = match life {
+                    Some(life) => (Some(life), 1.3),
+                    None if self.on_site > 0 => (Some(self.net_life()), SAFETY_NET_MARGIN),
+                    None => (None, 1.3),
+                };
                 match (life, used, self.cart_start_pages) {
-                    (Some(life), Some(u), Some(start)) if u > 1.3 * life => {
+                    (Some(life), Some(u), Some(start)) if u > margin * life => {
                         // The new cartridge went in about when the old one's life was up.
                         let swapped_at = start + life.round() as u64;
                         let r = self.start_cartridge(t, Some(swapped_at), None);

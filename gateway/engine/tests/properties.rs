@@ -78,3 +78,56 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// A printer whose toner only ever reads "some remaining" and is replaced
+    /// the moment it runs out (no swap is ever seen), at any print volume and
+    /// polling interval: over a year the cartridges ordered track the pages
+    /// printed over the cartridge life the engine goes by (nothing better
+    /// than the stated toner life is known here), within one cartridge past
+    /// the opening stock — it is never left without orders.
+    #[test]
+    fn invisible_swaps_are_ordered_for_by_pages(pages_per_day in 40u64..400, poll_hours in 1i64..9) {
+        let mut e = Engine::new(EngineConfig::default());
+        e.handle(assign("A", false));
+        let lead = (EngineConfig::default().lead_time_days * 24.0) as i64;
+        let mut coming: Vec<(i64, asr_engine::Order)> = Vec::new();
+        let mut ordered = 0u32;
+        let (mut pages, mut h, mut last_order) = (0u64, 0i64, 0i64);
+        while h < 365 * 24 {
+            for (_, o) in coming.iter().filter(|(due, _)| *due <= h) {
+                for l in &o.lines {
+                    e.handle(Event::Delivered {
+                        order_id: o.order_id.clone(),
+                        printer: l.printer.clone(),
+                        supply_index: l.supply_index,
+                        quantity: l.quantity,
+                        at: at(h),
+                    });
+                }
+            }
+            coming.retain(|(due, _)| *due > h);
+            let mut out = e.handle(Event::Tick(at(h)));
+            out.extend(e.handle(reading(h, "A", -3, Some(pages))));
+            for d in out {
+                if let Decision::Order(o) = d {
+                    ordered += o.lines.iter().map(|l| l.quantity).sum::<u32>();
+                    last_order = h;
+                    coming.push((h + lead, o));
+                }
+            }
+            h += poll_hours;
+            pages += pages_per_day * poll_hours as u64 / 24;
+        }
+        let expected = pages as f64 / 2500.0;
+        prop_assert!((f64::from(ordered) - expected).abs() <= 2.0,
+            "{} ordered for {} pages ({:.1} cartridges)", ordered, pages, expected);
+        // Still ordering in the year's last quarter, unless a quarter holds
+        // less than one cartridge's pages.
+        if pages_per_day * 90 > 2 * 2500 {
+            prop_assert!(h - last_order < 90 * 24, "last order on day {}", last_order / 24);
+        }
+    }
+}

@@ -58,6 +58,12 @@ pub fn read(level: Option<i64>, max: Option<i64>, unit: Option<i64>) -> Reading 
         LEVEL_UNLIMITED | LEVEL_UNKNOWN => return Reading::none(Gauge::Unknown),
         _ => {}
     }
+    // "0 of a maximum of 0" is a printer with nothing to say (an empty
+    // slot, a supply it does not meter), not an empty cartridge: even with
+    // the percent unit it must never read as 0 %.
+    if level == 0 && max == Some(0) {
+        return Reading::none(Gauge::Unknown);
+    }
     let scale = match max {
         Some(m) if m > 0 => m,
         _ if unit == Some(UNIT_PERCENT) => 100,
@@ -164,6 +170,18 @@ mod tests {
         }
         // The Brother HL-5370DW toner: max -2, level 0 is not "empty".
         assert_eq!(read(Some(0), Some(-2), None).percent, None);
+    }
+
+    #[test]
+    fn zero_of_zero_is_no_reading_even_in_percent() {
+        for unit in [Some(UNIT_PERCENT), Some(13), None] {
+            let r = read(Some(0), Some(0), unit);
+            assert_eq!(
+                (r.percent, r.gauge),
+                (None, Gauge::Unknown),
+                "unit {unit:?}"
+            );
+        }
     }
 
     #[test]
