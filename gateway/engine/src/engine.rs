@@ -296,6 +296,10 @@ impl Engine {
         // too. When the shelf is already bare, the spare this swap seemed to
         // take was one of them: this swap had to borrow (once).
         let ran_out = rep.left_pct.is_some_and(|l| l <= 10.0);
+        if rep.net_undone {
+            // The spare the safety net took for installed was still on the shelf.
+            s.on_site += 1;
+        }
         let mut borrowed = false;
         for _ in 0..1 + rep.missed {
             if s.on_site > 0 {
@@ -1019,6 +1023,29 @@ mod tests {
             "still ordering at the end of the year (last order on day {})",
             last / 4
         );
+    }
+
+    /// The safety net fires on the stated life (2500 pages) while the
+    /// cartridge really lasts 4000 and then shows its empty: the net's
+    /// assumed swap is undone — the spare was still on the shelf, nothing
+    /// was borrowed, and the true life is learned.
+    #[test]
+    fn a_visible_swap_soon_after_the_safety_net_undoes_its_guess() {
+        let mut e = engine_with(&["A"]);
+        let (mut t, mut pages) = (1_740_960_000, 0);
+        e.handle(counted("A", t, -3, pages));
+        deliver(&mut e, "A", t, 2);
+        some_cartridge(&mut e, &mut t, &mut pages, 100);
+        assert_eq!(e.printers[0].supplies[0].on_site, 1);
+        some_cartridge(&mut e, &mut t, &mut pages, 4000);
+        let s = &e.printers[0].supplies[0];
+        assert_eq!(
+            (s.on_site, s.owed),
+            (0, 0),
+            "the last spare went in, nothing borrowed"
+        );
+        let life = s.life_pages.expect("life learned");
+        assert!((life - 4000.0).abs() < 300.0, "learned {life}");
     }
 
     #[test]

@@ -204,6 +204,9 @@ struct SupplySim {
     premature_at: Option<f64>,
     empty_at: Option<i64>,
     swap_due: Option<i64>,
+    /// Replaced the moment it runs out, between two polls: on a "some
+    /// remaining" gauge no swap is ever seen (only the page counter knows).
+    instant_swap: bool,
 }
 
 struct PrinterSim {
@@ -330,6 +333,7 @@ pub fn generate(
                 premature_at: None,
                 empty_at: None,
                 swap_due: None,
+                instant_swap: style == GaugeStyle::SomeRemaining && i % 2 == 0,
             });
         }
         if rng.chance(0.3) {
@@ -349,6 +353,7 @@ pub fn generate(
                 premature_at: None,
                 empty_at: None,
                 swap_due: None,
+                instant_swap: style == GaugeStyle::SomeRemaining && i % 2 == 0,
             });
         }
         for s in &mut supplies {
@@ -531,6 +536,21 @@ fn step_printer(
                 let frac = if used > 0.0 { before / used } else { 1.0 };
                 s.empty_at = Some(t - dt + (frac * dt as f64) as i64);
                 s.swap_due = Some(t + (rng.range(0.5, 6.0) * HOUR as f64) as i64);
+                if s.instant_swap {
+                    truth.cartridges.push(CartridgeTruth {
+                        printer: p.truth.serial.clone(),
+                        supply_index: s.index,
+                        style: s.style,
+                        installed_at: s.installed_at,
+                        empty_at: s.empty_at,
+                        removed_at: s.empty_at,
+                        premature: false,
+                        level_left: 0.0,
+                    });
+                    let at = s.empty_at.unwrap_or(t);
+                    new_cartridge(rng, s, at);
+                    s.premature_at = None;
+                }
             } else if let Some(pl) = s.premature_at
                 && s.level <= pl
             {

@@ -35,6 +35,10 @@ const FLEET_AGREES: f64 = 0.85;
 /// the next spare still arrives in time.
 const SAFETY_NET_MARGIN: f64 = 1.1;
 
+/// A visible swap within this share of the net's life after the net assumed
+/// one says the assumption was wrong (the old cartridge was still in).
+const NET_UNDO_SHARE: f64 = 0.8;
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -94,6 +98,18 @@ pub(crate) struct Replacement {
     /// Cartridges that must have been swapped unseen (a "some remaining" gauge
     /// shows no premature swap; the pages used reveal it later).
     pub missed: u32,
+    /// The safety net's last assumed swap was wrong (this one ended the
+    /// cartridge it took for ended): its spare is back on the shelf.
+    pub net_undone: bool,
+}
+
+/// The cartridge the safety net took for ended, kept until the next swap
+/// tells whether it was right.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct NetGuess {
+    cart_start: i64,
+    cart_start_pages: Option<u64>,
+    cart_from_start: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -177,6 +193,9 @@ pub(crate) struct SupplyState {
     pub owed_since: Option<i64>,
     /// Last usage spike check result day (level-only printers).
     pub spike_checked_day: i64,
+    /// The safety net's last assumed swap, until a visible one confirms or undoes it.
+    #[serde(default)]
+    net_guess: Option<NetGuess>,
 }
 
 fn ewma(old: Option<f64>, new: f64) -> Option<f64> {
@@ -233,6 +252,7 @@ impl SupplyState {
             owed: 0,
             owed_since: None,
             spike_checked_day: i64::MIN,
+            net_guess: None,
         }
     }
 
@@ -340,13 +360,18 @@ impl SupplyState {
                 // a swap (replaced the moment it ran out, polled hours
                 // apart) would otherwise keep that spare "on site" for ever
                 // and the printer would never be ordered for again.
-                let (life, margin) = match life {
-                    Some(life) => (Some(life), 1.3),
-                    None if self.on_site > 0 => (Some(self.net_life()), SAFETY_NET_MARGIN),
-                    None => (None, 1.3),
+                let (life, margin, net) = match life {
+                    Some(life) => (Some(life), 1.3, false),
+                    None if self.on_site > 0 => (Some(self.net_life()), SAFETY_NET_MARGIN, true),
+                    None => (None, 1.3, false),
                 };
                 match (life, used, self.cart_start_pages) {
                     (Some(life), Some(u), Some(start)) if u > margin * life => {
+                        let guessed = NetGuess {
+                            cart_start: self.cart_start,
+                            cart_start_pages: self.cart_start_pages,
+                            cart_from_start: self.cart_from_start,
+                        };
                         // The new cartridge went in about when the old one's life was up.
                         let swapped_at = start + life.round() as u64;
                         let r = self.start_cartridge(t, Some(swapped_at), None);
@@ -354,6 +379,9 @@ impl SupplyState {
                         // out early hides an earlier one): the next one is not
                         // watched from its start, so its life is not learned.
                         self.cart_from_start = false;
+                        if net {
+                            self.net_guess = Some(guessed);
+                        }
                         Some(r)
                     }
                     _ => None,
@@ -506,6 +534,25 @@ impl SupplyState {
 
     /// Close the current cartridge (learning its life) and open a new one.
     fn start_cartridge(&mut self, at: i64, pages: Option<u64>, left: Option<f32>) -> Replacement {
+        // A swap the printer shows soon after the safety net assumed one: the
+        // net fired on a life too short, and the cartridge it took for ended
+        // is the one ending now. Its spare is given back, and the cartridge
+        // is judged (and its life learned) from its true start.
+        let mut net_undone = false;
+        if let Some(guess) = self.net_guess.take() {
+            let since_guess = match (pages.or(self.last_pages), self.cart_start_pages) {
+                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
+                _ => None,
+            };
+            if left.is_some_and(|l| l <= 10.0)
+                && since_guess.is_some_and(|u| u < NET_UNDO_SHARE * self.net_life())
+            {
+                self.cart_start = guess.cart_start;
+                self.cart_start_pages = guess.cart_start_pages;
+                self.cart_from_start = guess.cart_from_start;
+                net_undone = true;
+            }
+        }
         let mut life_pages = None;
         let ran_out = left.is_some_and(|l| l <= 10.0);
         let mut missed = 0;
@@ -579,6 +626,7 @@ impl SupplyState {
             left_pct: left,
             life_pages,
             missed,
+            net_undone,
         }
     }
 
