@@ -24,7 +24,10 @@ pub struct EngineConfig {
     /// this many days ride along with an order placed anyway for the same site and
     /// contact, and each line tops the stock up to that window.
     pub can_order_days: f64,
-    /// A swap with more than this percentage left is reported as premature.
+    /// A swap with more than this percentage left is reported as premature
+    /// (the customer guide: replace only when the printer says empty, so a
+    /// cartridge taken out at 5 % wasted toner too). Coarse gauges need 1.5
+    /// of their steps on top: a ten-step gauge cannot tell 5 % from empty.
     pub premature_percent: f64,
     /// Consumption this many times the printer's normal day counts as a usage spike.
     pub spike_factor: f64,
@@ -47,7 +50,7 @@ impl Default for EngineConfig {
             safety_days: 5.0,
             // One supply period: the next order cycle.
             can_order_days: 30.0,
-            premature_percent: 8.0,
+            premature_percent: 3.0,
             spike_factor: 3.0,
             poll_grace_secs: 5400,
             // Late afternoon in Europe: the day's consumption is in, and the

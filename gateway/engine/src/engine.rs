@@ -317,7 +317,15 @@ impl Engine {
             let mut a = Alert::new(AlertKind::PrematureReplacement, &p.serial, to_utc(rep.at));
             a.supply_index = Some(s.index);
             a.level_left_percent = Some(f64::from(left).round());
-            a.message = Some(format!("cartridge replaced with about {left:.0} % left"));
+            let step = s.effective_step();
+            a.message = Some(if step >= 10.0 {
+                format!(
+                    "cartridge replaced with about {left:.0} % left (a {step:.0}-point gauge: \
+                     known to within {step:.0} points)"
+                )
+            } else {
+                format!("cartridge replaced with about {left:.0} % left")
+            });
             out.push(Decision::Alert(a));
         }
         if let Some(lp) = rep.life_pages {
@@ -1023,6 +1031,30 @@ mod tests {
             "still ordering at the end of the year (last order on day {})",
             last / 4
         );
+    }
+
+    /// The customer guide says replace only when the printer says empty: a
+    /// cartridge taken out with 5 % left on a fine gauge is premature too.
+    #[test]
+    fn a_swap_with_five_percent_left_is_premature() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        let mut alerts = Vec::new();
+        let levels = (0..56).map(|h| 60 - h).chain([100, 100, 100]);
+        for (h, level) in levels.enumerate() {
+            for d in e.handle(reading("A", t0 + h as i64 * HOUR, level)) {
+                if let Decision::Alert(a) = d {
+                    alerts.push(a);
+                }
+            }
+        }
+        let premature: Vec<_> = alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::PrematureReplacement)
+            .collect();
+        assert_eq!(premature.len(), 1, "{alerts:?}");
+        let left = premature[0].level_left_percent.expect("level left");
+        assert!((4.0..=6.0).contains(&left), "{left}");
     }
 
     /// The safety net fires on the stated life (2500 pages) while the

@@ -264,7 +264,16 @@ fn new_cartridge(rng: &mut Rng, s: &mut SupplySim, t: i64) {
     s.installed_at = t;
     s.empty_at = None;
     s.swap_due = None;
-    s.premature_at = (s.class == "consumed" && rng.chance(0.05)).then(|| rng.range(20.0, 70.0));
+    // Early swaps: most with plenty left, some with only a little (4-9 %,
+    // which the customer guide counts as premature too: "replace only when
+    // the printer says empty").
+    s.premature_at = (s.class == "consumed" && rng.chance(0.05)).then(|| {
+        if rng.chance(0.4) {
+            rng.range(4.0, 9.5)
+        } else {
+            rng.range(20.0, 70.0)
+        }
+    });
 }
 
 fn fmt_time(t: i64) -> String {
