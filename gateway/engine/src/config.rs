@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct EngineConfig {
     /// Days between creating an order and the goods being on site.
     pub lead_time_days: f64,
+    /// Days an `express` line takes (the replay and the benchmark deliver
+    /// express lines after this long; upstream the supplier decides).
+    pub express_lead_time_days: f64,
     /// Order when the median forecast says the stock (spares included) runs out
     /// within this many days; never less than three lead times plus the safety
     /// days, so a longer lead time keeps the same margin against bursts.
@@ -44,6 +47,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             lead_time_days: 5.0,
+            express_lead_time_days: 1.0,
             horizon_days: 21.0,
             supply_days: 30.0,
             silent_after_secs: 24 * 3600,

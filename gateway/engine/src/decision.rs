@@ -33,6 +33,18 @@ pub struct OrderLine {
     pub quantity: u32,
     /// Median forecast of when the cartridge installed now runs out.
     pub predicted_empty_at: Option<DateTime<Utc>>,
+    /// `express` when the stock may run out before a normal delivery: the
+    /// supplier chooses faster shipping for this line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<LinePriority>,
+}
+
+/// How urgently a line must travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinePriority {
+    /// The stock may run out before goods on the normal lead time arrive.
+    Express,
 }
 
 /// Kinds of alert, serialised in snake_case.

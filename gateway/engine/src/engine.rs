@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, secs, to_utc};
 use crate::config::EngineConfig;
-use crate::decision::{Alert, AlertKind, Decision, Order, OrderLine};
+use crate::decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine};
 use crate::event::{Event, SupplyReading};
 use crate::fleet;
 use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
@@ -509,7 +509,7 @@ impl Engine {
     }
 
     fn order_group(&mut self, members: &[usize], now: i64, out: &mut Vec<Decision>) {
-        let mut candidates: Vec<(usize, usize, Need, Estimate)> = Vec::new();
+        let mut candidates: Vec<(usize, usize, Need, Estimate, bool)> = Vec::new();
         // A line that may run out before goods ordered now arrive never waits
         // (its spares counted: a cartridge nearly empty with a spare on the
         // shelf is no emergency).
@@ -534,14 +534,15 @@ impl Engine {
                     s.ordered_cart_seq == Some(s.cart_seq),
                     &self.config,
                 );
-                critical |= n == Need::Urgent && runs_out_in_transit(&e, s.spares(), &self.config);
+                let short = runs_out_in_transit(&e, s.spares(), &self.config);
+                critical |= n == Need::Urgent && short;
                 let n = if young && n > Need::Can && e.p50_days > late {
                     Need::Can
                 } else {
                     n
                 };
                 if n != Need::None {
-                    candidates.push((pi, si, n, e));
+                    candidates.push((pi, si, n, e, short));
                 }
             }
         }
@@ -569,7 +570,7 @@ impl Engine {
         let created = to_utc(now);
         let id = order_id(&site, &contact, created, *seq);
         let mut lines = Vec::with_capacity(candidates.len());
-        for (pi, si, _, e) in candidates {
+        for (pi, si, _, e, short) in candidates {
             let p = &mut self.printers[pi];
             let s = &mut p.supplies[si];
             // A borrowed cartridge not yet covered by goods on the way is
@@ -595,6 +596,7 @@ impl Engine {
                     .then(|| crate::clock::add_days(now, e.p50_days))
                     .flatten()
                     .map(to_utc),
+                priority: short.then_some(LinePriority::Express),
             });
         }
         out.push(Decision::Order(Order {
@@ -1030,6 +1032,42 @@ mod tests {
             steps - last < 4 * 45,
             "still ordering at the end of the year (last order on day {})",
             last / 4
+        );
+    }
+
+    /// Express only when the stock may run out before a normal delivery: a
+    /// cartridge met nearly empty and draining fast goes express, one with
+    /// weeks left is ordered in time at normal speed.
+    #[test]
+    fn an_express_line_only_when_the_normal_lead_time_would_run_out() {
+        let mut e = engine_with(&["FAST", "SLOW"]);
+        let t0 = 1_740_960_000;
+        let mut lines = Vec::new();
+        for h in 0..24 * 40 {
+            let t = t0 + h * HOUR;
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            // FAST: 8 % left, 2 points a day (4 days < the 5-day lead time).
+            let fast = (8.0 - 2.0 * h as f64 / 24.0).max(0.0).round() as i64;
+            // SLOW: 70 % left, 2 points a day (35 days).
+            let slow = (70.0 - 2.0 * h as f64 / 24.0).max(0.0).round() as i64;
+            out.extend(e.handle(reading("FAST", t + 60, fast)));
+            out.extend(e.handle(reading("SLOW", t + 60, slow)));
+            for d in out {
+                if let Decision::Order(o) = d {
+                    lines.extend(o.lines.into_iter().map(|l| (h, l)));
+                }
+            }
+            if h > 24 * 10 {
+                break;
+            }
+        }
+        let fast: Vec<_> = lines.iter().filter(|(_, l)| l.printer == "FAST").collect();
+        assert!(!fast.is_empty(), "FAST ordered");
+        assert_eq!(fast[0].1.priority, Some(LinePriority::Express));
+        let slow: Vec<_> = lines.iter().filter(|(_, l)| l.printer == "SLOW").collect();
+        assert!(
+            slow.iter().all(|(_, l)| l.priority.is_none()),
+            "SLOW has weeks left: {slow:?}"
         );
     }
 

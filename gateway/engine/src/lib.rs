@@ -25,7 +25,7 @@ mod supply;
 mod yields;
 
 pub use config::EngineConfig;
-pub use decision::{Alert, AlertKind, Decision, Order, OrderLine};
+pub use decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine};
 pub use engine::Engine;
 pub use evaluate::{BenchReport, benchmark};
 pub use event::{Event, SupplyReading};

@@ -63,6 +63,9 @@ pub struct ReplayStats {
     pub order_lines: u64,
     pub alerts: u64,
     pub deliveries: u64,
+    /// Order lines marked `express` (delivered after the express lead time).
+    #[serde(default)]
+    pub express_lines: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +159,7 @@ pub fn run_with(
     let width = col.iter().max().map_or(0, |m| m + 1);
     let tick = opts.tick_secs.max(60);
     let lead = (opts.config.lead_time_days * 86_400.0).round() as i64;
+    let express = (opts.config.express_lead_time_days * 86_400.0).round() as i64;
     let mut next_tick: Option<i64> = None;
     let mut last_t = i64::MIN;
     let mut deliveries: VecDeque<(i64, Event)> = VecDeque::new();
@@ -208,7 +212,13 @@ pub fn run_with(
         engine.handle_reading(&reading, &mut decisions);
         stats.readings += 1;
         if !decisions.is_empty() {
-            emit(&mut decisions, &mut out, &mut deliveries, lead, &mut stats)?;
+            emit(
+                &mut decisions,
+                &mut out,
+                &mut deliveries,
+                (lead, express.min(lead)),
+                &mut stats,
+            )?;
         }
     }
     out.flush()?;
@@ -322,7 +332,7 @@ fn emit(
     decisions: &mut Vec<Decision>,
     out: &mut impl Write,
     deliveries: &mut VecDeque<(i64, Event)>,
-    lead: i64,
+    (lead, express): (i64, i64),
     stats: &mut ReplayStats,
 ) -> Result<(), ReplayError> {
     for d in decisions.drain(..) {
@@ -331,19 +341,30 @@ fn emit(
         match &d {
             Decision::Order(o) => {
                 stats.orders += 1;
-                let at = o.created_at.timestamp() + lead;
                 for l in &o.lines {
                     stats.order_lines += 1;
-                    deliveries.push_back((
-                        at,
-                        Event::Delivered {
-                            order_id: o.order_id.clone(),
-                            printer: l.printer.clone(),
-                            supply_index: l.supply_index,
-                            quantity: l.quantity,
-                            at: to_utc(at),
-                        },
-                    ));
+                    // Express lines travel faster: kept in time order.
+                    let delay = if l.priority.is_some() {
+                        stats.express_lines += 1;
+                        express
+                    } else {
+                        lead
+                    };
+                    let at = o.created_at.timestamp() + delay;
+                    let pos = deliveries.partition_point(|d| d.0 <= at);
+                    deliveries.insert(
+                        pos,
+                        (
+                            at,
+                            Event::Delivered {
+                                order_id: o.order_id.clone(),
+                                printer: l.printer.clone(),
+                                supply_index: l.supply_index,
+                                quantity: l.quantity,
+                                at: to_utc(at),
+                            },
+                        ),
+                    );
                 }
             }
             Decision::Alert(_) => stats.alerts += 1,
