@@ -155,6 +155,10 @@ pub struct PollArgs {
     /// Retries after a timeout.
     #[arg(long, default_value_t = 1)]
     pub retries: u32,
+    /// Printers read at once (the gateway's `max_concurrent_polls`): more
+    /// at once only makes a shared or slow agent drop requests.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
     /// One JSON object per target per line.
     #[arg(long)]
     pub json: bool,

@@ -160,3 +160,107 @@ async fn client_reads_a_recording_served_by_snmpsimd() {
     assert!(!err.to_string().contains("not-the-priv-pass"), "{err}");
     println!("snmpsimd v3 with a wrong privacy password: {err}");
 }
+
+/// One slow shared agent serving 200 printers (one snmpsimd process, 200
+/// addresses), read as the gateway reads a site: 16 polls in flight, the
+/// default timeouts. Every printer is read, and none needed more requests
+/// on the wire than a printer polled alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_printers_behind_one_snmpsimd_are_all_read_with_default_settings() {
+    if !Path::new(SNMPSIMD).exists() {
+        eprintln!("snmpsimd not installed (apt-get install snmpsim): interop test skipped");
+        return;
+    }
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/printers/snmprec/konica.snmprec");
+    let text = std::fs::read_to_string(&fixture).expect("fixture");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (data, cache) = (work.path().join("data"), work.path().join("cache"));
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::create_dir_all(&cache).expect("cache dir");
+    std::fs::write(data.join("printer.snmprec"), &text).expect("copy");
+    for dir in [work.path(), &data, &cache] {
+        let _ = Command::new("chmod").arg("777").arg(dir).status();
+    }
+    let _ = Command::new("chmod")
+        .arg("644")
+        .arg(data.join("printer.snmprec"))
+        .status();
+    let addrs: Vec<SocketAddr> = (1..=200u8)
+        .map(|i| SocketAddr::from((Ipv4Addr::new(127, 77, 6, i), 16161)))
+        .collect();
+    let mut cmd = Command::new(SNMPSIMD);
+    cmd.args(["--process-user=nobody", "--process-group=nogroup"])
+        .arg(format!("--data-dir={}", data.display()))
+        .arg(format!("--cache-dir={}", cache.display()));
+    for addr in &addrs {
+        cmd.arg(format!("--agent-udpv4-endpoint={addr}"));
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start snmpsimd");
+    let _running = Running(child);
+
+    let v2c = Credentials::v2c("printer");
+    let quick = PollOptions {
+        timeout: Duration::from_millis(500),
+        retries: 0,
+        ..PollOptions::default()
+    };
+    let probe = FetchPlan {
+        scalars: vec![Oid::parse("1.3.6.1.2.1.1.1.0").expect("oid")],
+        subtrees: Vec::new(),
+    };
+    let started = Instant::now();
+    for addr in [addrs[0], addrs[199]] {
+        loop {
+            match fetch(addr, &v2c, &probe, &quick).await {
+                Ok(f) if !f.tree.is_empty() => break,
+                _ if started.elapsed() > Duration::from_secs(60) => {
+                    panic!("snmpsimd never answered on {addr}")
+                }
+                _ => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+    }
+
+    let plan = FetchPlan::printer_baseline();
+    let alone = fetch(addrs[0], &v2c, &plan, &PollOptions::default())
+        .await
+        .expect("one printer alone");
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    let mut tasks = Vec::new();
+    for addr in addrs.clone() {
+        let (plan, v2c, permits) = (plan.clone(), v2c.clone(), permits.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("permit");
+            fetch(addr, &v2c, &plan, &PollOptions::default()).await
+        }));
+    }
+    let started = Instant::now();
+    let mut read = 0;
+    let mut worst = 0;
+    for (task, addr) in tasks.into_iter().zip(&addrs) {
+        match task.await.expect("task") {
+            Ok(f) => {
+                read += 1;
+                worst = worst.max(f.round_trips);
+                assert_eq!(f.tree.len(), alone.tree.len(), "{addr}: a whole poll");
+            }
+            Err(e) => eprintln!("{addr}: {e}"),
+        }
+    }
+    println!(
+        "200 printers behind one snmpsimd: {read} read in {:.1} s, at most {worst} round trips each ({} alone)",
+        started.elapsed().as_secs_f64(),
+        alone.round_trips
+    );
+    assert_eq!(read, 200, "every printer read");
+    assert!(
+        worst <= alone.round_trips,
+        "no printer needed more requests than one polled alone ({worst} > {})",
+        alone.round_trips
+    );
+}

@@ -114,6 +114,31 @@ async fn slow_printer_is_waited_for() {
     agent.shutdown().await;
 }
 
+/// A printer whose agent answers after 3 s (printing, or waking from
+/// sleep) is read with the default settings: the first attempt's 2 s wait
+/// runs out, the resend waits twice as long (RFC 6298-style) and gets its
+/// answer — a slow printer is not an offline one.
+#[tokio::test]
+async fn a_printer_answering_after_three_seconds_is_read_with_default_settings() {
+    let agent = printer(16).await;
+    agent.set_misbehaviour(Misbehaviour::Slow(Duration::from_secs(3)));
+    let started = Instant::now();
+    let got = fetch(
+        agent.local_addr(),
+        &Credentials::v2c("public"),
+        &FetchPlan::printer_baseline(),
+        &PollOptions::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("a slow printer is read: {e}"));
+    let took = started.elapsed();
+    assert!(got.tree.column(LEVEL).count() >= 4);
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(12), "{took:?}");
+    assert!(got.round_trips <= 2, "{}", got.round_trips);
+    agent.shutdown().await;
+}
+
 #[tokio::test]
 async fn backwards_walks_terminate_with_v2c_and_v1() {
     let agent = printer(12).await;

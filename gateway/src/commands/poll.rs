@@ -41,6 +41,12 @@ pub async fn run(args: PollArgs) -> Result<ExitCode, CommandError> {
         retries: args.retries.min(10),
         ..PollOptions::default()
     };
+    if !(1..=1024).contains(&args.concurrency) {
+        return Err(CommandError::Usage(
+            "--concurrency must be between 1 and 1024".into(),
+        ));
+    }
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency));
     let plan = printer::fetch_plan();
     let mut tasks = Vec::new();
     for text in &args.targets {
@@ -48,7 +54,10 @@ pub async fn run(args: PollArgs) -> Result<ExitCode, CommandError> {
         let creds = creds.clone();
         let options = options.clone();
         let plan = plan.clone();
+        let permits = permits.clone();
         tasks.push(tokio::spawn(async move {
+            // Never fails: the semaphore is not closed while tasks run.
+            let _permit = permits.acquire_owned().await.ok();
             let target = match Target::parse(&text, 161) {
                 Ok(t) => t,
                 Err(e) => return PrinterReport::failed(text, e.to_string()),

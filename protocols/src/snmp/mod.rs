@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod error;
 pub mod plan;
 pub mod poll;
+mod rto;
 
 pub use credentials::{AuthProtocol, Credentials, PrivProtocol, UnknownProtocol, V3Credentials};
 pub use error::SnmpError;

@@ -32,6 +32,8 @@ mod padded_aes;
 
 use padded_aes::{Observed, TolerantUdp, UsmSecrets};
 
+use super::rto::Rto;
+
 /// The client every poll uses: the library's UDP client behind our
 /// datagram repair and accounting.
 type SnmpClient = Client<TolerantUdp>;
@@ -39,8 +41,12 @@ type SnmpClient = Client<TolerantUdp>;
 /// How gently and how far a poll goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollOptions {
-    /// Wait for one response before resending.
+    /// Wait for one response before resending, at least: slower answers
+    /// raise the wait for the rest of the poll (RFC 6298-style), and each
+    /// resend waits twice as long as the attempt before, up to `max_timeout`.
     pub timeout: Duration,
+    /// The longest a single attempt waits, however slow the printer was.
+    pub max_timeout: Duration,
     /// Resends after a timeout (so `retries + 1` attempts per request).
     pub retries: u32,
     /// Pause before the first resend; doubled before each further one.
@@ -67,6 +73,7 @@ impl Default for PollOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(2),
+            max_timeout: Duration::from_secs(16),
             retries: 2,
             backoff: Duration::from_millis(500),
             max_repetitions: 20,
@@ -84,11 +91,15 @@ impl PollOptions {
     /// every attempt's timeout plus every backoff pause. A v3 poll may spend
     /// this once more on engine discovery.
     pub fn request_budget(&self) -> Duration {
-        let mut total = self.timeout.saturating_mul(self.retries.saturating_add(1));
+        let rto = Rto::new(self.timeout, self.max_timeout);
+        let mut total = Duration::ZERO;
         let mut pause = self.backoff;
-        for _ in 0..self.retries {
-            total = total.saturating_add(pause);
-            pause = pause.saturating_mul(2);
+        for attempt in 1..=self.retries.saturating_add(1) {
+            total = total.saturating_add(rto.for_attempt(attempt));
+            if attempt <= self.retries {
+                total = total.saturating_add(pause);
+                pause = pause.saturating_mul(2);
+            }
         }
         total
     }
@@ -282,7 +293,9 @@ async fn connect(
     let observed = Arc::new(Observed::default());
     let handle = transport.handle(target).map_err(lib_err)?;
     let client = ClientBuilder::new(auth)
-        .request_timeout(opts.timeout)
+        // The per-attempt wait is ours (adaptive, see `rto`): the
+        // library's own only stops a request nobody waits for any more.
+        .request_timeout(opts.max_timeout.max(opts.timeout))
         // Retries are ours, so that backoff and the timeout error are
         // under our control and every attempt is visible.
         .retry(Retry::none())
@@ -338,6 +351,8 @@ struct Poll<'a> {
     get_later: Vec<Oid>,
     /// Requests that got an answer (an SNMP error status is an answer too).
     round_trips: AtomicU32,
+    /// How long to wait for this target, learned from its answers.
+    rto: std::sync::Mutex<Rto>,
 }
 
 impl<'a> Poll<'a> {
@@ -374,6 +389,19 @@ impl<'a> Poll<'a> {
             truncated: Vec::new(),
             get_later: Vec::new(),
             round_trips: AtomicU32::new(0),
+            rto: std::sync::Mutex::new(Rto::new(opts.timeout, opts.max_timeout)),
+        }
+    }
+
+    fn rto_for(&self, attempt: u32) -> Duration {
+        self.rto
+            .lock()
+            .map_or(self.opts.timeout, |r| r.for_attempt(attempt))
+    }
+
+    fn rtt_sample(&self, rtt: Duration) {
+        if let Ok(mut r) = self.rto.lock() {
+            r.sample(rtt);
         }
     }
 
@@ -387,13 +415,25 @@ impl<'a> Poll<'a> {
         let mut pause = self.opts.backoff;
         let attempts = self.opts.retries.saturating_add(1);
         for attempt in 1..=attempts {
-            match send().await {
+            let sent = Instant::now();
+            let outcome = match tokio::time::timeout(self.rto_for(attempt), send()).await {
+                Ok(outcome) => outcome,
+                // Our wait ran out: the same as the library's timeout.
+                Err(_) => Err(Box::new(async_snmp::Error::Timeout {
+                    target: self.target,
+                    elapsed: sent.elapsed(),
+                    retries: 0,
+                })),
+            };
+            match outcome {
                 Ok(v) => {
                     self.round_trips.fetch_add(1, Ordering::Relaxed);
+                    self.rtt_sample(sent.elapsed());
                     return Ok(v);
                 }
                 Err(e) if e.kind() == ErrorKind::Snmp => {
                     self.round_trips.fetch_add(1, Ordering::Relaxed);
+                    self.rtt_sample(sent.elapsed());
                     return Err(RequestError::Lib(e));
                 }
                 Err(e) if e.kind() == ErrorKind::Timeout => {
@@ -793,6 +833,13 @@ mod tests {
             backoff: Duration::from_millis(10),
             ..PollOptions::default()
         };
-        assert_eq!(o.request_budget(), Duration::from_millis(330));
+        // Waits of 100, 200 and 400 ms (each resend waits twice as long),
+        // pauses of 10 and 20 ms.
+        assert_eq!(o.request_budget(), Duration::from_millis(730));
+        let capped = PollOptions {
+            max_timeout: Duration::from_millis(150),
+            ..o
+        };
+        assert_eq!(capped.request_budget(), Duration::from_millis(430));
     }
 }
