@@ -12,10 +12,11 @@ use crate::decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine
 use crate::event::{Event, SupplyReading};
 use crate::fleet;
 use crate::forecast::{Estimate, SupplyForecast, estimate, estimate_cached, to_forecast};
-use crate::gauge::normalize;
+use crate::gauge::{Gauge, normalize};
 use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity, runs_out_in_transit};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
+use crate::signals::SupplySignal;
 use crate::supply::{GaugeKind, SupplyState};
 
 /// Days after a printer's first reading during which it cannot trigger a shipment
@@ -42,6 +43,8 @@ pub struct ReadingRef<'a> {
     pub max_capacity: i64,
     pub level: i64,
     pub page_count: Option<u64>,
+    /// The printer's own low/empty word on this supply (alerts, error bits).
+    pub signal: Option<SupplySignal>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -284,7 +287,23 @@ impl Engine {
             s.owed = 0;
             s.owed_since = None;
         }
-        let Some(rep) = s.observe(t, normalize(r.max_capacity, r.level), r.page_count) else {
+        let mut gauge = normalize(r.max_capacity, r.level);
+        if let Some(signal) = r.signal {
+            s.low_signal = true;
+            s.speaks = true;
+            // On a "some remaining" gauge the printer's "empty" is the only
+            // empty reading there will be.
+            if signal == SupplySignal::Empty
+                && gauge == Gauge::SomeRemaining
+                && s.kind == GaugeKind::SomeRemaining
+            {
+                gauge = Gauge::Percent {
+                    pct: 0.0,
+                    step: 100.0,
+                };
+            }
+        }
+        let Some(rep) = s.observe(t, gauge, r.page_count) else {
             return;
         };
         self.lives_version += 1;
@@ -683,6 +702,7 @@ fn reading_ref(r: &SupplyReading) -> ReadingRef<'_> {
         max_capacity: r.max_capacity,
         level: r.level,
         page_count: r.page_count,
+        signal: r.signal,
     }
 }
 
@@ -703,6 +723,7 @@ mod tests {
             max_capacity: 100,
             level,
             page_count: None,
+            signal: None,
         })
     }
 

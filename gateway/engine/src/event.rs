@@ -22,6 +22,10 @@ pub struct SupplyReading {
     /// Level with RFC 3805 negative codes (-1 other, -2 unknown, -3 some remaining).
     pub level: i64,
     pub page_count: Option<u64>,
+    /// The printer's own low/empty word on this supply (prtAlertTable codes,
+    /// hrPrinterDetectedErrorState bits), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<crate::signals::SupplySignal>,
 }
 
 /// Something that happened, at a known time (no wall clock inside the engine).

@@ -24,6 +24,9 @@ use crate::yields::{COLOUR_VS_BLACK, stated_life};
 /// quantile of that spread. 3 % means a spare goes out early for most such
 /// cartridges, which beats a one-in-seven chance of an empty printer.
 const UNSEEN_PESS_SHARE: f64 = 0.03;
+/// Share of a cartridge's life left when the printer first says "low"
+/// (markerTonerAlmostEmpty is typically raised with 5-15 % left).
+const LOW_SIGNAL_SHARE: f64 = 0.1;
 /// Points a gauge must have fallen before a pace is taken from its first days.
 const EARLY_DROP: f64 = 3.0;
 
@@ -410,6 +413,16 @@ fn estimate_some(
                 (0.5, UNSEEN_PESS_SHARE),
             )
         }
+    };
+    // The printer says the cartridge is low: whatever the pages suggest,
+    // only its last stretch is left.
+    let (rem_p50, rem_pess) = if s.low_signal {
+        (
+            rem_p50.min(LOW_SIGNAL_SHARE * life),
+            rem_pess.min(0.25 * LOW_SIGNAL_SHARE * life),
+        )
+    } else {
+        (rem_p50, rem_pess)
     };
     let elapsed = ((now - lt) as f64 / DAY as f64).max(0.0);
     Some(Estimate {

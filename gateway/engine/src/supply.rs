@@ -196,6 +196,14 @@ pub(crate) struct SupplyState {
     /// The safety net's last assumed swap, until a visible one confirms or undoes it.
     #[serde(default)]
     net_guess: Option<NetGuess>,
+    /// The printer said this cartridge is low (or empty): the end is near
+    /// whatever the pages say.
+    #[serde(default)]
+    pub low_signal: bool,
+    /// The printer has announced this supply's ends before: it will again,
+    /// so the page-counter safety net stands down.
+    #[serde(default)]
+    pub speaks: bool,
 }
 
 fn ewma(old: Option<f64>, new: f64) -> Option<f64> {
@@ -253,6 +261,8 @@ impl SupplyState {
             owed_since: None,
             spike_checked_day: i64::MIN,
             net_guess: None,
+            low_signal: false,
+            speaks: false,
         }
     }
 
@@ -362,7 +372,9 @@ impl SupplyState {
                 // and the printer would never be ordered for again.
                 let (life, margin, net) = match life {
                     Some(life) => (Some(life), 1.3, false),
-                    None if self.on_site > 0 => (Some(self.net_life()), SAFETY_NET_MARGIN, true),
+                    None if self.on_site > 0 && !self.speaks => {
+                        (Some(self.net_life()), SAFETY_NET_MARGIN, true)
+                    }
                     None => (None, 1.3, false),
                 };
                 match (life, used, self.cart_start_pages) {
@@ -608,6 +620,7 @@ impl SupplyState {
             self.pct_per_page = ewma(self.pct_per_page, ppp);
         }
         self.cartridges_done += 1;
+        self.low_signal = false;
         self.cart_seq += 1;
         self.cart_start = at;
         self.cart_start_pages = pages.or(self.last_pages);

@@ -20,6 +20,7 @@ fn reading(h: i64, printer: &str, level: i64, pages: Option<u64>) -> Event {
         max_capacity: 100,
         level,
         page_count: pages,
+        signal: None,
     })
 }
 

@@ -180,3 +180,69 @@ fn premature_swap_and_silence_alerts() {
             .any(|a| a["kind"] == "printer_back" && a["printer"] == "P2")
     );
 }
+
+/// A "some remaining" toner whose printer raises markerTonerAlmostEmpty
+/// (1104) near the end of each cartridge and markerTonerEmpty (1101) at the
+/// end, replaced an hour later: 90 days, 480 pages a day, 6,000-page
+/// cartridges. Given through the optional columns, the signals show every
+/// cartridge's end, so the engine learns the real life and orders about one
+/// cartridge per 6,000 pages; the same readings without the columns (an
+/// older file, which still replays) leave it the page-counter safety net on
+/// the stated life, which orders more.
+#[test]
+fn printer_signals_in_optional_columns_show_the_ends_a_gauge_hides() {
+    let start = chrono::DateTime::parse_from_rfc3339("2025-03-03T00:00:00Z")
+        .expect("valid")
+        .timestamp();
+    let (life, per_hour, hours) = (6000u64, 20u64, 90 * 24);
+    let mut with = format!("{},alert_codes,detected_errors\n", header().trim_end());
+    let mut without = String::from(header());
+    let mut in_cartridge = 0u64;
+    for h in 0..hours {
+        let t = chrono::DateTime::from_timestamp(start + h * 3600, 0)
+            .expect("valid")
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let pages = 1000 + per_hour * h as u64;
+        let (level, codes, errors) = if in_cartridge >= life {
+            in_cartridge = 0; // swapped an hour after it ran out
+            (-3, "", "")
+        } else if in_cartridge + per_hour >= life {
+            (-3, "1101", "noToner")
+        } else if in_cartridge >= life * 9 / 10 {
+            (-3, "1104", "lowToner")
+        } else {
+            (-3, "", "")
+        };
+        in_cartridge += per_hour;
+        let row = format!("{t},P1,1,toner,consumed,black,percent,100,{level},{pages}");
+        with.push_str(&format!("{row},{codes},{errors}\n"));
+        without.push_str(&format!("{row}\n"));
+    }
+    let printers = "serial,model,site,contact\nP1,M,lyon,alice\n";
+    let ordered = |readings: &str| -> u64 {
+        let (r, out, diag) = replay(printers, readings);
+        let stats = r.expect("replays");
+        assert_eq!(stats.bad_rows, 0, "{diag}");
+        out.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|d| d["type"] == "order")
+            .flat_map(|d| d["lines"].as_array().cloned().unwrap_or_default())
+            .map(|l| l["quantity"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let printed = (per_hour * hours as u64) as f64;
+    let with_signals = ordered(&with);
+    let without_signals = ordered(&without);
+    // What was printed, give or take the cartridge in the printer at the
+    // start and the 30-day supply on the shelf at the end.
+    let used = printed / life as f64;
+    let shelf = 30.0 * (24 * per_hour) as f64 / life as f64;
+    assert!(
+        (used - 1.0..=used + shelf + 1.0).contains(&(with_signals as f64)),
+        "{with_signals} ordered for {printed} pages of {life}-page cartridges"
+    );
+    assert!(
+        without_signals > with_signals,
+        "without the signals: {without_signals}, with: {with_signals}"
+    );
+}

@@ -243,10 +243,25 @@ async fn read_printer(
 
 /// One engine reading per supply of the report.
 fn readings(key: &str, report: &PrinterReport, at: DateTime<Utc>) -> Vec<Event> {
+    // The printer's own low/empty word: prtAlertTable codes and the
+    // hrPrinterDetectedErrorState bits. They name a kind of supply, not
+    // which one: they are given to a supply only when it is the printer's
+    // only one of its kind (a colour printer's "toner low" could be any).
+    let codes: Vec<&str> = report
+        .alerts
+        .iter()
+        .filter_map(|a| a.code.as_deref())
+        .collect();
+    let codes = codes.join(";");
+    let errors = report.status.errors.join(";");
     report
         .supplies
         .iter()
         .map(|s| {
+            let alone = report.supplies.iter().filter(|o| o.kind == s.kind).count() == 1;
+            let signal = alone
+                .then(|| asr_engine::signal_for(&s.kind, &codes, &errors))
+                .flatten();
             Event::Reading(SupplyReading {
                 observed_at: at,
                 printer: key.to_string(),
@@ -258,6 +273,7 @@ fn readings(key: &str, report: &PrinterReport, at: DateTime<Utc>) -> Vec<Event> 
                 max_capacity: s.max_capacity,
                 level: s.level,
                 page_count: report.page_count,
+                signal,
             })
         })
         .collect()

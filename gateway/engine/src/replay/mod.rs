@@ -156,6 +156,16 @@ pub fn run_with(
 
     let mut r = CsvReader::new(readings);
     let col = header(&mut r, "readings.csv", READING_COLUMNS)?;
+    // Optional columns (older files have neither): the printer's own
+    // low/empty signals.
+    let optional = |name: &str| {
+        (0..r.len()).find(|&i| {
+            String::from_utf8_lossy(r.field(i))
+                .trim()
+                .eq_ignore_ascii_case(name)
+        })
+    };
+    let signal_cols = (optional("alert_codes"), optional("detected_errors"));
     let width = col.iter().max().map_or(0, |m| m + 1);
     let tick = opts.tick_secs.max(60);
     let lead = (opts.config.lead_time_days * 86_400.0).round() as i64;
@@ -177,7 +187,7 @@ pub fn run_with(
             )?;
             continue;
         }
-        let parsed = parse_reading(&r, &col);
+        let parsed = parse_reading(&r, &col, signal_cols);
         let reading = match parsed {
             Ok(x) => x,
             Err(msg) => {
@@ -291,6 +301,7 @@ fn load_printers(
 fn parse_reading<'a, R: BufRead>(
     r: &'a CsvReader<R>,
     col: &[usize; 10],
+    (alerts_col, errors_col): (Option<usize>, Option<usize>),
 ) -> Result<ReadingRef<'a>, String> {
     let ts = r.field(col[0]);
     let observed_at = parse_rfc3339(ts).ok_or_else(|| {
@@ -325,6 +336,19 @@ fn parse_reading<'a, R: BufRead>(
         max_capacity,
         level,
         page_count,
+        signal: {
+            let field = |c: Option<usize>| {
+                c.filter(|&c| c < r.len())
+                    .map(|c| String::from_utf8_lossy(r.field(c)).into_owned())
+                    .unwrap_or_default()
+            };
+            let (alerts, errors) = (field(alerts_col), field(errors_col));
+            if alerts.is_empty() && errors.is_empty() {
+                None
+            } else {
+                crate::signals::signal_for(supply_type, &alerts, &errors)
+            }
+        },
     })
 }
 
