@@ -114,6 +114,7 @@ fn seed_order(data: &Path, serial: &str) -> String {
             colorant: Some("black".into()),
             quantity: 1,
             predicted_empty_at: None,
+            pessimistic_empty_at: None,
             priority: None,
         }],
     };

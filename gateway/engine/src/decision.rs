@@ -33,6 +33,10 @@ pub struct OrderLine {
     pub quantity: u32,
     /// Median forecast of when the cartridge installed now runs out.
     pub predicted_empty_at: Option<DateTime<Utc>>,
+    /// Pessimistic forecast of the same: it should come no later than this
+    /// at least 9 times in 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pessimistic_empty_at: Option<DateTime<Utc>>,
     /// `express` when the stock may run out before a normal delivery: the
     /// supplier chooses faster shipping for this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -615,6 +615,7 @@ impl Engine {
                     .then(|| crate::clock::add_days(now, e.p50_days))
                     .flatten()
                     .map(to_utc),
+                pessimistic_empty_at: crate::clock::add_days(now, e.pess_days).map(to_utc),
                 priority: short.then_some(LinePriority::Express),
             });
         }

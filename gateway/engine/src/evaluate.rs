@@ -23,6 +23,10 @@ use crate::stats::median;
 pub struct PolicyScore {
     pub replacements: u64,
     pub stockouts: u64,
+    /// Order lines whose pessimistic empty date could be checked against the truth.
+    pub pessimistic_scored: u64,
+    /// … of which the true empty came no earlier than the bound.
+    pub pessimistic_held: u64,
     /// Order lines marked express.
     pub express_lines: u64,
     /// Stockouts had the express lines travelled at the normal lead time.
@@ -77,6 +81,8 @@ impl PolicyScore {
     fn add(&mut self, o: PolicyScore) {
         self.replacements += o.replacements;
         self.stockouts += o.stockouts;
+        self.pessimistic_scored += o.pessimistic_scored;
+        self.pessimistic_held += o.pessimistic_held;
         self.express_lines += o.express_lines;
         self.stockouts_without_express += o.stockouts_without_express;
         self.stockouts_in_burst += o.stockouts_in_burst;
@@ -186,6 +192,7 @@ pub fn score(
     let mut deliveries: HashMap<(String, u32), Vec<(i64, u32)>> = HashMap::new();
     let mut alerts = Vec::new();
     let mut predictions = Vec::new();
+    let mut pessimistic = Vec::new();
     for line in decisions.lines() {
         let line = line?;
         let d: Decision = serde_json::from_str(&line).map_err(io::Error::other)?;
@@ -214,6 +221,9 @@ pub fn score(
                         .push((at + delay, l.quantity));
                     if let Some(p) = l.predicted_empty_at {
                         predictions.push((l.printer.clone(), l.supply_index, at, p.timestamp()));
+                    }
+                    if let Some(p) = l.pessimistic_empty_at {
+                        pessimistic.push((l.printer.clone(), l.supply_index, at, p.timestamp()));
                     }
                     if truth.printers.iter().any(|p| {
                         p.serial == l.printer && p.decommissioned_at.is_some_and(|d| at > d)
@@ -335,6 +345,24 @@ pub fn score(
                 (pred - e) as f64 / DAY as f64,
                 c.style,
             ));
+        }
+    }
+    // How often the pessimistic bound came before the truth (its coverage).
+    for (printer, idx, at, bound) in pessimistic {
+        let c = truth.cartridges.iter().find(|c| {
+            c.printer == printer
+                && c.supply_index == idx
+                && c.installed_at <= at
+                && c.removed_at.is_none_or(|r| r > at)
+        });
+        if let Some(c) = c
+            && !c.premature
+            && let Some(e) = c.empty_at
+        {
+            s.pessimistic_scored += 1;
+            if bound <= e {
+                s.pessimistic_held += 1;
+            }
         }
     }
     // Silence.
@@ -717,6 +745,18 @@ impl fmt::Display for BenchReport {
             opt(e.median_forecast_error()),
             opt(n.median_forecast_error()),
             "<= 3",
+        )?;
+        row(
+            f,
+            "pessimistic bound no later than the truth",
+            format!(
+                "{:.1}% ({}/{})",
+                100.0 * ratio(e.pessimistic_held, e.pessimistic_scored),
+                e.pessimistic_held,
+                e.pessimistic_scored
+            ),
+            "-".into(),
+            ">= 90%",
         )?;
         row(
             f,
