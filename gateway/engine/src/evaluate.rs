@@ -23,6 +23,10 @@ use crate::stats::median;
 pub struct PolicyScore {
     pub replacements: u64,
     pub stockouts: u64,
+    /// Stockouts of supplies whose gauge only says "some remaining".
+    pub stockouts_some_remaining: u64,
+    /// The longest a supply stayed out of stock (until the next delivery).
+    pub longest_stockout_days: f64,
     /// Order lines whose pessimistic empty date could be checked against the truth.
     pub pessimistic_scored: u64,
     /// … of which the true empty came no earlier than the bound.
@@ -82,6 +86,8 @@ impl PolicyScore {
         self.replacements += o.replacements;
         self.stockouts += o.stockouts;
         self.pessimistic_scored += o.pessimistic_scored;
+        self.stockouts_some_remaining += o.stockouts_some_remaining;
+        self.longest_stockout_days = self.longest_stockout_days.max(o.longest_stockout_days);
         self.pessimistic_held += o.pessimistic_held;
         self.express_lines += o.express_lines;
         self.stockouts_without_express += o.stockouts_without_express;
@@ -260,9 +266,18 @@ pub fn score(
         ev.sort();
         let mut shelf: Vec<i64> = Vec::new();
         let mut owed: Option<i64> = None;
+        // A stockout lasts until the next delivery (or the end of the run).
+        let mut out_since: Option<i64> = None;
+        let some_remaining = truth.cartridges.iter().any(|c| {
+            c.printer == key.0 && c.supply_index == key.1 && c.style == GaugeStyle::SomeRemaining
+        });
         for (t, kind, q) in ev {
             match kind {
                 0 => {
+                    if let Some(since) = out_since.take() {
+                        s.longest_stockout_days =
+                            s.longest_stockout_days.max((t - since) as f64 / DAY as f64);
+                    }
                     for _ in 0..q {
                         if let Some(o) = owed.take()
                             && t - o <= 14 * DAY
@@ -290,6 +305,10 @@ pub fn score(
                         }
                         if kind == 1 && scored {
                             s.stockouts += 1;
+                            out_since.get_or_insert(t);
+                            if some_remaining {
+                                s.stockouts_some_remaining += 1;
+                            }
                             if truth.printers.iter().any(|p| {
                                 p.serial == key.0
                                     && p.bursts.iter().any(|b| b.0 <= t && t - b.0 < lead)
@@ -309,6 +328,11 @@ pub fn score(
                     }
                 }
             }
+        }
+        if let Some(since) = out_since {
+            s.longest_stockout_days = s
+                .longest_stockout_days
+                .max((truth.end - since) as f64 / DAY as f64);
         }
         let decommissioned = truth
             .printers
@@ -692,6 +716,22 @@ impl fmt::Display for BenchReport {
             format!("{}/{}", n.stockouts_in_burst, n.stockouts),
             format!("{}/{}", c.stockouts_in_burst, c.stockouts),
             "",
+        )?;
+        row3(
+            f,
+            "  of which on \"some remaining\" supplies",
+            e.stockouts_some_remaining.to_string(),
+            n.stockouts_some_remaining.to_string(),
+            c.stockouts_some_remaining.to_string(),
+            "0",
+        )?;
+        row3(
+            f,
+            "  longest single stockout (days)",
+            format!("{:.1}", e.longest_stockout_days),
+            format!("{:.1}", n.longest_stockout_days),
+            format!("{:.1}", c.longest_stockout_days),
+            "<= 10",
         )?;
         row(
             f,
