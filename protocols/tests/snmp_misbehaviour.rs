@@ -136,6 +136,28 @@ async fn a_printer_answering_after_three_seconds_is_read_with_default_settings()
     assert!(took >= Duration::from_secs(3), "{took:?}");
     assert!(took < Duration::from_secs(12), "{took:?}");
     assert!(got.round_trips <= 2, "{}", got.round_trips);
+    // What it learned: the next poll waits long enough from the first
+    // attempt (as the live poller does), so nothing is sent twice.
+    assert!(got.wait > Duration::from_secs(3), "{:?}", got.wait);
+    let next = PollOptions {
+        timeout: got.wait,
+        ..PollOptions::default()
+    };
+    let started = Instant::now();
+    let again = fetch(
+        agent.local_addr(),
+        &Credentials::v2c("public"),
+        &FetchPlan::printer_baseline(),
+        &next,
+    )
+    .await
+    .expect("read again");
+    let took = started.elapsed();
+    assert!(again.tree.column(LEVEL).count() >= 4);
+    assert!(
+        took < Duration::from_millis(4500),
+        "one attempt, about 3 s: {took:?}"
+    );
     agent.shutdown().await;
 }
 

@@ -103,6 +103,9 @@ struct TargetState {
     credentials: Option<usize>,
     /// Consecutive failures, to log the first and then stay quiet.
     failures: u32,
+    /// How long this printer takes to answer, learned by the last poll: a
+    /// printer that answers in seconds is waited for from the first attempt.
+    learned_wait: Option<std::time::Duration>,
 }
 
 async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetState) {
@@ -211,7 +214,10 @@ async fn read_printer(
 ) -> Result<PrinterReport, String> {
     let addr = target.resolve().await.map_err(|e| e.to_string())?;
     let credentials = shared.live.credentials();
-    let options = shared.live.poll_options();
+    let mut options = shared.live.poll_options();
+    if let Some(wait) = state.learned_wait {
+        options.timeout = wait.clamp(options.timeout, options.max_timeout.max(options.timeout));
+    }
     let mut order: Vec<usize> = (0..credentials.len()).collect();
     if let Some(i) = state.credentials {
         order.retain(|&j| j != i);
@@ -225,6 +231,7 @@ async fn read_printer(
         match snmp::fetch(addr, creds, &shared.plan, &options).await {
             Ok(fetched) => {
                 state.credentials = Some(i);
+                state.learned_wait = Some(fetched.wait);
                 let report = printer::interpret(&target.to_string(), &fetched.tree);
                 if report.identity_key().is_none()
                     && report.supplies.is_empty()

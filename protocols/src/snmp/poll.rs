@@ -118,6 +118,10 @@ pub struct Fetched {
     pub round_trips: u32,
     /// Subtrees whose walk was cut short, and why.
     pub truncated: Vec<Truncation>,
+    /// How long a first attempt should wait for this printer, as its
+    /// answers taught (never below the configured timeout): pass it as the
+    /// next poll's `timeout` so a slow printer is not asked twice.
+    pub wait: Duration,
 }
 
 /// A walk that ended before its subtree did.
@@ -224,11 +228,15 @@ pub async fn fetch(
             })
         }
         Err(e) => Err(e),
-        Ok(()) => Ok(Fetched {
-            tree: poll.tree,
-            round_trips,
-            truncated: poll.truncated,
-        }),
+        Ok(()) => {
+            let wait = poll.rto.lock().map_or(opts.timeout, |r| r.current());
+            Ok(Fetched {
+                tree: poll.tree,
+                round_trips,
+                truncated: poll.truncated,
+                wait,
+            })
+        }
     }
 }
 
