@@ -17,7 +17,11 @@ use crate::level_pace::level_pace;
 use crate::pages::PageStats;
 use crate::stats::{Line, fit};
 use crate::supply::{DayPoint, GaugeKind, Staircase, SupplyState};
-use crate::yields::{COLOUR_VS_BLACK, stated_life};
+use crate::yields::{COLOUR_VS_BLACK, is_marking, stated_life};
+
+fn is_marking_supply(s: &SupplyState) -> bool {
+    !s.receptacle && is_marking(&s.supply_type)
+}
 
 /// A "some remaining" cartridge whose start was not seen may be anywhere in its
 /// life: what is left is spread evenly, so the pessimistic value is a low
@@ -180,6 +184,12 @@ pub(crate) fn estimate(
     match s.kind {
         GaugeKind::Percent => estimate_percent(s, pages, now),
         GaugeKind::SomeRemaining => estimate_some(s, pages, prior_life_pages, now),
+        // A toner or ink whose level is never known is forecast from its
+        // page counter like a "some remaining" one; other supplies with no
+        // level (fusers, belts, staples) are not ordered on a guess.
+        GaugeKind::Unknown if is_marking_supply(s) && pages.last.is_some() => {
+            estimate_some(s, pages, prior_life_pages, now)
+        }
         GaugeKind::Unknown => None,
     }
 }

@@ -331,6 +331,17 @@ impl SupplyState {
             }
         }
         match gauge {
+            // A printer that never gave a level but counts its pages: the
+            // page counter is all there is, and it must keep the orders
+            // coming (a level that is only sometimes unknown is a glitch
+            // of a gauge that has one, and is ignored).
+            Gauge::Unknown if self.kind == GaugeKind::Unknown => {
+                let used = match (pages, self.cart_start_pages) {
+                    (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
+                    _ => None,
+                };
+                self.swap_by_pages(t, used)
+            }
             Gauge::Unknown => None,
             Gauge::SomeRemaining => {
                 let was_zero = self.zero_run;
@@ -357,47 +368,7 @@ impl SupplyState {
                 if was_zero >= 2 || (was_zero >= 1 && long_enough) {
                     return Some(self.start_cartridge(t, pages, Some(0.0)));
                 }
-                // Far more pages than this supply's cartridges ever lasted: it was
-                // swapped between two polls without an empty reading.
-                // A cartridge met part-used had used even more than that. Without
-                // a life of its own, the fleet's figure serves when its
-                // printers agree on it.
-                let life = self.life_pages.or(self.agreed_fleet_life());
-                // The safety net: with no life this printer or an agreeing
-                // fleet vouches for, a spare on the shelf while the printer
-                // has printed more than a cartridge's worth (by the best
-                // figure there is) went in unseen. A gauge that never shows
-                // a swap (replaced the moment it ran out, polled hours
-                // apart) would otherwise keep that spare "on site" for ever
-                // and the printer would never be ordered for again.
-                let (life, margin, net) = match life {
-                    Some(life) => (Some(life), 1.3, false),
-                    None if self.on_site > 0 && !self.speaks => {
-                        (Some(self.net_life()), SAFETY_NET_MARGIN, true)
-                    }
-                    None => (None, 1.3, false),
-                };
-                match (life, used, self.cart_start_pages) {
-                    (Some(life), Some(u), Some(start)) if u > margin * life => {
-                        let guessed = NetGuess {
-                            cart_start: self.cart_start,
-                            cart_start_pages: self.cart_start_pages,
-                            cart_from_start: self.cart_from_start,
-                        };
-                        // The new cartridge went in about when the old one's life was up.
-                        let swapped_at = start + life.round() as u64;
-                        let r = self.start_cartridge(t, Some(swapped_at), None);
-                        // When the swap happened is a guess (a cartridge taken
-                        // out early hides an earlier one): the next one is not
-                        // watched from its start, so its life is not learned.
-                        self.cart_from_start = false;
-                        if net {
-                            self.net_guess = Some(guessed);
-                        }
-                        Some(r)
-                    }
-                    _ => None,
-                }
+                self.swap_by_pages(t, used)
             }
             Gauge::Percent { pct, .. } if self.kind == GaugeKind::SomeRemaining && pct <= 0.0 => {
                 self.zero_run += 1;
@@ -408,6 +379,52 @@ impl SupplyState {
                 self.step = step;
                 self.observe_percent(t, pct, pages)
             }
+        }
+    }
+
+    /// A swap the gauge cannot show, found by the page counter: far more
+    /// pages than this supply's cartridges last since the current one began.
+    fn swap_by_pages(&mut self, t: i64, used: Option<f64>) -> Option<Replacement> {
+        // Far more pages than this supply's cartridges ever lasted: it was
+        // swapped between two polls without an empty reading.
+        // A cartridge met part-used had used even more than that. Without
+        // a life of its own, the fleet's figure serves when its
+        // printers agree on it.
+        let life = self.life_pages.or(self.agreed_fleet_life());
+        // The safety net: with no life this printer or an agreeing
+        // fleet vouches for, a spare on the shelf while the printer
+        // has printed more than a cartridge's worth (by the best
+        // figure there is) went in unseen. A gauge that never shows
+        // a swap (replaced the moment it ran out, polled hours
+        // apart) would otherwise keep that spare "on site" for ever
+        // and the printer would never be ordered for again.
+        let (life, margin, net) = match life {
+            Some(life) => (Some(life), 1.3, false),
+            None if self.on_site > 0 && !self.speaks => {
+                (Some(self.net_life()), SAFETY_NET_MARGIN, true)
+            }
+            None => (None, 1.3, false),
+        };
+        match (life, used, self.cart_start_pages) {
+            (Some(life), Some(u), Some(start)) if u > margin * life => {
+                let guessed = NetGuess {
+                    cart_start: self.cart_start,
+                    cart_start_pages: self.cart_start_pages,
+                    cart_from_start: self.cart_from_start,
+                };
+                // The new cartridge went in about when the old one's life was up.
+                let swapped_at = start + life.round() as u64;
+                let r = self.start_cartridge(t, Some(swapped_at), None);
+                // When the swap happened is a guess (a cartridge taken
+                // out early hides an earlier one): the next one is not
+                // watched from its start, so its life is not learned.
+                self.cart_from_start = false;
+                if net {
+                    self.net_guess = Some(guessed);
+                }
+                Some(r)
+            }
+            _ => None,
         }
     }
 

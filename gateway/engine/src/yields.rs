@@ -21,6 +21,21 @@ pub(crate) fn stated_life(supply_type: &str) -> f64 {
     }
 }
 
+/// Whether `supply_type` is what prints (toner, ink, ribbon): the supplies
+/// worth ordering on the page counter alone when no level is ever known.
+pub(crate) fn is_marking(supply_type: &str) -> bool {
+    matches!(
+        supply_type,
+        "toner"
+            | "tonerCartridge"
+            | "ink"
+            | "inkCartridge"
+            | "inkRibbon"
+            | "solidWax"
+            | "ribbonWax"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

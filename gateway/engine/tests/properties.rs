@@ -83,14 +83,19 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// A printer whose toner only ever reads "some remaining" and is replaced
-    /// the moment it runs out (no swap is ever seen), at any print volume and
-    /// polling interval: over a year the cartridges ordered track the pages
+    /// A printer whose toner only ever reads "some remaining", or never gives
+    /// a level at all, and is replaced the moment it runs out (no swap is
+    /// ever seen), at any print volume and polling interval: over a year the cartridges ordered track the pages
     /// printed over the cartridge life the engine goes by (nothing better
     /// than the stated toner life is known here), within one cartridge past
     /// the opening stock — it is never left without orders.
     #[test]
-    fn invisible_swaps_are_ordered_for_by_pages(pages_per_day in 40u64..400, poll_hours in 1i64..9) {
+    fn invisible_swaps_are_ordered_for_by_pages(
+        pages_per_day in 40u64..400,
+        poll_hours in 1i64..9,
+        never_a_level in proptest::bool::ANY,
+    ) {
+        let level = if never_a_level { -2 } else { -3 };
         let mut e = Engine::new(EngineConfig::default());
         e.handle(assign("A", false));
         let lead = (EngineConfig::default().lead_time_days * 24.0) as i64;
@@ -111,7 +116,7 @@ proptest! {
             }
             coming.retain(|(due, _)| *due > h);
             let mut out = e.handle(Event::Tick(at(h)));
-            out.extend(e.handle(reading(h, "A", -3, Some(pages))));
+            out.extend(e.handle(reading(h, "A", level, Some(pages))));
             for d in out {
                 if let Decision::Order(o) = d {
                     ordered += o.lines.iter().map(|l| l.quantity).sum::<u32>();
