@@ -344,3 +344,64 @@ fn bad_tls_settings_name_their_key() {
         Some("s3cret")
     );
 }
+
+/// The whole gateway against a TLS broker whose certificate it cannot
+/// trust: it keeps running, polls and buffers, never falls back to plain
+/// text, and its status page says why the link is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_shows_why_an_untrusted_broker_is_refused() {
+    use asr_gateway::runtime::Gateway;
+    use asr_protocols::sim::{SimFleet, demo_fleet};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::generate(&dir.path().join("pki"));
+    let port = free_port();
+    let _broker = Mosquitto::start(
+        &dir.path().join("broker"),
+        port,
+        &tls_listener(&pki, &pki.server_cert, &pki.server_key),
+    );
+    let specs: Vec<_> = demo_fleet(3).into_iter().take(2).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 230), 16_199, 0.0)
+        .await
+        .unwrap();
+    let targets = fleet.members().iter().map(|m| m.addr()).collect();
+    let clock = asr_system_tests::ManualClock::new(chrono::Utc::now());
+    let mut settings = asr_system_tests::settings(
+        targets,
+        &specs,
+        &dir.path().join("gateway.db"),
+        port,
+        clock,
+        Duration::from_millis(300),
+    );
+    settings.mqtt.host = "localhost".into();
+    // Trusts another CA than the one that signed the broker's certificate.
+    settings.mqtt.transport = tls(&pki.other_ca, None);
+    let gateway = Gateway::start(settings).await.unwrap();
+    let http = gateway.http_addr().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let status: serde_json::Value = reqwest::get(format!("http://{http}/api/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let polled = status["printers"].as_array().is_some_and(|p| p.len() == 2);
+        if polled && status["uplink"]["last_error"].is_string() {
+            break status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reason on the page: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status["uplink"]["connected"], false);
+    let reason = status["uplink"]["last_error"].as_str().unwrap();
+    assert!(reason.contains("unknown issuer"), "{reason}");
+    // Still polling and buffering while the link is refused.
+    assert!(gateway.store().outbox_depth().unwrap() > 0);
+    gateway.shutdown().await;
+}
