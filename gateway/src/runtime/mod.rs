@@ -288,21 +288,15 @@ impl Gateway {
             let token = shutdown.clone();
             tasks.push((
                 "ticker",
-                tokio::spawn(async move {
-                    let mut interval = tokio::time::interval(every);
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        tokio::select! {
-                            _ = interval.tick() => {
-                                store.set_clock_synced(clock.synchronised());
-                                if tx.send(EngineInput::Events(vec![Event::Tick(clock.now())])).await.is_err() {
-                                    return;
-                                }
-                            }
-                            () = token.cancelled() => return,
-                        }
+                tokio::spawn(periodically(every, token, move || {
+                    let (tx, clock, store) = (tx.clone(), clock.clone(), store.clone());
+                    async move {
+                        store.set_clock_synced(clock.synchronised());
+                        tx.send(EngineInput::Events(vec![Event::Tick(clock.now())]))
+                            .await
+                            .is_ok()
                     }
-                }),
+                })),
             ));
         }
 
@@ -315,21 +309,17 @@ impl Gateway {
             let token = shutdown.clone();
             tasks.push((
                 "housekeeping",
-                tokio::spawn(async move {
-                    let mut interval = tokio::time::interval(every);
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        tokio::select! {
-                            _ = interval.tick() => {
-                                let store = store.clone();
-                                // `sent_at` is wall-clock time, whatever the engine's clock.
-                                let now = chrono::Utc::now();
-                                let _ = tokio::task::spawn_blocking(move || housekeeping(&store, budget, now)).await;
-                            }
-                            () = token.cancelled() => return,
-                        }
+                tokio::spawn(periodically(every, token, move || {
+                    let store = store.clone();
+                    async move {
+                        // `sent_at` is wall-clock time, whatever the engine's clock.
+                        let now = chrono::Utc::now();
+                        let _ =
+                            tokio::task::spawn_blocking(move || housekeeping(&store, budget, now))
+                                .await;
+                        true
                     }
-                }),
+                })),
             ));
         }
 
@@ -424,6 +414,27 @@ impl Gateway {
             }
         }
         info!("gateway stopped");
+    }
+}
+
+/// Runs `step` every `period` (late ticks delayed, not bunched) until
+/// shutdown, or until `step` answers false (its consumer is gone).
+async fn periodically<F, Fut>(period: Duration, token: CancellationToken, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                if !step().await {
+                    return;
+                }
+            }
+            () = token.cancelled() => return,
+        }
     }
 }
 
