@@ -25,6 +25,60 @@ impl Drop for Running {
     }
 }
 
+/// snmpsimd serving `text` (community and v3 context "printer") on every
+/// address of `endpoints`, with `extra` arguments; its data and cache live
+/// in the returned directory.
+fn serve(text: &str, endpoints: &[SocketAddr], extra: &[&str]) -> (tempfile::TempDir, Running) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let (data, cache) = (work.path().join("data"), work.path().join("cache"));
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::create_dir_all(&cache).expect("cache dir");
+    std::fs::write(data.join("printer.snmprec"), text).expect("copy");
+    // snmpsimd drops privileges to nobody: it must read data and write cache.
+    for dir in [work.path(), &data, &cache] {
+        let _ = Command::new("chmod").arg("777").arg(dir).status();
+    }
+    let _ = Command::new("chmod")
+        .arg("644")
+        .arg(data.join("printer.snmprec"))
+        .status();
+    let mut cmd = Command::new(SNMPSIMD);
+    cmd.args(["--process-user=nobody", "--process-group=nogroup"])
+        .args(extra)
+        .arg(format!("--data-dir={}", data.display()))
+        .arg(format!("--cache-dir={}", cache.display()));
+    for addr in endpoints {
+        cmd.arg(format!("--agent-udpv4-endpoint={addr}"));
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start snmpsimd");
+    (work, Running(child))
+}
+
+/// Waits until `addr` answers a GET of sysDescr: snmpsimd takes seconds to start.
+async fn wait_until_answers(addr: SocketAddr, creds: &Credentials, within: Duration) {
+    let quick = PollOptions {
+        timeout: Duration::from_millis(500),
+        retries: 0,
+        ..PollOptions::default()
+    };
+    let probe = FetchPlan {
+        scalars: vec![Oid::parse("1.3.6.1.2.1.1.1.0").expect("oid")],
+        subtrees: Vec::new(),
+    };
+    let started = Instant::now();
+    loop {
+        match fetch(addr, creds, &probe, &quick).await {
+            Ok(f) if !f.tree.is_empty() => return,
+            _ if started.elapsed() > within => panic!("snmpsimd never answered on {addr}"),
+            _ => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+    }
+}
+
 fn diff(a: &MibTree, b: &MibTree) -> String {
     let mut out = String::new();
     for (o, v) in a.iter() {
@@ -51,60 +105,22 @@ async fn client_reads_a_recording_served_by_snmpsimd() {
     let text = std::fs::read_to_string(&fixture).expect("fixture");
     let recorded = snmprec::parse(&text).tree;
 
-    let work = tempfile::tempdir().expect("tempdir");
-    let (data, cache) = (work.path().join("data"), work.path().join("cache"));
-    std::fs::create_dir_all(&data).expect("data dir");
-    std::fs::create_dir_all(&cache).expect("cache dir");
-    std::fs::write(data.join("printer.snmprec"), &text).expect("copy");
-    // snmpsimd drops privileges to nobody: it must read data and write cache.
-    for dir in [work.path(), &data, &cache] {
-        let _ = Command::new("chmod").arg("777").arg(dir).status();
-    }
-    let _ = Command::new("chmod")
-        .arg("644")
-        .arg(data.join("printer.snmprec"))
-        .status();
-
     let addr = SocketAddr::from((Ipv4Addr::new(127, 77, 5, 11), 16161));
-    let child = Command::new(SNMPSIMD)
-        .args([
-            "--process-user=nobody",
-            "--process-group=nogroup",
+    let (_work, _running) = serve(
+        &text,
+        &[addr],
+        &[
             "--v3-engine-id=auto",
             "--v3-user=poller",
             "--v3-auth-key=authpass-123",
             "--v3-auth-proto=SHA",
             "--v3-priv-key=privpass-456",
             "--v3-priv-proto=AES",
-        ])
-        .arg(format!("--data-dir={}", data.display()))
-        .arg(format!("--cache-dir={}", cache.display()))
-        .arg(format!("--agent-udpv4-endpoint={addr}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start snmpsimd");
-    let _running = Running(child);
-
+        ],
+    );
     // The file name is the community (and the v3 context).
     let v2c = Credentials::v2c("printer");
-    let quick = PollOptions {
-        timeout: Duration::from_millis(500),
-        retries: 0,
-        ..PollOptions::default()
-    };
-    let probe = FetchPlan {
-        scalars: vec![Oid::parse("1.3.6.1.2.1.1.1.0").expect("oid")],
-        subtrees: Vec::new(),
-    };
-    let started = Instant::now();
-    loop {
-        match fetch(addr, &v2c, &probe, &quick).await {
-            Ok(f) if !f.tree.is_empty() => break,
-            _ if started.elapsed() > Duration::from_secs(40) => panic!("snmpsimd never answered"),
-            _ => tokio::time::sleep(Duration::from_millis(300)).await,
-        }
-    }
+    wait_until_answers(addr, &v2c, Duration::from_secs(40)).await;
 
     let plan = FetchPlan::printer_baseline();
     let expected = plan.expected_from(&recorded);
@@ -153,6 +169,11 @@ async fn client_reads_a_recording_served_by_snmpsimd() {
         unreachable!("v3 credentials")
     };
     bad.privacy = Some((PrivProtocol::Aes128, "not-the-priv-pass".into()));
+    let quick = PollOptions {
+        timeout: Duration::from_millis(500),
+        retries: 0,
+        ..PollOptions::default()
+    };
     let err = fetch(addr, &Credentials::V3(bad), &plan, &quick)
         .await
         .unwrap_err();
@@ -174,56 +195,14 @@ async fn two_hundred_printers_behind_one_snmpsimd_are_all_read_with_default_sett
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fixtures/printers/snmprec/konica.snmprec");
     let text = std::fs::read_to_string(&fixture).expect("fixture");
-    let work = tempfile::tempdir().expect("tempdir");
-    let (data, cache) = (work.path().join("data"), work.path().join("cache"));
-    std::fs::create_dir_all(&data).expect("data dir");
-    std::fs::create_dir_all(&cache).expect("cache dir");
-    std::fs::write(data.join("printer.snmprec"), &text).expect("copy");
-    for dir in [work.path(), &data, &cache] {
-        let _ = Command::new("chmod").arg("777").arg(dir).status();
-    }
-    let _ = Command::new("chmod")
-        .arg("644")
-        .arg(data.join("printer.snmprec"))
-        .status();
     let addrs: Vec<SocketAddr> = (1..=200u8)
         .map(|i| SocketAddr::from((Ipv4Addr::new(127, 77, 6, i), 16161)))
         .collect();
-    let mut cmd = Command::new(SNMPSIMD);
-    cmd.args(["--process-user=nobody", "--process-group=nogroup"])
-        .arg(format!("--data-dir={}", data.display()))
-        .arg(format!("--cache-dir={}", cache.display()));
-    for addr in &addrs {
-        cmd.arg(format!("--agent-udpv4-endpoint={addr}"));
-    }
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start snmpsimd");
-    let _running = Running(child);
+    let (_work, _running) = serve(&text, &addrs, &[]);
 
     let v2c = Credentials::v2c("printer");
-    let quick = PollOptions {
-        timeout: Duration::from_millis(500),
-        retries: 0,
-        ..PollOptions::default()
-    };
-    let probe = FetchPlan {
-        scalars: vec![Oid::parse("1.3.6.1.2.1.1.1.0").expect("oid")],
-        subtrees: Vec::new(),
-    };
-    let started = Instant::now();
     for addr in [addrs[0], addrs[199]] {
-        loop {
-            match fetch(addr, &v2c, &probe, &quick).await {
-                Ok(f) if !f.tree.is_empty() => break,
-                _ if started.elapsed() > Duration::from_secs(60) => {
-                    panic!("snmpsimd never answered on {addr}")
-                }
-                _ => tokio::time::sleep(Duration::from_millis(300)).await,
-            }
-        }
+        wait_until_answers(addr, &v2c, Duration::from_secs(60)).await;
     }
 
     let plan = FetchPlan::printer_baseline();
