@@ -3,33 +3,33 @@
 
 use chrono::{DateTime, Utc};
 
-pub(crate) const HOUR: i64 = 3600;
-pub(crate) const DAY: i64 = 86_400;
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 86_400;
 
 /// Unix seconds of a UTC timestamp (sub-second precision is irrelevant here).
-pub(crate) fn secs(t: DateTime<Utc>) -> i64 {
+pub fn secs(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
 /// Back to a timestamp; out-of-range values clamp instead of panicking.
-pub(crate) fn to_utc(t: i64) -> DateTime<Utc> {
+pub fn to_utc(t: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(t, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 /// Day number since the epoch.
-pub(crate) fn day_of(t: i64) -> i64 {
+pub fn day_of(t: i64) -> i64 {
     t.div_euclid(DAY)
 }
 
 /// Saturday or Sunday (UTC) for a day number from [`day_of`]: the days that
 /// recur every week in an office's printing.
-pub(crate) fn is_weekend(day: i64) -> bool {
+pub fn is_weekend(day: i64) -> bool {
     // Day 0, 1970-01-01, was a Thursday.
     (day + 3).rem_euclid(7) >= 5
 }
 
 /// Hour of the week, Monday 00:00 UTC = 0 (1970-01-01 was a Thursday).
-pub(crate) fn hour_of_week(t: i64) -> usize {
+pub fn hour_of_week(t: i64) -> usize {
     let day = t.div_euclid(DAY);
     let weekday = (day + 3).rem_euclid(7);
     let hour = t.rem_euclid(DAY) / HOUR;
@@ -37,7 +37,7 @@ pub(crate) fn hour_of_week(t: i64) -> usize {
 }
 
 /// An instant `days` after `t`, saturating far in the future for infinite spans.
-pub(crate) fn add_days(t: i64, days: f64) -> Option<i64> {
+pub fn add_days(t: i64, days: f64) -> Option<i64> {
     if !days.is_finite() || days > 36_500.0 {
         return None;
     }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, add_days, to_utc};
+use crate::estimate::Estimate;
 use crate::level_pace::level_pace;
 use crate::pages::PageStats;
 use crate::stats::{Line, fit};
@@ -56,29 +57,6 @@ pub struct SupplyForecast {
     pub percent_per_day: Option<f64>,
     pub spares_on_site: u32,
     pub spares_in_transit: u32,
-}
-
-/// Internal estimate, in days from `now`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Estimate {
-    pub level: Option<f64>,
-    pub p50_days: f64,
-    pub pess_days: f64,
-    /// Days one full cartridge lasts at the current pace.
-    pub life_days: Option<f64>,
-    /// The life comes from a cartridge of this supply watched from start to end
-    /// (or a steady measured pace), not from a fleet guess: only then may an
-    /// order carry more than one cartridge.
-    pub life_known: bool,
-    /// The median rests on something learned (own history, the fleet, a
-    /// sibling toner); without it the median is only a placeholder for the
-    /// pessimistic value and is not reported.
-    pub median_known: bool,
-    /// Days of median and of pessimistic stock one passing day takes away: one
-    /// for a gauge, less for a cartridge whose start was not seen (each day it
-    /// lasts says it had more left).
-    pub drift: (f64, f64),
-    pub rate: Option<f64>,
 }
 
 /// How much longer a burst of printing (a big job, a mailing: not a new

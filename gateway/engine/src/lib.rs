@@ -5,14 +5,13 @@
 //! over caller-supplied streams), so the live gateway, the CSV replay and the
 //! benchmark all drive exactly the same logic and a replay is reproducible.
 
-mod clock;
+pub mod clock;
 pub mod config;
 pub mod decision;
 pub mod engine;
-pub mod evaluate;
+mod estimate;
 pub mod event;
 mod fleet;
-pub mod fleetgen;
 mod forecast;
 mod gauge;
 mod level_pace;
@@ -21,14 +20,13 @@ mod pages;
 mod presence;
 pub mod replay;
 mod signals;
-mod stats;
+pub mod stats;
 mod supply;
 mod yields;
 
 pub use config::EngineConfig;
 pub use decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine};
 pub use engine::Engine;
-pub use evaluate::{BenchReport, benchmark};
 pub use event::{Event, SupplyReading};
 pub use forecast::SupplyForecast;
 pub use signals::{SupplySignal, signal_for};

@@ -4,7 +4,7 @@
 
 use crate::clock::{DAY, HOUR};
 use crate::config::EngineConfig;
-use crate::forecast::Estimate;
+use crate::estimate::Estimate;
 
 /// Why a supply would go on an order now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

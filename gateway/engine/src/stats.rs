@@ -1,7 +1,7 @@
 //! Small statistics shared by the engine and its scoring.
 
 /// Median of the values (the upper middle for an even count); `None` when empty.
-pub(crate) fn median(v: &[f64]) -> Option<f64> {
+pub fn median(v: &[f64]) -> Option<f64> {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     s.get(s.len() / 2).copied()
@@ -9,7 +9,7 @@ pub(crate) fn median(v: &[f64]) -> Option<f64> {
 
 /// The value a share `q` of the others are at or below (nearest rank, rounded
 /// down); `None` when empty.
-pub(crate) fn quantile(v: &[f64], q: f64) -> Option<f64> {
+pub fn quantile(v: &[f64], q: f64) -> Option<f64> {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let i = ((s.len().saturating_sub(1)) as f64 * q.clamp(0.0, 1.0)).floor() as usize;

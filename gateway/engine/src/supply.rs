@@ -179,7 +179,7 @@ pub(crate) struct SupplyState {
     /// Last estimate (time, cartridge, empty readings, estimate): forecasting
     /// every supply on every tick would dominate the replay's cost.
     #[serde(skip)]
-    pub cached: Option<(i64, u32, u32, crate::forecast::Estimate)>,
+    pub cached: Option<(i64, u32, u32, crate::estimate::Estimate)>,
     // Spare-stock ledger: ordered -> in transit -> on site -> installed.
     pub in_transit: u32,
     pub on_site: u32,

@@ -12,7 +12,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
     match args.which.as_str() {
         "engine" => {
             let seeds = args.seeds.clone();
-            let report = tokio::task::spawn_blocking(move || asr_engine::benchmark(&seeds))
+            let report = tokio::task::spawn_blocking(move || asr_engine_bench::benchmark(&seeds))
                 .await
                 .map_err(|e| CommandError::Runtime(format!("benchmark failed: {e}")))?;
             println!("{report}");

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 
-use asr_engine::fleetgen::{FleetSpec, generate};
+use asr_engine_bench::fleetgen::{FleetSpec, generate};
 
 use super::CommandError;
 use crate::cli::SimFleetArgs;

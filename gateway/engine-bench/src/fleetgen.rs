@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use crate::clock::{DAY, HOUR, day_of, to_utc};
+use asr_engine::clock::{DAY, HOUR, day_of, to_utc};
 
 /// Small, fast, seedable PRNG (SplitMix64); good enough for simulation.
 #[derive(Clone, Debug)]

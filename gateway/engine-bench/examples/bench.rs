@@ -1,13 +1,13 @@
 //! Benchmark: generated fleets replayed through the engine, a naive baseline
 //! and a clairvoyant policy.
-//! `cargo run --release -p asr-engine --example bench -- --help` lists the options.
+//! `cargo run --release -p asr-engine-bench --example bench -- --help` lists the options.
 //!
 //! The options change the fleet (page volume, size, length) or the supplier's
 //! lead time, so the engine can be checked on fleets it was not tuned on;
 //! `--without` leaves some of the fleet's surprises out, to show what each costs.
 
-use asr_engine::fleetgen::FleetSpec;
 use asr_engine::replay::ReplayOptions;
+use asr_engine_bench::fleetgen::FleetSpec;
 
 const USAGE: &str = "usage: bench [--calm] [--without bursts,outages,step-changes,holidays] \
 [--usage F] [--lead DAYS] [--printers N] [--days N] [--start YYYY-MM-DD] [--poll-minutes N] \
@@ -91,7 +91,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let report = asr_engine::evaluate::benchmark_with(&seeds, &spec, &opts);
+    let report = asr_engine_bench::evaluate::benchmark_with(&seeds, &spec, &opts);
     print!("{report}");
     if std::env::var_os("BENCH_VERBOSE").is_some() {
         for s in &report.engine.stockout_details {
@@ -115,8 +115,8 @@ fn main() {
 
 fn print_errors(
     label: &str,
-    report: &asr_engine::evaluate::BenchReport,
-    keep: impl Fn(f64, asr_engine::fleetgen::GaugeStyle) -> bool,
+    report: &asr_engine_bench::evaluate::BenchReport,
+    keep: impl Fn(f64, asr_engine_bench::fleetgen::GaugeStyle) -> bool,
 ) {
     let mut abs: Vec<f64> = Vec::new();
     let mut signed: Vec<f64> = Vec::new();

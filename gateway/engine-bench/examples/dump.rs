@@ -1,5 +1,5 @@
 //! Writes a generated fleet and the engine's decisions to a directory, for inspection.
-//! `cargo run --release -p asr-engine --example dump -- SEED DIR [USAGE_FACTOR]`
+//! `cargo run --release -p asr-engine-bench --example dump -- SEED DIR [USAGE_FACTOR]`
 //! (`CALM=1`: a fleet without bursts, outages, step changes, trends or holidays;
 //! `POLL_MINUTES=N`: polled every N minutes instead of hourly)
 
@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(u) => Some(u.parse::<f64>().map_err(|_| USAGE)?),
         None => None,
     };
-    let mut spec = asr_engine::fleetgen::FleetSpec {
+    let mut spec = asr_engine_bench::fleetgen::FleetSpec {
         seed,
         ..Default::default()
     };
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         spec.poll_secs = m.max(1) * 60;
     }
-    let truth = asr_engine::fleetgen::generate(
+    let truth = asr_engine_bench::fleetgen::generate(
         &spec,
         File::create(dir.join("printers.csv"))?,
         File::create(dir.join("readings.csv"))?,

@@ -1,5 +1,5 @@
 //! Replays CSV files and prints the engine's forecasts for one printer at the end.
-//! `cargo run --release -p asr-engine --example forecast_at -- PRINTERS READINGS SERIAL`
+//! `cargo run --release -p asr-engine-bench --example forecast_at -- PRINTERS READINGS SERIAL`
 
 use std::fs::File;
 use std::io::BufReader;

@@ -12,11 +12,11 @@ use std::fmt;
 use std::io::{self, BufRead};
 use std::time::Instant;
 
-use crate::clock::{DAY, HOUR};
-use crate::decision::{AlertKind, Decision};
 use crate::fleetgen::{FleetSpec, GaugeStyle, Truth, generate};
-use crate::replay::{self, ReplayOptions};
-use crate::stats::median;
+use asr_engine::clock::{DAY, HOUR};
+use asr_engine::decision::{AlertKind, Decision};
+use asr_engine::replay::{self, ReplayOptions};
+use asr_engine::stats::median;
 
 /// Scores of one policy on one or more fleets.
 #[derive(Clone, Debug, Default)]
@@ -319,7 +319,7 @@ pub fn score(
                                 "{} supply {} empty at {}",
                                 key.0,
                                 key.1,
-                                crate::clock::to_utc(t)
+                                asr_engine::clock::to_utc(t)
                             ));
                         }
                     } else {
@@ -347,7 +347,7 @@ pub fn score(
                 "{} supply {} delivered {}",
                 key.0,
                 key.1,
-                crate::clock::to_utc(*d)
+                asr_engine::clock::to_utc(*d)
             ));
         }
     }
@@ -451,7 +451,7 @@ pub fn score(
         .filter(|c| c.premature && c.style != GaugeStyle::SomeRemaining && c.removed_at.is_some())
         .collect();
     s.premature_true = prem.len() as u64;
-    let near = |a: &crate::decision::Alert, c: &crate::fleetgen::CartridgeTruth| {
+    let near = |a: &asr_engine::decision::Alert, c: &crate::fleetgen::CartridgeTruth| {
         a.printer == c.printer
             && a.supply_index == Some(c.supply_index)
             && c.removed_at
@@ -597,7 +597,7 @@ pub fn clairvoyant(
             .collect();
         let o = serde_json::json!({
             "type": "order", "order_id": format!("clairvoyant-{n}"),
-            "created_at": crate::clock::to_utc(at), "site": site, "contact": contact,
+            "created_at": asr_engine::clock::to_utc(at), "site": site, "contact": contact,
             "lines": lines,
         });
         serde_json::to_writer(&mut *out, &o).map_err(io::Error::other)?;

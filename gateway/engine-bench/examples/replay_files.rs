@@ -1,7 +1,7 @@
 //! Replays a printers/readings CSV pair with default options and prints the
 //! replay statistics and the speed (for profiling and memory measurements).
-//! `cargo run --release -p asr-engine --example replay_files -- PRINTERS READINGS`
-//! `cargo run --release -p asr-engine --example replay_files -- --generate SEED PRINTERS DAYS DIR`
+//! `cargo run --release -p asr-engine-bench --example replay_files -- PRINTERS READINGS`
+//! `cargo run --release -p asr-engine-bench --example replay_files -- --generate SEED PRINTERS DAYS DIR`
 //! writes a generated fleet to DIR instead.
 
 use std::fs::File;
@@ -17,14 +17,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         else {
             return Err("usage: --generate SEED PRINTERS DAYS DIR".into());
         };
-        let spec = asr_engine::fleetgen::FleetSpec {
+        let spec = asr_engine_bench::fleetgen::FleetSpec {
             seed,
             printers: printers as usize,
             days: days as i64,
             ..Default::default()
         };
         let dir = std::path::Path::new(dir);
-        let truth = asr_engine::fleetgen::generate(
+        let truth = asr_engine_bench::fleetgen::generate(
             &spec,
             File::create(dir.join("printers.csv"))?,
             File::create(dir.join("readings.csv"))?,
