@@ -97,6 +97,10 @@ fn main() {
         for s in &report.engine.stockout_details {
             println!("engine stockout: {s}");
         }
+        println!(
+            "engine longest stockout: {} ({:.1} days)",
+            report.engine.longest_stockout, report.engine.longest_stockout_days
+        );
         for s in &report.engine.unused_details {
             println!("engine unused: {s}");
         }

@@ -27,6 +27,8 @@ pub struct PolicyScore {
     pub stockouts_some_remaining: u64,
     /// The longest a supply stayed out of stock (until the next delivery).
     pub longest_stockout_days: f64,
+    /// Which supply that was.
+    pub longest_stockout: String,
     /// Order lines whose pessimistic empty date could be checked against the truth.
     pub pessimistic_scored: u64,
     /// … of which the true empty came no earlier than the bound.
@@ -87,7 +89,10 @@ impl PolicyScore {
         self.stockouts += o.stockouts;
         self.pessimistic_scored += o.pessimistic_scored;
         self.stockouts_some_remaining += o.stockouts_some_remaining;
-        self.longest_stockout_days = self.longest_stockout_days.max(o.longest_stockout_days);
+        if o.longest_stockout_days > self.longest_stockout_days {
+            self.longest_stockout_days = o.longest_stockout_days;
+            self.longest_stockout = o.longest_stockout;
+        }
         self.pessimistic_held += o.pessimistic_held;
         self.express_lines += o.express_lines;
         self.stockouts_without_express += o.stockouts_without_express;
@@ -275,8 +280,11 @@ pub fn score(
             match kind {
                 0 => {
                     if let Some(since) = out_since.take() {
-                        s.longest_stockout_days =
-                            s.longest_stockout_days.max((t - since) as f64 / DAY as f64);
+                        let days = (t - since) as f64 / DAY as f64;
+                        if days > s.longest_stockout_days {
+                            s.longest_stockout_days = days;
+                            s.longest_stockout = format!("{} supply {}", key.0, key.1);
+                        }
                     }
                     for _ in 0..q {
                         if let Some(o) = owed.take()
@@ -316,9 +324,14 @@ pub fn score(
                                 s.stockouts_in_burst += 1;
                             }
                             s.stockout_details.push(format!(
-                                "{} supply {} empty at {}",
+                                "{} supply {}{} empty at {}",
                                 key.0,
                                 key.1,
+                                if some_remaining {
+                                    " (some remaining)"
+                                } else {
+                                    ""
+                                },
                                 asr_engine::clock::to_utc(t)
                             ));
                         }
@@ -330,9 +343,11 @@ pub fn score(
             }
         }
         if let Some(since) = out_since {
-            s.longest_stockout_days = s
-                .longest_stockout_days
-                .max((truth.end - since) as f64 / DAY as f64);
+            let days = (truth.end - since) as f64 / DAY as f64;
+            if days > s.longest_stockout_days {
+                s.longest_stockout_days = days;
+                s.longest_stockout = format!("{} supply {} (never delivered again)", key.0, key.1);
+            }
         }
         let decommissioned = truth
             .printers

@@ -389,6 +389,9 @@ impl Engine {
             if s.owed == 0 {
                 s.owed_since = None;
             }
+            if s.on_site == 0 && quantity > repaid {
+                s.shelf_since_pages = s.last_pages;
+            }
             s.on_site += quantity - repaid;
         }
     }
@@ -461,12 +464,16 @@ impl Engine {
                     });
                     let prior =
                         prior.or_else(|| priors.get(&key).map(|(sum, n)| sum / f64::from(*n)));
+                    // The printer's other toners: what this printer taught,
+                    // else what the fleet's printers of the model did (a
+                    // colour nobody watched whole still lasts at least as
+                    // long as the black the fleet knows).
                     let sibling = p
                         .supplies
                         .iter()
                         .enumerate()
                         .filter(|(k, o)| *k != si && !o.receptacle)
-                        .filter_map(|(_, o)| o.life_pages)
+                        .filter_map(|(_, o)| o.life_pages.or(o.prior_life))
                         .reduce(f64::max);
                     let s = &mut p.supplies[si];
                     s.prior_life = prior;
@@ -554,7 +561,12 @@ impl Engine {
                     s.ordered_cart_seq == Some(s.cart_seq),
                     &self.config,
                 );
-                let short = runs_out_in_transit(&e, s.spares(), &self.config);
+                // A cartridge ran out with no spare on site: the printer
+                // stopped, or the customer found one elsewhere; either way
+                // the shelf is bare and the next one must not wait its turn.
+                let bare = s.uncovered_debt() > 0;
+                let n = if bare { Need::Urgent } else { n };
+                let short = bare || runs_out_in_transit(&e, s.spares(), &self.config);
                 critical |= n == Need::Urgent && short;
                 let n = if young && n > Need::Can && e.p50_days > late {
                     Need::Can
@@ -1191,6 +1203,90 @@ mod tests {
         let s = &e.printers[0].supplies[0];
         assert_eq!((s.owed, s.uncovered_debt()), (1, 0));
         assert!(s.spares() >= 1, "{orders:?}");
+    }
+
+    /// A cartridge ran out while nothing was on the shelf or on its way (the
+    /// supplier cancelled): the shelf is restocked at once, by express, not
+    /// when the fresh cartridge nears its end weeks later.
+    #[test]
+    fn a_bare_shelf_after_a_stockout_is_restocked_at_once_by_express() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        let swap = 30 * 24;
+        let mut after = Vec::new();
+        for h in 0..swap + 48 {
+            let t = t0 + h * HOUR;
+            // 60 % left, 2 points a day (a cartridge lasts 50 days),
+            // replaced at hour `swap`.
+            let level = if h < swap {
+                (60.0 - 2.0 * h as f64 / 24.0).max(0.0).round() as i64
+            } else {
+                100
+            };
+            let mut out = e.handle(Event::Tick(to_utc(t)));
+            out.extend(e.handle(reading("A", t + 60, level)));
+            for d in out {
+                let Decision::Order(o) = d else { continue };
+                if h < swap + 3 {
+                    // Every order until the swap is confirmed is cancelled by
+                    // the supplier.
+                    for l in &o.lines {
+                        e.handle(Event::Cancelled {
+                            order_id: o.order_id.clone(),
+                            printer: l.printer.clone(),
+                            supply_index: l.supply_index,
+                            quantity: l.quantity,
+                            at: to_utc(t + 120),
+                        });
+                    }
+                } else {
+                    after.push((h - swap, o));
+                }
+            }
+        }
+        let (hours, first) = after.first().expect("an order after the stockout");
+        assert!(
+            (3..=24).contains(hours),
+            "restocked {hours} h after the stockout"
+        );
+        assert_eq!(first.lines[0].priority, Some(LinePriority::Express));
+        assert_eq!(e.printers[0].supplies[0].uncovered_debt(), 0);
+    }
+
+    /// The safety net takes a spare for installed no earlier than it arrived:
+    /// a spare that waited on the shelf while the printer printed several
+    /// cartridges' worth is one cartridge, not the start of a run of orders
+    /// each taken for installed on arrival.
+    #[test]
+    fn the_safety_net_dates_a_swap_no_earlier_than_its_spare_arrived() {
+        let mut e = engine_with(&["A"]);
+        let (mut t, mut pages) = (1_740_960_000_i64, 0u64);
+        e.handle(counted("A", t, -3, pages));
+        let life = e.printers[0].supplies[0].net_life();
+        // Four cartridges' worth printed before any spare is on site.
+        let step = (life / 20.0) as u64;
+        for _ in 0..80 {
+            t += 6 * HOUR;
+            pages += step;
+            e.handle(counted("A", t, -3, pages));
+        }
+        deliver(&mut e, "A", t, 1);
+        t += 6 * HOUR;
+        pages += step;
+        e.handle(counted("A", t, -3, pages));
+        assert_eq!(
+            e.printers[0].supplies[0].on_site, 0,
+            "the net took the spare"
+        );
+        // A second spare the next day stays on the shelf: the first one went
+        // in when it arrived, a few pages ago.
+        deliver(&mut e, "A", t + DAY, 1);
+        for _ in 0..4 {
+            t += 6 * HOUR;
+            pages += step / 4;
+            e.handle(counted("A", t, -3, pages));
+        }
+        assert_eq!(e.printers[0].supplies[0].on_site, 1);
     }
 
     #[test]

@@ -343,7 +343,8 @@ fn estimate_some(
         // it), so until a second agrees the fleet's shorter figure bounds the
         // pessimistic value.
         (Some(own), Some(fleet), _) if !s.life_confirmed() && fleet < own => {
-            (own, 0.85 * fleet / own)
+            let low = s.prior_low.unwrap_or(0.85 * fleet).min(0.85 * fleet);
+            (own, low / own)
         }
         (Some(own), _, _) => (own, 0.85),
         (None, Some(fleet), _) => {
@@ -380,12 +381,17 @@ fn estimate_some(
     }
     let (lt, lp) = pages.last?;
     let pace = paced?;
-    let (rem_p50, rem_pess, life, drift) = match (s.cart_from_start, s.cart_start_pages) {
+    let from_start = s.cart_from_start || s.guessed_start.is_some();
+    let (rem_p50, rem_pess, life, drift) = match (from_start, s.cart_start_pages) {
         (true, Some(start)) => {
             let used = lp.saturating_sub(start) as f64;
+            // A start found by the page counter may have been earlier.
+            let used_pess = s
+                .guessed_start
+                .map_or(used, |earliest| lp.saturating_sub(earliest) as f64);
             // Outlasting the expected life says the life was underestimated.
             let life = life.max(used * 1.1);
-            (life - used, pess_share * life - used, life, (1.0, 1.0))
+            (life - used, pess_share * life - used_pess, life, (1.0, 1.0))
         }
         _ => {
             // Cartridge start never seen: it was anywhere in its life when first

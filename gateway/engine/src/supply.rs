@@ -33,6 +33,10 @@ const FLEET_AGREES: f64 = 0.85;
 /// cartridge began pass this share of the life it goes by: late enough that
 /// a cartridge lasting a little longer is not cut short, early enough that
 /// the next spare still arrives in time.
+/// How early in its life a cartridge replaced unseen may have run out, as a
+/// share of that life: where the pessimistic forecast dates its successor's start.
+const GUESSED_START_SHARE: f64 = 0.85;
+
 const SAFETY_NET_MARGIN: f64 = 1.1;
 
 /// A visible swap within this share of the net's life after the net assumed
@@ -196,6 +200,17 @@ pub(crate) struct SupplyState {
     /// The safety net's last assumed swap, until a visible one confirms or undoes it.
     #[serde(default)]
     net_guess: Option<NetGuess>,
+    /// The current cartridge's start was found by the page counter (a swap
+    /// the gauge could not show): the page count it may have gone in at the
+    /// earliest. It is forecast from its guessed start, the pessimistic value
+    /// from this earliest one, and its life is not learned from it.
+    #[serde(default)]
+    pub guessed_start: Option<u64>,
+    /// The page counter when the spares now on the shelf began waiting (the
+    /// first delivery to an empty shelf): a spare cannot have gone in before
+    /// it arrived, so the safety net dates its swaps no earlier.
+    #[serde(default)]
+    pub shelf_since_pages: Option<u64>,
     /// The printer said this cartridge is low (or empty): the end is near
     /// whatever the pages say.
     #[serde(default)]
@@ -257,6 +272,8 @@ impl SupplyState {
             in_transit: 0,
             on_site: 0,
             ordered_cart_seq: None,
+            guessed_start: None,
+            shelf_since_pages: None,
             owed: 0,
             owed_since: None,
             spike_checked_day: i64::MIN,
@@ -412,9 +429,21 @@ impl SupplyState {
                     cart_start_pages: self.cart_start_pages,
                     cart_from_start: self.cart_from_start,
                 };
-                // The new cartridge went in about when the old one's life was up.
-                let swapped_at = start + life.round() as u64;
+                // The new cartridge went in about when the old one's life
+                // was up, and not before the spare taken for it arrived
+                // (dating it earlier would have the next spare taken at
+                // once, and each one after it on arrival).
+                let mut swapped_at = start + life.round() as u64;
+                // It may have run out a good deal earlier than its life said.
+                let mut earliest = start + (GUESSED_START_SHARE * life).round() as u64;
+                if self.on_site > 0
+                    && let Some(arrived) = self.shelf_since_pages
+                {
+                    swapped_at = swapped_at.max(arrived);
+                    earliest = earliest.max(arrived);
+                }
                 let r = self.start_cartridge(t, Some(swapped_at), None);
+                self.guessed_start = Some(earliest.min(swapped_at));
                 // When the swap happened is a guess (a cartridge taken
                 // out early hides an earlier one): the next one is not
                 // watched from its start, so its life is not learned.
@@ -642,6 +671,7 @@ impl SupplyState {
         self.cart_start = at;
         self.cart_start_pages = pages.or(self.last_pages);
         self.cart_from_start = true;
+        self.guessed_start = None;
         self.days.clear();
         self.pending = None;
         self.zero_run = 0;
