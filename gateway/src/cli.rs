@@ -109,6 +109,10 @@ pub struct DemoArgs {
     /// Stop after this many real seconds (runs until Ctrl-C otherwise).
     #[arg(long)]
     pub duration: Option<f64>,
+    /// The status page's admin password (at least 10 characters); a random
+    /// one is generated and printed when absent.
+    #[arg(long, env = "ASR_DEMO_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
 }
 
 /// `run` and `check-config`

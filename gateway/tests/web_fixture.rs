@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use asr_gateway::web::Auth;
+use asr_gateway::web::auth::hash_password;
 use asr_gateway::web::{
     OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
     WebServer,
@@ -315,10 +317,87 @@ impl Drop for Running {
     }
 }
 
-/// Starts the real server on 127.0.0.1:0 with `source`.
+/// The admin password of every test server.
+pub const ADMIN_PASSWORD: &str = "a test password";
+
+/// Its hash, made once per test binary (Argon2 is slow on purpose).
+pub fn admin_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(ADMIN_PASSWORD).expect("hash the test password"))
+        .clone()
+}
+
+/// Session cookies of the running test servers, by `http://addr`.
+fn sessions() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static S: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    S.get_or_init(Default::default)
+}
+
+/// The `Cookie` header that logs a request to `url` in (its server was
+/// started by [`start`]).
+pub fn cookie_for(url: &str) -> Option<String> {
+    let map = sessions().lock().unwrap_or_else(|p| p.into_inner());
+    map.iter()
+        .find(|(base, _)| url.starts_with(base.as_str()))
+        .map(|(_, c)| c.clone())
+}
+
+/// A value of a `Set-Cookie` header of `response`.
+pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The hidden `csrf` field of a form page.
+pub fn csrf_field(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].to_owned())
+}
+
+/// Logs in to the server at `base` (`http://addr`) with `password`; returns
+/// the status of `POST /login` and the session cookie, if one was set.
+pub async fn login(base: &str, password: &str) -> (reqwest::StatusCode, Option<String>) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let form = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("GET /login");
+    let form_cookie = set_cookie(form.headers(), "asr_form").expect("form cookie");
+    let csrf = csrf_field(&form.text().await.expect("login page")).expect("csrf field");
+    let answer = client
+        .post(format!("{base}/login"))
+        .header("Cookie", format!("asr_form={form_cookie}"))
+        .form(&[("password", password), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("POST /login");
+    let session = set_cookie(answer.headers(), "asr_session").filter(|s| !s.is_empty());
+    (answer.status(), session)
+}
+
+/// Starts the real server on 127.0.0.1:0 with `source`, behind the admin
+/// password, and logs in (see [`cookie_for`]).
 pub async fn start(source: Arc<dyn StatusSource>) -> Running {
+    start_with(source, Arc::new(Auth::new(Some(admin_hash()), None))).await
+}
+
+/// As [`start`] with the access control given.
+pub async fn start_with(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Running {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
-    let server = WebServer::bind(addr, source)
+    let logged_in = auth.password_set();
+    let server = WebServer::bind(addr, source, auth)
         .await
         .expect("bind a free port");
     let addr = server.local_addr();
@@ -326,6 +405,15 @@ pub async fn start(source: Arc<dyn StatusSource>) -> Running {
     let task = tokio::spawn(server.run(async move {
         let _ = rx.await;
     }));
+    let base = format!("http://{addr}");
+    if logged_in {
+        let (_, session) = login(&base, ADMIN_PASSWORD).await;
+        let session = session.expect("the test password logs in");
+        sessions()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(base, format!("asr_session={session}"));
+    }
     Running {
         addr,
         stop: Some(tx),

@@ -26,6 +26,9 @@ async fn get_text(
     accept_language: Option<&str>,
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
     let mut request = client().get(url);
+    if let Some(cookie) = fixture::cookie_for(url) {
+        request = request.header("Cookie", cookie);
+    }
     if let Some(al) = accept_language {
         request = request.header("Accept-Language", al);
     }
@@ -34,6 +37,12 @@ async fn get_text(
     let headers = response.headers().clone();
     let body = response.text().await.expect("body");
     (status, headers, body)
+}
+
+/// Access control with no password yet (setup page): enough where only
+/// binding and stopping are tested.
+fn open_auth() -> Arc<asr_gateway::web::Auth> {
+    Arc::new(asr_gateway::web::Auth::new(None, None))
 }
 
 fn fixed() -> Arc<FixedSource> {
@@ -187,6 +196,10 @@ async fn api_returns_the_view_as_json() {
     let server = start(fixed()).await;
     let response = client()
         .get(server.url("/api/status"))
+        .header(
+            "Cookie",
+            fixture::cookie_for(&server.url("/api/status")).unwrap_or_default(),
+        )
         .send()
         .await
         .expect("request");
@@ -232,6 +245,10 @@ async fn healthz_not_found_and_method_not_allowed() {
     for path in ["/", "/api/status", "/healthz"] {
         let response = client()
             .post(server.url(path))
+            .header(
+                "Cookie",
+                fixture::cookie_for(&server.url(path)).unwrap_or_default(),
+            )
             .body("x")
             .send()
             .await
@@ -249,7 +266,15 @@ async fn healthz_not_found_and_method_not_allowed() {
         let body = response.text().await.expect("body");
         assert!(body.contains("Method not allowed"));
     }
-    let response = client().head(server.url("/")).send().await.expect("HEAD");
+    let response = client()
+        .head(server.url("/"))
+        .header(
+            "Cookie",
+            fixture::cookie_for(&server.url("/")).expect("session"),
+        )
+        .send()
+        .await
+        .expect("HEAD");
     assert_eq!(response.status(), StatusCode::OK);
     server.stop().await.expect("clean stop");
 }
@@ -268,6 +293,10 @@ async fn snapshot_failures_are_503_and_the_server_survives() {
     );
     let response = client()
         .get(failing.url("/api/status"))
+        .header(
+            "Cookie",
+            fixture::cookie_for(&failing.url("/api/status")).unwrap_or_default(),
+        )
         .send()
         .await
         .expect("request");
@@ -355,7 +384,7 @@ async fn empty_gateway_says_so() {
 async fn port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let addr: SocketAddr = taken.local_addr().expect("address");
-    let result = WebServer::bind(addr, fixed()).await;
+    let result = WebServer::bind(addr, fixed(), open_auth()).await;
     let err = result.expect_err("the port is taken");
     assert!(
         matches!(err, WebError::AddrInUse { addr: a, .. } if a == addr),
@@ -366,7 +395,7 @@ async fn port_in_use_is_a_clear_error() {
     assert!(message.contains(&addr.to_string()), "{message}");
 
     // `serve` reports the same error instead of hanging.
-    let err = asr_gateway::web::serve(addr, fixed(), std::future::pending())
+    let err = asr_gateway::web::serve(addr, fixed(), open_auth(), std::future::pending())
         .await
         .expect_err("serve fails fast on a busy port");
     assert!(matches!(err, WebError::AddrInUse { .. }));
@@ -379,9 +408,14 @@ async fn serve_stops_on_shutdown() {
     let addr = probe.local_addr().expect("address");
     drop(probe);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(asr_gateway::web::serve(addr, fixed(), async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(asr_gateway::web::serve(
+        addr,
+        fixed(),
+        open_auth(),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     // Wait until it answers.
     let url = format!("http://{addr}/healthz");
     let mut up = false;

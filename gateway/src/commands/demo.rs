@@ -50,6 +50,8 @@ pub struct Demo {
     pub gateway: Gateway,
     /// Where the database lives.
     pub data_dir: std::path::PathBuf,
+    /// The status page's admin password, when the demo made it up (printed).
+    pub generated_password: Option<String>,
 }
 
 impl Demo {
@@ -97,8 +99,19 @@ impl Demo {
 
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), args.speed));
         let poll_interval = clock.real_duration(SIMULATED_POLL).max(MIN_REAL_POLL);
+        let generated_password = args.admin_password.is_none().then(generate_password);
+        let password = args
+            .admin_password
+            .clone()
+            .or_else(|| generated_password.clone())
+            .unwrap_or_default();
+        let hash = tokio::task::spawn_blocking(move || crate::web::auth::hash_password(&password))
+            .await
+            .map_err(|e| CommandError::Runtime(format!("hashing the admin password: {e}")))?
+            .map_err(|e| CommandError::Usage(format!("--admin-password: {e}")))?;
         let settings = Settings {
             gateway_id: "demo".into(),
+            admin_password_hash: Some(hash),
             db_path: data_dir.join("gateway.db"),
             poll_interval,
             max_concurrent_polls: 8,
@@ -143,6 +156,7 @@ impl Demo {
             broker,
             gateway,
             data_dir,
+            generated_password,
         })
     }
 
@@ -156,6 +170,14 @@ impl Demo {
 }
 
 /// Refuses nonsense before anything is started.
+/// A password to print for the demo's page: 16 letters and digits (~95 bits).
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..16)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
 fn validate(args: &DemoArgs) -> Result<(), CommandError> {
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000_000.0) {
         return Err(CommandError::Usage(
@@ -201,6 +223,7 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
     println!(
         "\nASR gateway demo is running ({} simulated printers, a simulated month every {:.0} s).\n\n  \
          Status page:   http://{http}/   (French: http://{http}/?lang=fr)\n  \
+         Admin password: {password}\n  \
          MQTT traffic:  mosquitto_sub -h 127.0.0.1 -p {} -t 'asr/#' -v\n  \
          Back office:   cargo run --release -- upstream --broker mqtt://127.0.0.1:{} --out orders.jsonl --respond accepted\n  \
          One printer:   cargo run --release -- poll {first}\n  \
@@ -210,5 +233,9 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
         args.mqtt_port,
         args.mqtt_port.saturating_add(1),
         demo.data_dir.join("gateway.db").display(),
+        password = demo
+            .generated_password
+            .as_deref()
+            .unwrap_or("the one given with --admin-password"),
     );
 }

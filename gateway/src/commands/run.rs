@@ -96,6 +96,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             transport: crate::config::link::transport(&config.mqtt),
         },
         http: config.http.listen,
+        admin_password_hash: config.http.admin_password_hash.clone(),
         engine: engine_config(&config.engine),
         assignments: config
             .printers

@@ -148,12 +148,17 @@ impl std::fmt::Debug for MqttSection {
 pub struct HttpSection {
     /// Address of the status page; empty string disables it.
     pub listen: Option<SocketAddr>,
+    /// The admin password as an Argon2 PHC string (`asr-gateway
+    /// hash-password` makes one). Without it, the first visit from the LAN
+    /// chooses the password on a one-time setup page.
+    pub admin_password_hash: Option<String>,
 }
 
 impl Default for HttpSection {
     fn default() -> Self {
         Self {
             listen: Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
+            admin_password_hash: None,
         }
     }
 }

@@ -34,7 +34,13 @@ pub const REMOTE_KEYS: &[&str] = &[
 ];
 
 /// Field names whose values are never shown (write-only).
-const SECRET_FIELDS: &[&str] = &["password", "community", "auth_pass", "priv_pass"];
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "community",
+    "auth_pass",
+    "priv_pass",
+    "admin_password_hash",
+];
 
 /// Whether `key`'s value is a secret (never echoed back).
 pub fn is_secret(key: &str) -> bool {

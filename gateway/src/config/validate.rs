@@ -24,6 +24,10 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 1048576 (MiB)",
         ));
     }
+    if let Some(hash) = &c.http.admin_password_hash {
+        crate::web::auth::validate_hash(hash)
+            .map_err(|e| ConfigError::invalid("http.admin_password_hash", e.to_string()))?;
+    }
     if c.mqtt.host.trim().is_empty() {
         return Err(ConfigError::invalid("mqtt.host", "must not be empty"));
     }

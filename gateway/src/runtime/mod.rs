@@ -107,7 +107,8 @@ impl Gateway {
         });
         let http_addr = match settings.http {
             Some(addr) => {
-                let server = crate::web::WebServer::bind(addr, source)
+                let auth = Arc::new(page_auth(&settings, &store));
+                let server = crate::web::WebServer::bind(addr, source, auth)
                     .await
                     .map_err(|e| RuntimeError::Http {
                         addr,
@@ -473,4 +474,34 @@ fn assignment_event(a: &Assignment) -> Event {
         contact: a.contact.clone(),
         excluded: a.excluded,
     }
+}
+
+/// The key under which the password chosen on the setup page is kept.
+const ADMIN_HASH_KEY: &str = "admin_password_hash";
+
+/// The status page's access control: the configured hash, else the one
+/// chosen earlier on the setup page, else the setup page (which stores its
+/// choice in the database before using it).
+fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
+    let stored = || {
+        store
+            .meta_get(ADMIN_HASH_KEY)
+            .map_err(|e| warn!(error = %e, "cannot read the stored admin password"))
+            .ok()
+            .flatten()
+            .filter(|h| crate::web::auth::validate_hash(h).is_ok())
+    };
+    let hash = settings.admin_password_hash.clone().or_else(stored);
+    if hash.is_none() {
+        warn!("no admin password set: the status page offers its setup page to the local network");
+    }
+    let keeper = Arc::clone(store);
+    crate::web::Auth::new(
+        hash,
+        Some(Arc::new(move |h: &str| {
+            keeper
+                .meta_set(ADMIN_HASH_KEY, h)
+                .map_err(|e| format!("cannot store the admin password: {e}"))
+        })),
+    )
 }

@@ -98,6 +98,9 @@ pub struct Settings {
     pub mqtt: MqttSettings,
     /// The status page address, if any.
     pub http: Option<SocketAddr>,
+    /// The status page's admin password (Argon2 PHC); `None`: the one set on
+    /// the setup page and kept in the database, or the setup page itself.
+    pub admin_password_hash: Option<String>,
     /// Replenishment policy.
     pub engine: EngineConfig,
     /// Printer assignments known at start.
@@ -138,6 +141,7 @@ impl Settings {
         c.mqtt.client_id = Some(self.mqtt.client_id.clone());
         c.mqtt.username = self.mqtt.username.clone();
         c.http.listen = self.http;
+        c.http.admin_password_hash = self.admin_password_hash.clone();
         c.snmp.timeout = self.poll_options.timeout;
         c.snmp.retries = self.poll_options.retries;
         c.snmp.port = self.snmp_port;

@@ -5,6 +5,7 @@
 //! renders it (`GET /`), exposes it as JSON (`GET /api/status`) and answers a
 //! liveness probe (`GET /healthz`). See `routes` for the exact HTTP contract.
 
+pub mod auth;
 mod error;
 mod format;
 mod html;
@@ -15,6 +16,7 @@ mod server;
 mod source;
 mod view;
 
+pub use auth::Auth;
 pub use error::WebError;
 pub use i18n::Lang;
 pub use routes::{SNAPSHOT_TIMEOUT, router};

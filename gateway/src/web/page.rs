@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::auth::text::T;
 use super::format;
 use super::html::{Esc, Html, h};
 use super::i18n::{self, Colorant, Lang, Msg};
@@ -24,7 +25,8 @@ const LOW_PERCENT: f64 = 10.0;
 
 /// The full status page. `nonce` authorises the inline script under the
 /// Content-Security-Policy sent with it.
-pub fn status_page(view: &StatusView, lang: Lang, nonce: &str) -> String {
+/// The status page; `csrf` (the session's token) adds the logout button.
+pub fn status_page(view: &StatusView, lang: Lang, nonce: &str, csrf: Option<&str>) -> String {
     let mut html = Html::new();
     head(
         &mut html,
@@ -37,7 +39,7 @@ pub fn status_page(view: &StatusView, lang: Lang, nonce: &str) -> String {
         "<body><a class=\"skip\" href=\"#printers\">{}</a>\n",
         Esc(lang.tr(Msg::SkipToPrinters))
     );
-    top_bar(&mut html, lang, Some(view));
+    top_bar(&mut html, lang, Some(view), csrf);
     h!(
         html,
         "<p id=\"stale\" class=\"stale\" role=\"status\" hidden>{}</p>\n",
@@ -67,7 +69,7 @@ pub fn message_page(
     let mut html = Html::new();
     head(&mut html, lang, lang.tr(title), retry);
     html.raw("<body>\n");
-    top_bar(&mut html, lang, None);
+    top_bar(&mut html, lang, None, None);
     h!(
         html,
         "<main class=\"wrap\"><h2>{}</h2><p>{}</p>",
@@ -83,6 +85,21 @@ pub fn message_page(
         lang.code(),
         Esc(lang.tr(Msg::BackToStatus))
     );
+    footer(&mut html, lang, None);
+    html.raw("</body>\n</html>\n");
+    html.finish()
+}
+
+/// A page with the usual head, bar and footer around `body`, markup already
+/// escaped by the caller (the login and setup pages).
+pub fn framed_page(lang: Lang, title: &str, body: &str) -> String {
+    let mut html = Html::new();
+    head(&mut html, lang, title, false);
+    html.raw("<body>\n");
+    top_bar(&mut html, lang, None, None);
+    html.raw("<main class=\"wrap narrow\">");
+    html.raw(body);
+    html.raw("</main>\n");
     footer(&mut html, lang, None);
     html.raw("</body>\n</html>\n");
     html.finish()
@@ -106,7 +123,7 @@ fn head(html: &mut Html, lang: Lang, title: &str, refresh: bool) {
     h!(html, "<style>{STYLE}</style>\n</head>\n");
 }
 
-fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
+fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, csrf: Option<&str>) {
     h!(
         html,
         "<header class=\"top\"><div class=\"wrap\"><div><h1>{}</h1>",
@@ -143,7 +160,18 @@ fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
             code = other.code(),
         );
     }
-    html.raw("</nav></div></header>\n");
+    html.raw("</nav>");
+    if let Some(csrf) = csrf {
+        h!(
+            html,
+            "<form method=\"post\" action=\"/logout\" class=\"logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">{}</button></form>",
+            Esc(csrf),
+            Esc(T::LogOut.tr(lang))
+        );
+    }
+    html.raw("</div></header>\n");
 }
 
 fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {

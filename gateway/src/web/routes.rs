@@ -5,6 +5,7 @@
 //! | `GET /`          | the HTML status page                               |
 //! | `GET /api/status`| the [`StatusView`] as JSON                         |
 //! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data) |
+//! | `/login`, `/logout`, `/setup` | access control: see `auth::http` |
 //! | other paths      | `404` with a small HTML page                       |
 //! | other methods    | `405` with an `Allow` header                       |
 //!
@@ -24,7 +25,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+
+use super::auth::{Auth, http};
 
 use super::i18n::{self, Lang, Msg};
 use super::page;
@@ -39,15 +42,26 @@ struct AppState {
     source: Arc<dyn StatusSource>,
 }
 
-/// The status page application, ready to be served (or tested in-process).
-pub fn router(source: Arc<dyn StatusSource>) -> Router {
+/// The status page application, ready to be served (or tested in-process):
+/// every route but `/healthz`, `/login` and `/setup` behind [`Auth`].
+pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
+    let login = Router::new()
+        .route("/login", get(http::login_form).post(http::login_submit))
+        .route("/logout", post(http::logout))
+        .route("/setup", get(http::setup_form).post(http::setup_submit))
+        .with_state(Arc::clone(&auth));
     Router::new()
         .route("/", get(status_page))
         .route("/api/status", get(api_status))
         .route("/healthz", get(healthz))
+        .with_state(AppState { source })
+        .merge(login)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(AppState { source })
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            http::require_login,
+        ))
 }
 
 /// Takes a snapshot on a blocking thread, so a source reading SQLite does not
@@ -104,7 +118,7 @@ fn html_response(
     let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src {script}; connect-src 'self'; \
-         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -142,6 +156,7 @@ fn retry_after(mut response: Response) -> Response {
 
 async fn status_page(
     State(state): State<AppState>,
+    session: Option<axum::Extension<http::SessionInfo>>,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
@@ -155,7 +170,8 @@ async fn status_page(
     match snapshot(&state).await {
         Ok(view) => {
             let nonce = format!("{:032x}", rand::random::<u128>());
-            let body = page::status_page(&view, lang, &nonce);
+            let csrf = session.as_ref().map(|s| s.0.csrf.as_str());
+            let body = page::status_page(&view, lang, &nonce, csrf);
             html_response(StatusCode::OK, lang, body, Some(&nonce))
         }
         Err(reason) => {

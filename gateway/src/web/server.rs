@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use super::auth::Auth;
 use super::error::WebError;
 use super::routes::router;
 use super::source::StatusSource;
@@ -32,7 +33,11 @@ impl std::fmt::Debug for WebServer {
 
 impl WebServer {
     /// Binds `addr` (port 0 picks a free port).
-    pub async fn bind(addr: SocketAddr, source: Arc<dyn StatusSource>) -> Result<Self, WebError> {
+    pub async fn bind(
+        addr: SocketAddr,
+        source: Arc<dyn StatusSource>,
+        auth: Arc<Auth>,
+    ) -> Result<Self, WebError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| bind_error(addr, source))?;
@@ -42,7 +47,7 @@ impl WebServer {
         Ok(Self {
             listener,
             addr: bound,
-            app: router(source),
+            app: router(source, auth),
         })
     }
 
@@ -58,10 +63,15 @@ impl WebServer {
     ) -> Result<(), WebError> {
         let addr = self.addr;
         tracing::info!(%addr, "status page listening");
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|source| WebError::Serve { addr, source })
+        // The client's address is needed to rate-limit logins and to keep
+        // the setup page on the LAN.
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| WebError::Serve { addr, source })
     }
 }
 
@@ -78,7 +88,11 @@ fn bind_error(addr: SocketAddr, source: io::Error) -> WebError {
 pub async fn serve(
     addr: SocketAddr,
     source: Arc<dyn StatusSource>,
+    auth: Arc<Auth>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
-    WebServer::bind(addr, source).await?.run(shutdown).await
+    WebServer::bind(addr, source, auth)
+        .await?
+        .run(shutdown)
+        .await
 }
