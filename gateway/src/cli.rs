@@ -42,6 +42,9 @@ pub enum Command {
     /// through an MQTT 5 shared subscription (start several with one
     /// --group to split the load), drop duplicates, optionally answer.
     Upstream(UpstreamArgs),
+    /// Read a password on standard input and print its Argon2id hash, for
+    /// `[http] admin_password_hash`.
+    HashPassword,
 }
 
 /// `upstream`

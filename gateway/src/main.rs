@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             Command::SimFleet(args) => commands::sim_fleet::run(args),
             Command::Bench(args) => commands::bench::run(args).await,
             Command::Upstream(args) => commands::upstream::run(args).await,
+            Command::HashPassword => commands::hash_password::run(),
         }
     });
     match result {

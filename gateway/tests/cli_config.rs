@@ -172,3 +172,54 @@ fn a_missing_file_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/gateway.toml"));
 }
+
+/// `hash-password` reads the password on stdin; its output is a valid
+/// `[http] admin_password_hash`, and anything else there is refused by name.
+#[test]
+fn hash_password_makes_a_hash_check_config_accepts() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery staple\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let with = |value: &str| {
+        let path = write(
+            dir.path(),
+            &format!(
+                "{}[http]\nadmin_password_hash = \"{value}\"\n",
+                minimal(dir.path())
+            ),
+        );
+        gateway(&["check-config", "--config", path.to_str().unwrap()], &[])
+    };
+    assert!(with(&hash).status.success());
+    let bad = with("correct horse battery staple");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("http.admin_password_hash"), "{err}");
+
+    let mut short = Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    short.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = short.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+}

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
+#[path = "web_fixture.rs"]
+mod fixture;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -37,11 +40,12 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
         .collect();
     let config = format!(
         "[gateway]\nid = \"run-test\"\ndata_dir = \"{}\"\npoll_interval = \"2s\"\n\
-         [mqtt]\nhost = \"127.0.0.1\"\nport = {}\n[http]\nlisten = \"{http}\"\n\
+         [mqtt]\nhost = \"127.0.0.1\"\nport = {}\n[http]\nlisten = \"{http}\"\nadmin_password_hash = \"{hash}\"\n\
          [discovery]\nmdns = false\nstatic = [{}]\n{printers}",
         dir.path().join("data").display(),
         broker_addr.port(),
         targets.join(", "),
+        hash = fixture::admin_hash(),
     );
     let path = dir.path().join("gateway.toml");
     std::fs::write(&path, config).unwrap();
@@ -74,7 +78,13 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
             }
         }
     }
-    let api: Value = reqwest::get(format!("http://{http}/api/status"))
+    // The page is behind the admin password given in the file.
+    let base = format!("http://{http}");
+    let (_, session) = fixture::login(&base, fixture::ADMIN_PASSWORD).await;
+    let api: Value = reqwest::Client::new()
+        .get(format!("{base}/api/status"))
+        .header("Cookie", format!("asr_session={}", session.unwrap()))
+        .send()
         .await
         .unwrap()
         .json()

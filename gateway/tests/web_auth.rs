@@ -142,26 +142,44 @@ async fn wrong_passwords_stale_forms_and_a_lockout() {
     let server = start_with(source(), protected()).await;
     let base = format!("http://{}", server.addr);
     let c = no_redirects();
-    // A form token used twice, or sent without its cookie, is refused.
+    // A form token sent without its cookie is refused, and spent; a fresh
+    // one serves once.
     let form = c.get(format!("{base}/login")).send().await.expect("form");
     let form_cookie = set_cookie(form.headers(), "asr_form").expect("cookie");
     let csrf = csrf_field(&form.text().await.expect("html")).expect("csrf");
-    let no_cookie = c
-        .post(format!("{base}/login"))
-        .form(&[("password", ADMIN_PASSWORD), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(no_cookie.status(), StatusCode::FORBIDDEN);
-    let post = || {
-        c.post(format!("{base}/login"))
-            .header("Cookie", format!("asr_form={form_cookie}"))
+    let post = |cookie: Option<String>, csrf: String| {
+        let mut request = c.post(format!("{base}/login"));
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", format!("asr_form={cookie}"));
+        }
+        request
             .form(&[("password", ADMIN_PASSWORD), ("csrf", csrf.as_str())])
             .send()
     };
-    assert_eq!(post().await.expect("post").status(), StatusCode::SEE_OTHER);
+    let status = |r: reqwest::Result<reqwest::Response>| r.expect("post").status();
     assert_eq!(
-        post().await.expect("post").status(),
+        status(post(None, csrf.clone()).await),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(post(Some(form_cookie.clone()), csrf).await),
+        StatusCode::FORBIDDEN,
+        "spent by the attempt without its cookie"
+    );
+    let form = c
+        .get(format!("{base}/login"))
+        .header("Cookie", format!("asr_form={form_cookie}"))
+        .send()
+        .await
+        .expect("form");
+    let form_cookie = set_cookie(form.headers(), "asr_form").expect("cookie");
+    let csrf = csrf_field(&form.text().await.expect("html")).expect("csrf");
+    assert_eq!(
+        status(post(Some(form_cookie.clone()), csrf.clone()).await),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        status(post(Some(form_cookie), csrf).await),
         StatusCode::FORBIDDEN,
         "a form token serves once"
     );

@@ -8,65 +8,30 @@
 #[path = "web_fixture.rs"]
 mod fixture;
 
+#[path = "cdp.rs"]
+mod cdp;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use fixture::{FixedSource, SequenceSource, sample_view, start};
+use cdp::Browser;
+use fixture::{ADMIN_PASSWORD, FixedSource, Running, SequenceSource, sample_view, start};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn chromium() -> &'static Path {
-    let path = Path::new(CHROMIUM);
+/// A browser that logged in to `server` through its login page, as a person
+/// would: opening `path` sends it to `/login`, the form brings it back there
+/// (the page under test is the first one it loads with a session).
+async fn logged_in(server: &Running, path: &str, width: u32, height: u32) -> Browser {
+    let mut browser = Browser::launch(width, height).await;
+    browser.goto(&server.url(path)).await;
+    let at = browser.path().await;
     assert!(
-        path.exists(),
-        "{CHROMIUM} is missing: run the project's test script, which installs the \
-         `chromium` Debian package (or run `apt-get install -y chromium` as root)"
+        at.starts_with("/login?next="),
+        "sent to the login page, not {at}"
     );
-    path
-}
-
-/// Runs Chromium headless with `args` and returns its stdout, killing it
-/// after 90 s so a stuck browser fails the test instead of hanging it.
-fn run_chromium(profile: &Path, args: &[String]) -> String {
-    let mut child = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start chromium");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        match child.try_wait().expect("poll chromium") {
-            Some(_) => break,
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                panic!("chromium did not finish within 90 s");
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    let output = child.wait_with_output().expect("chromium output");
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("DOM is UTF-8")
+    browser.fill("#password", ADMIN_PASSWORD).await;
+    browser.click_and_wait("form.auth button").await;
+    assert_eq!(browser.path().await, path, "back where it was sent from");
+    browser
 }
 
 /// Where screenshots go: the target's temporary directory, kept after the
@@ -95,16 +60,9 @@ fn assert_png(path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_renders_the_french_page() {
-    chromium();
     let server = start(Arc::new(FixedSource(sample_view()))).await;
-    let url = server.url("/?lang=fr");
-    let profile = tempfile::tempdir().expect("profile dir");
-    let profile_path = profile.path().to_owned();
-    let dom = tokio::task::spawn_blocking(move || {
-        run_chromium(&profile_path, &["--dump-dom".to_owned(), url])
-    })
-    .await
-    .expect("chromium task");
+    let mut browser = logged_in(&server, "/?lang=fr", 1280, 900).await;
+    let dom = browser.dom().await;
 
     assert!(
         dom.contains("<html lang=\"fr\""),
@@ -154,57 +112,43 @@ async fn chromium_renders_the_french_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_screenshots_laptop_and_phone() {
-    chromium();
     let server = start(Arc::new(FixedSource(sample_view()))).await;
     let dir = screenshot_dir();
+    // The login page, as a first visit shows it.
+    let mut browser = Browser::launch(1280, 900).await;
+    browser.goto(&server.url("/login?lang=fr")).await;
+    let file = dir.join("login-fr-1280.png");
+    browser.screenshot(&file).await;
+    assert_png(&file);
+    drop(browser);
     let shots = [
-        ("status-fr-1280.png", "/?lang=fr", "1280,900"),
-        ("status-en-1280.png", "/?lang=en", "1280,900"),
-        ("status-en-390.png", "/?lang=en", "390,844"),
+        ("status-fr-1280.png", "/?lang=fr", (1280, 900)),
+        ("status-en-1280.png", "/?lang=en", (1280, 900)),
+        ("status-en-390.png", "/?lang=en", (390, 844)),
     ];
-    for (name, path, size) in shots {
+    for (name, path, (width, height)) in shots {
         let file = dir.join(name);
         let _ = std::fs::remove_file(&file);
-        let profile = tempfile::tempdir().expect("profile dir");
-        let profile_path = profile.path().to_owned();
-        let args = vec![
-            format!("--screenshot={}", file.display()),
-            format!("--window-size={size}"),
-            server.url(path),
-        ];
-        tokio::task::spawn_blocking(move || run_chromium(&profile_path, &args))
-            .await
-            .expect("chromium task");
+        let mut browser = logged_in(&server, path, width, height).await;
+        browser.screenshot(&file).await;
         assert_png(&file);
     }
     drop(server);
 }
 
-/// Dumps the DOM after `budget_ms` of virtual time, so the 10 s refresh timer
-/// fires without the test waiting 10 real seconds.
-async fn dom_after(url: String, budget_ms: u32) -> String {
-    let profile = tempfile::tempdir().expect("profile dir");
-    let profile_path = profile.path().to_owned();
-    tokio::task::spawn_blocking(move || {
-        run_chromium(
-            &profile_path,
-            &[
-                format!("--virtual-time-budget={budget_ms}"),
-                "--dump-dom".to_owned(),
-                url,
-            ],
-        )
-    })
-    .await
-    .expect("chromium task")
+/// The DOM of `path` after `budget_ms` of virtual time, so the 10 s refresh
+/// timer fires without the test waiting 10 real seconds.
+async fn dom_after(server: &Running, path: &str, budget_ms: u64) -> String {
+    let mut browser = logged_in(server, path, 1280, 900).await;
+    browser.run_virtual_time(budget_ms).await;
+    browser.dom().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_refreshes_itself() {
-    chromium();
     let source = Arc::new(SequenceSource::new(None));
     let server = start(source.clone()).await;
-    let dom = dom_after(server.url("/?lang=en"), 15_000).await;
+    let dom = dom_after(&server, "/?lang=en", 15_000).await;
     let calls = source.calls.load(std::sync::atomic::Ordering::SeqCst);
     assert!(
         calls >= 2,
@@ -229,10 +173,9 @@ async fn the_page_refreshes_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_says_when_the_gateway_stops_answering() {
-    chromium();
     let source = Arc::new(SequenceSource::new(Some(1)));
     let server = start(source.clone()).await;
-    let dom = dom_after(server.url("/?lang=fr"), 15_000).await;
+    let dom = dom_after(&server, "/?lang=fr", 15_000).await;
     assert!(source.calls.load(std::sync::atomic::Ordering::SeqCst) >= 2);
     // The last good data stays on screen, flagged as possibly stale.
     assert!(dom.contains("gw-call-1"));

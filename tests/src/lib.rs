@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod mosquitto;
+pub mod page;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -74,6 +75,7 @@ pub fn settings(
             transport: asr_cloud_sync::TransportSettings::tcp(),
         },
         http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        admin_password_hash: Some(page::admin_hash()),
         engine: asr_engine::EngineConfig::default(),
         assignments: specs.iter().map(Assignment::from).collect(),
         clock,

@@ -27,6 +27,7 @@ fn demo_args(mqtt_port: u16, fleet_ip: Ipv4Addr, data_dir: &std::path::Path) -> 
         data_dir: Some(data_dir.to_path_buf()),
         seed: 7,
         duration: None,
+        admin_password: Some(asr_system_tests::page::ADMIN_PASSWORD.into()),
     }
 }
 
@@ -53,9 +54,8 @@ async fn subscriber(port: u16) -> rumqttc::EventLoop {
 
 /// The status page's JSON.
 async fn api_status(http: SocketAddr) -> Value {
-    reqwest::get(format!("http://{http}/api/status"))
+    asr_system_tests::page::get(http, "/api/status")
         .await
-        .expect("GET /api/status")
         .json()
         .await
         .expect("JSON")
@@ -141,9 +141,8 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
         .collect();
     let expected: HashSet<&str> = owner.keys().map(String::as_str).collect();
     assert_eq!(listed, expected, "every simulated printer is listed");
-    let html = reqwest::get(format!("http://{http}/?lang=fr"))
+    let html = asr_system_tests::page::get(http, "/?lang=fr")
         .await
-        .expect("GET /")
         .text()
         .await
         .expect("HTML");

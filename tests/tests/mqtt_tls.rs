@@ -382,9 +382,8 @@ async fn the_gateway_shows_why_an_untrusted_broker_is_refused() {
     let http = gateway.http_addr().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let status = loop {
-        let status: serde_json::Value = reqwest::get(format!("http://{http}/api/status"))
+        let status: serde_json::Value = asr_system_tests::page::get(http, "/api/status")
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

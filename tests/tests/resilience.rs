@@ -250,9 +250,8 @@ async fn a_restart_neither_forgets_spares_nor_reorders() {
 /// (printer, supply) → spares in transit + on site, from the status page's JSON.
 async fn spares(gateway: &Gateway) -> std::collections::BTreeMap<(String, u64), u64> {
     let http = gateway.http_addr().expect("page");
-    let api: Value = reqwest::get(format!("http://{http}/api/status"))
+    let api: Value = asr_system_tests::page::get(http, "/api/status")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

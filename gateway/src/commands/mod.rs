@@ -7,6 +7,7 @@ pub mod check_config;
 pub mod demo;
 pub mod discover;
 mod error;
+pub mod hash_password;
 pub mod poll;
 mod proc_stats;
 pub mod replay;

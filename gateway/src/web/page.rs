@@ -763,6 +763,7 @@ mod tests {
             ),
             Lang::En,
             "n",
+            Some("token"),
         );
         // NaN is shown as unknown, never as a "NaN%" width.
         assert!(!html.contains("NaN"));
@@ -789,7 +790,7 @@ mod tests {
             })
             .collect();
         let started = std::time::Instant::now();
-        let html = status_page(&view, Lang::Fr, "n");
+        let html = status_page(&view, Lang::Fr, "n", Some("token"));
         let elapsed = started.elapsed();
         assert!(html.contains("SER0000") && html.contains("SER0499"));
         assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");

@@ -51,8 +51,10 @@ impl SessionInfo {
 }
 
 /// Paths open without a session.
+/// (`/favicon.ico` answers 404 to everyone: a browser asks for it with
+/// every page, and sending it to the login page would be noise.)
 fn public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/login" | "/setup")
+    matches!(path, "/healthz" | "/login" | "/setup" | "/favicon.ico")
 }
 
 /// A cookie's value from the request headers.
@@ -250,12 +252,13 @@ pub struct LoginForm {
 
 fn login_page(
     auth: &Auth,
+    headers: &HeaderMap,
     lang: Lang,
     next: &str,
     error: Option<T>,
     status: StatusCode,
 ) -> Response {
-    let (cookie_value, token) = auth.form_token();
+    let (cookie_value, token) = auth.form_token(cookie(headers, FORM_COOKIE).as_deref());
     let mut body = Html::new();
     h!(body, "<h2>{}</h2>", Esc(T::LoginTitle.tr(lang)));
     if let Some(e) = error {
@@ -294,7 +297,7 @@ pub async fn login_form(
     }
     let lang = lang_of(&headers, q.lang.as_deref());
     let next = safe_next(q.next.as_deref());
-    login_page(&auth, lang, &next, None, StatusCode::OK)
+    login_page(&auth, &headers, lang, &next, None, StatusCode::OK)
 }
 
 /// `POST /login`.
@@ -308,7 +311,14 @@ pub async fn login_submit(
     let next = safe_next(form.next.as_deref());
     let form_cookie = cookie(&headers, FORM_COOKIE).unwrap_or_default();
     if !auth.redeem_form(&form_cookie, &form.csrf) {
-        return login_page(&auth, lang, &next, Some(T::Expired), StatusCode::FORBIDDEN);
+        return login_page(
+            &auth,
+            &headers,
+            lang,
+            &next,
+            Some(T::Expired),
+            StatusCode::FORBIDDEN,
+        );
     }
     let checker = Arc::clone(&auth);
     let outcome = tokio::task::spawn_blocking(move || checker.login(ip, &form.password))
@@ -326,12 +336,20 @@ pub async fn login_submit(
         }
         LoginOutcome::Wrong => {
             tracing::warn!(%ip, "status page login: wrong password");
-            login_page(&auth, lang, &next, Some(T::Wrong), StatusCode::UNAUTHORIZED)
+            login_page(
+                &auth,
+                &headers,
+                lang,
+                &next,
+                Some(T::Wrong),
+                StatusCode::UNAUTHORIZED,
+            )
         }
         LoginOutcome::Locked(wait) => {
             tracing::warn!(%ip, "status page login: address locked out");
             let mut r = login_page(
                 &auth,
+                &headers,
                 lang,
                 &next,
                 Some(T::Locked),
@@ -392,8 +410,14 @@ pub struct SetupForm {
     csrf: String,
 }
 
-fn setup_page(auth: &Auth, lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
-    let (cookie_value, token) = auth.form_token();
+fn setup_page(
+    auth: &Auth,
+    headers: &HeaderMap,
+    lang: Lang,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (cookie_value, token) = auth.form_token(cookie(headers, FORM_COOKIE).as_deref());
     let mut body = Html::new();
     h!(
         body,
@@ -453,7 +477,7 @@ pub async fn setup_form(
     if !is_lan(ip) {
         return refuse(lang, StatusCode::FORBIDDEN, T::SetupLanOnly);
     }
-    setup_page(&auth, lang, None, StatusCode::OK)
+    setup_page(&auth, &headers, lang, None, StatusCode::OK)
 }
 
 /// `POST /setup`.
@@ -474,6 +498,7 @@ pub async fn setup_submit(
     if !auth.redeem_form(&form_cookie, &form.csrf) {
         return setup_page(
             &auth,
+            &headers,
             lang,
             Some(T::Expired.tr(lang)),
             StatusCode::FORBIDDEN,
@@ -482,6 +507,7 @@ pub async fn setup_submit(
     if form.password != form.confirm {
         return setup_page(
             &auth,
+            &headers,
             lang,
             Some(T::Mismatch.tr(lang)),
             StatusCode::BAD_REQUEST,
@@ -493,7 +519,13 @@ pub async fn setup_submit(
         .await
         .unwrap_or_else(|_| Err("the password could not be stored".to_owned()));
     if let Err(reason) = set {
-        return setup_page(&auth, lang, Some(&reason), StatusCode::BAD_REQUEST);
+        return setup_page(
+            &auth,
+            &headers,
+            lang,
+            Some(&reason),
+            StatusCode::BAD_REQUEST,
+        );
     }
     tracing::info!(%ip, "admin password set on the setup page");
     let checker = Arc::clone(&auth);

@@ -98,12 +98,13 @@ impl Auth {
             .is_some()
     }
 
-    /// A CSRF token for a login or setup form, bound to the returned cookie value.
-    pub fn form_token(&self) -> (String, String) {
+    /// A CSRF token for a login or setup form, bound to the returned cookie
+    /// value (the browser's current one when it has a live one).
+    pub fn form_token(&self, cookie: Option<&str>) -> (String, String) {
         self.forms
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .issue(Instant::now())
+            .issue(cookie, Instant::now())
     }
 
     /// Whether a form's token is the one its cookie was given (spent either way).

@@ -98,10 +98,13 @@ impl Sessions {
 }
 
 /// CSRF tokens handed out with the login and setup forms, before anyone is
-/// logged in: bound to a short-lived cookie, usable once.
+/// logged in: each bound to a short-lived cookie, usable once. A browser
+/// that opens the form twice (a second tab, a favicon request sent to the
+/// login page) keeps its cookie, so every form it shows stays valid.
 #[derive(Debug, Default)]
 pub struct FormTokens {
-    by_cookie: HashMap<String, (String, Instant)>,
+    /// Token → (its cookie, when issued).
+    by_token: HashMap<String, (String, Instant)>,
 }
 
 /// How long a login form may stay open before its token expires.
@@ -109,23 +112,27 @@ const FORM_TOKEN_LIFE: Duration = Duration::from_secs(30 * 60);
 const MAX_FORM_TOKENS: usize = 1024;
 
 impl FormTokens {
-    /// A new (cookie, token) pair.
-    pub fn issue(&mut self, now: Instant) -> (String, String) {
-        self.by_cookie
+    /// A new (cookie, token) pair; `cookie` is kept when it is one this
+    /// server handed out and still live.
+    pub fn issue(&mut self, cookie: Option<&str>, now: Instant) -> (String, String) {
+        self.by_token
             .retain(|_, (_, at)| now.duration_since(*at) <= FORM_TOKEN_LIFE);
-        if self.by_cookie.len() >= MAX_FORM_TOKENS {
-            self.by_cookie.clear();
+        if self.by_token.len() >= MAX_FORM_TOKENS {
+            self.by_token.clear();
         }
-        let (cookie, token) = (random_token(), random_token());
-        self.by_cookie.insert(cookie.clone(), (token.clone(), now));
+        let cookie = cookie
+            .filter(|c| self.by_token.values().any(|(known, _)| known == c))
+            .map_or_else(random_token, str::to_owned);
+        let token = random_token();
+        self.by_token.insert(token.clone(), (cookie.clone(), now));
         (cookie, token)
     }
 
-    /// Whether `token` is the live one bound to `cookie`; it is spent either way.
+    /// Whether `token` was issued with `cookie` and is still live; it is spent either way.
     pub fn redeem(&mut self, cookie: &str, token: &str, now: Instant) -> bool {
-        match self.by_cookie.remove(cookie) {
+        match self.by_token.remove(token) {
             Some((expected, at)) => {
-                now.duration_since(at) <= FORM_TOKEN_LIFE && constant_time_eq(&expected, token)
+                now.duration_since(at) <= FORM_TOKEN_LIFE && constant_time_eq(&expected, cookie)
             }
             None => false,
         }
@@ -165,12 +172,20 @@ mod tests {
     fn form_tokens_are_bound_to_their_cookie_and_spent_once() {
         let t0 = Instant::now();
         let mut f = FormTokens::default();
-        let (cookie, token) = f.issue(t0);
-        let (other, _) = f.issue(t0);
+        let (_, token) = f.issue(None, t0);
+        let (other, other_token) = f.issue(None, t0);
         assert!(!f.redeem(&other, &token, t0), "another form's cookie");
+        let (cookie, token) = f.issue(None, t0);
+        // A second form in the same browser keeps the cookie; both work.
+        let (same, second) = f.issue(Some(&cookie), t0);
+        assert_eq!(same, cookie);
         assert!(f.redeem(&cookie, &token, t0));
         assert!(!f.redeem(&cookie, &token, t0), "spent");
-        let (cookie, token) = f.issue(t0);
+        assert!(f.redeem(&cookie, &second, t0));
+        // A cookie this server never handed out is replaced.
+        assert_ne!(f.issue(Some("made up"), t0).0, "made up");
+        assert!(f.redeem(&other, &other_token, t0));
+        let (cookie, token) = f.issue(None, t0);
         assert!(!f.redeem(
             &cookie,
             &token,

@@ -1,0 +1,88 @@
+//! The status page as the whole-system tests read it: behind the admin
+//! password, so each gateway the tests start is logged in to once.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock};
+
+/// The admin password of every gateway the tests start.
+pub const ADMIN_PASSWORD: &str = "system test password";
+
+/// Its Argon2 hash, for `Settings::admin_password_hash` or `[http]
+/// admin_password_hash` (made once: Argon2 is slow on purpose).
+pub fn admin_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        asr_gateway::web::auth::hash_password(ADMIN_PASSWORD).expect("hash the test password")
+    })
+    .clone()
+}
+
+fn sessions() -> &'static Mutex<HashMap<SocketAddr, String>> {
+    static S: OnceLock<Mutex<HashMap<SocketAddr, String>>> = OnceLock::new();
+    S.get_or_init(Default::default)
+}
+
+/// A cookie's value among a response's `Set-Cookie` headers.
+fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Logs in to the page at `http` through its login form; the session cookie.
+pub async fn log_in(http: SocketAddr) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let form = client
+        .get(format!("http://{http}/login"))
+        .send()
+        .await
+        .expect("GET /login");
+    let form_cookie = set_cookie(form.headers(), "asr_form").expect("form cookie");
+    let html = form.text().await.expect("login page");
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("csrf field") + marker.len();
+    let csrf = &html[start..start + html[start..].find('"').expect("end of csrf")];
+    let answer = client
+        .post(format!("http://{http}/login"))
+        .header("Cookie", format!("asr_form={form_cookie}"))
+        .form(&[("password", ADMIN_PASSWORD), ("csrf", csrf)])
+        .send()
+        .await
+        .expect("POST /login");
+    let session = set_cookie(answer.headers(), "asr_session").expect("logged in");
+    format!("asr_session={session}")
+}
+
+/// `GET http://{http}{path}` with a session (logging in the first time).
+pub async fn get(http: SocketAddr, path: &str) -> reqwest::Response {
+    let known = sessions()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&http)
+        .cloned();
+    let cookie = match known {
+        Some(c) => c,
+        None => {
+            let c = log_in(http).await;
+            sessions()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(http, c.clone());
+            c
+        }
+    };
+    reqwest::Client::new()
+        .get(format!("http://{http}{path}"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
