@@ -50,6 +50,13 @@ impl PrinterChanges {
     fn is_empty(&self) -> bool {
         self == &PrinterChanges::default()
     }
+
+    /// The checks `set_printer` applies (non-empty site and contact, field
+    /// lengths, a plausible e-mail and phone), for other front ends such as
+    /// the status page.
+    pub fn validate(&self) -> Result<(), CommandError> {
+        check_changes(self)
+    }
 }
 
 /// The commands the gateway understands, with their validated parameters.

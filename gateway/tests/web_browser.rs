@@ -87,12 +87,25 @@ async fn chromium_renders_the_french_page() {
         "Consommables des imprimantes",
         "Imprimantes",
         "Injoignable",
-        "Encore disponible",
-        "Espace libre",
         "En attente d’envoi",
     ] {
         assert!(dom.contains(label), "DOM shows {label:?}");
     }
+    // A printer's page shows every supply in words.
+    browser
+        .goto(&server.url("/printers/CNB1K2L3M4?lang=fr"))
+        .await;
+    let page = browser.dom().await;
+    for label in [
+        "Encore disponible",
+        "Espace libre",
+        "Jaune",
+        "Historique des niveaux",
+    ] {
+        assert!(page.contains(label), "printer page shows {label:?}");
+    }
+    browser.goto(&server.url("/?lang=fr")).await;
+    let dom = browser.dom().await;
     // The hostile model is text, not an element, and did not run.
     assert!(dom.contains("&lt;script&gt;alert(\"pwned\")&lt;/script&gt;"));
     assert_eq!(
@@ -184,4 +197,78 @@ async fn the_page_says_when_the_gateway_stops_answering() {
         "the stale banner is shown"
     );
     drop(server);
+}
+
+/// The site's IT person's journey, in a real browser: log in, find a
+/// printer in the table, open its page and chart, fix its delivery details,
+/// see them saved, switch to French. Screenshots of each page are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_open_a_printer_fix_its_details_and_switch_to_french() {
+    let source = fixture::recording();
+    let server = start(source.clone()).await;
+    let dir = screenshot_dir();
+    let mut browser = logged_in(&server, "/?lang=en", 1280, 900).await;
+    // Every printer is in the table; filter it down to one.
+    let dom = browser.dom().await;
+    for p in &sample_view().printers {
+        assert!(dom.contains(&p.serial), "table lists {}", p.serial);
+    }
+    browser.screenshot(&dir.join("overview-en-1280.png")).await;
+    browser.fill("#q", "cnb1k").await;
+    browser.click_and_wait("form.filter button").await;
+    let dom = browser.dom().await;
+    assert!(dom.contains("1 shown of 3"), "filtered");
+    // Open the printer's page from the table.
+    browser
+        .click_and_wait("a[href^=\"/printers/CNB1K2L3M4\"]")
+        .await;
+    assert_eq!(browser.path().await, "/printers/CNB1K2L3M4?lang=en");
+    let charts = browser
+        .eval("document.querySelectorAll('svg.chart polyline').length")
+        .await;
+    assert_eq!(
+        charts,
+        serde_json::json!(1),
+        "the black toner's history is drawn"
+    );
+    let width = browser
+        .eval("document.querySelector('svg.chart').getBoundingClientRect().width")
+        .await;
+    assert!(
+        width.as_f64().is_some_and(|w| w > 300.0),
+        "the chart is visible: {width}"
+    );
+    // Fix the delivery details.
+    browser.fill("#site", "Paris — Siège").await;
+    browser.fill("#contact", "Marie Curie").await;
+    browser
+        .fill("#postal_address", "3 place Vendôme\n75001 Paris")
+        .await;
+    browser.fill("#contact_email", "marie@example.fr").await;
+    browser.click_and_wait("form.edit button").await;
+    assert_eq!(browser.path().await, "/printers/CNB1K2L3M4?lang=en&saved=1");
+    assert!(browser.dom().await.contains("Saved: the change is applied"));
+    browser.screenshot(&dir.join("printer-en-1280.png")).await;
+    let changes = source.changes.lock().expect("lock").clone();
+    assert_eq!(changes.len(), 1);
+    let asr_gateway::web::PageChange::SetPrinter { serial, changes } = &changes[0];
+    assert_eq!(serial, "CNB1K2L3M4");
+    assert_eq!(changes.contact.as_deref(), Some("Marie Curie"));
+    assert_eq!(
+        changes.postal_address.as_deref(),
+        Some("3 place Vendôme\n75001 Paris")
+    );
+    // Switch to French.
+    browser.click_and_wait("nav.lang a[hreflang=\"fr\"]").await;
+    let dom = browser.dom().await;
+    assert!(dom.contains("<html lang=\"fr\""));
+    assert!(dom.contains("Historique des niveaux"));
+    browser.screenshot(&dir.join("printer-fr-1280.png")).await;
+    for name in [
+        "overview-en-1280.png",
+        "printer-en-1280.png",
+        "printer-fr-1280.png",
+    ] {
+        assert_png(&dir.join(name));
+    }
 }

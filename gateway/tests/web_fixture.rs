@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use asr_gateway::web::Auth;
 use asr_gateway::web::auth::hash_password;
+use asr_gateway::web::{Auth, PageChange, PrinterDetail, Registration, SupplyHistory};
 use asr_gateway::web::{
     OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
     WebServer,
@@ -141,6 +141,13 @@ pub fn sample_view() -> StatusView {
                 last_error: None,
                 page_count: Some(48_213),
                 supplies: vec![black, cyan, magenta, yellow, waste, drum],
+                registration: Registration {
+                    postal_address: Some("12 rue de la Paix, 75002 Paris".to_owned()),
+                    contact_email: Some("accueil@example.fr".to_owned()),
+                    contact_phone: Some("+33 1 23 45 67 89".to_owned()),
+                    excluded: false,
+                    ineligible: None,
+                },
             },
             PrinterView {
                 serial: "E78241K5N123".to_owned(),
@@ -161,6 +168,11 @@ pub fn sample_view() -> StatusView {
                     "unknown",
                     "consumed",
                 )],
+                registration: Registration {
+                    excluded: true,
+                    ineligible: Some("excluded".to_owned()),
+                    ..Registration::default()
+                },
             },
             PrinterView {
                 serial: "EVIL-0001".to_owned(),
@@ -173,6 +185,10 @@ pub fn sample_view() -> StatusView {
                 last_error: None,
                 page_count: None,
                 supplies: Vec::new(),
+                registration: Registration {
+                    ineligible: Some("no_level_no_counter".to_owned()),
+                    ..Registration::default()
+                },
             },
         ],
         orders: vec![
@@ -229,6 +245,57 @@ impl StatusSource for FixedSource {
     fn snapshot(&self) -> Result<StatusView, String> {
         Ok(self.0.clone())
     }
+}
+
+/// The sample fleet, with a history for the first printer's black toner,
+/// recording the changes the page asks for (and refusing one contact name).
+pub struct RecordingSource {
+    pub view: StatusView,
+    pub changes: Mutex<Vec<PageChange>>,
+}
+
+impl StatusSource for RecordingSource {
+    fn snapshot(&self) -> Result<StatusView, String> {
+        Ok(self.view.clone())
+    }
+
+    fn printer(&self, serial: &str) -> Result<Option<PrinterDetail>, String> {
+        let Some(printer) = self.view.printers.iter().find(|p| p.serial == serial) else {
+            return Ok(None);
+        };
+        let start = at(2026, 1, 1, 0, 0);
+        // Two cartridges: the first taken out with 13 % left.
+        let points = (0..40)
+            .map(|d| (start + chrono::Duration::days(d), 60.0 - d as f64 * 1.2))
+            .chain((40..70).map(|d| {
+                (
+                    start + chrono::Duration::days(d),
+                    100.0 - (d - 40) as f64 * 1.5,
+                )
+            }))
+            .collect();
+        Ok(Some(PrinterDetail {
+            generated_at: self.view.generated_at,
+            printer: printer.clone(),
+            history: vec![SupplyHistory { index: 1, points }],
+        }))
+    }
+
+    fn apply(&self, change: PageChange) -> Result<(), String> {
+        let PageChange::SetPrinter { changes, .. } = &change;
+        if changes.contact.as_deref() == Some("nobody") {
+            return Err("`contact` nobody is not accepted here".to_owned());
+        }
+        self.changes.lock().expect("lock").push(change);
+        Ok(())
+    }
+}
+
+pub fn recording() -> Arc<RecordingSource> {
+    Arc::new(RecordingSource {
+        view: sample_view(),
+        changes: Mutex::new(Vec::new()),
+    })
 }
 
 /// Always fails, like a store whose database is locked.

@@ -78,6 +78,19 @@ async fn english_page_lists_every_printer_and_order() {
             order.order_id
         );
     }
+    // The overview is a table linking to each printer's page; the cards
+    // with every supply are on those pages.
+    assert!(body.contains("href=\"/printers/CNB1K2L3M4?lang=en\""));
+    assert!(
+        body.contains("title=\"Cyan 8\u{a0}%\""),
+        "mini bars say their level"
+    );
+    let mut body = body;
+    for serial in ["CNB1K2L3M4", "E78241K5N123"] {
+        let (status, _, page) = get_text(&server.url(&format!("/printers/{serial}")), None).await;
+        assert_eq!(status, StatusCode::OK, "{serial}");
+        body.push_str(&page);
+    }
     for label in [
         "Printer supplies",
         "Unreachable",
@@ -113,8 +126,21 @@ async fn english_page_lists_every_printer_and_order() {
 #[tokio::test]
 async fn french_page_by_query_and_by_accept_language() {
     let server = start(fixed()).await;
-    let by_query = get_text(&server.url("/?lang=fr"), None).await;
-    let by_header = get_text(&server.url("/"), Some("de-DE, fr-CH;q=0.8, en;q=0.5")).await;
+    let pages = |path: &'static str, al: Option<&'static str>| {
+        let server = &server;
+        async move {
+            let (status, headers, mut body) = get_text(&server.url(path), al).await;
+            for serial in ["CNB1K2L3M4", "E78241K5N123"] {
+                let detail = path.replacen('/', &format!("/printers/{serial}"), 1);
+                let (code, _, page) = get_text(&server.url(&detail), al).await;
+                assert_eq!(code, StatusCode::OK, "{detail}");
+                body.push_str(&page);
+            }
+            (status, headers, body)
+        }
+    };
+    let by_query = pages("/?lang=fr", None).await;
+    let by_header = pages("/", Some("de-DE, fr-CH;q=0.8, en;q=0.5")).await;
     for (status, headers, body) in [by_query, by_header] {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers["content-language"], "fr");

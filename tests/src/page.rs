@@ -47,9 +47,8 @@ pub async fn log_in(http: SocketAddr) -> String {
         .expect("GET /login");
     let form_cookie = set_cookie(form.headers(), "asr_form").expect("form cookie");
     let html = form.text().await.expect("login page");
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    let csrf = &html[start..start + html[start..].find('"').expect("end of csrf")];
+    let csrf = csrf_of(&html).expect("csrf field");
+    let csrf = csrf.as_str();
     let answer = client
         .post(format!("http://{http}/login"))
         .header("Cookie", format!("asr_form={form_cookie}"))
@@ -61,14 +60,39 @@ pub async fn log_in(http: SocketAddr) -> String {
     format!("asr_session={session}")
 }
 
-/// `GET http://{http}{path}` with a session (logging in the first time).
-pub async fn get(http: SocketAddr, path: &str) -> reqwest::Response {
+fn csrf_of(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    Some(html[start..start + html[start..].find('"')?].to_owned())
+}
+
+/// Opens the page at `path` and submits its form with `fields` (the form's
+/// CSRF token added), as a person would; the answer, redirects not followed.
+pub async fn submit(http: SocketAddr, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let page = get(http, path).await.text().await.expect("form page");
+    let csrf = csrf_of(&page).expect("the page has a form token");
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+        .post(format!("http://{http}{path}"))
+        .header("Cookie", session(http).await)
+        .form(&form)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+}
+
+/// The session cookie for `http`, logging in the first time.
+async fn session(http: SocketAddr) -> String {
     let known = sessions()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&http)
         .cloned();
-    let cookie = match known {
+    match known {
         Some(c) => c,
         None => {
             let c = log_in(http).await;
@@ -78,7 +102,12 @@ pub async fn get(http: SocketAddr, path: &str) -> reqwest::Response {
                 .insert(http, c.clone());
             c
         }
-    };
+    }
+}
+
+/// `GET http://{http}{path}` with a session (logging in the first time).
+pub async fn get(http: SocketAddr, path: &str) -> reqwest::Response {
+    let cookie = session(http).await;
     reqwest::Client::new()
         .get(format!("http://{http}{path}"))
         .header("Cookie", cookie)

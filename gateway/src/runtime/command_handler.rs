@@ -20,8 +20,9 @@ use super::engine_task::EngineInput;
 use super::poller::PollerShared;
 use super::status_report;
 use crate::store::{
-    LineQuantity, OrderUpdate, OrderUpdateOutcome, PrinterUpdate, Store, SupplierStatus,
+    LineQuantity, OrderUpdate, OrderUpdateOutcome, OutboxKind, PrinterUpdate, Store, SupplierStatus,
 };
+use crate::web::PageChange;
 
 /// What the handler works with.
 pub(crate) struct Handler {
@@ -34,7 +35,7 @@ pub(crate) struct Handler {
 /// Handles commands until shutdown or until the uplink is gone.
 pub(crate) async fn run(
     mut commands: mpsc::Receiver<Command>,
-    handler: Handler,
+    handler: Arc<Handler>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -320,6 +321,34 @@ impl Handler {
 
     /// The stored printer with that serial, or a clear refusal: a typo
     /// must not create a phantom printer.
+    /// A change asked for on the status page: checked like the remote
+    /// command, carried out the same way (store, then engine), and told
+    /// upstream as a `printer_updated` event.
+    pub(crate) async fn page_change(&self, change: PageChange) -> Result<(), String> {
+        match change {
+            PageChange::SetPrinter { serial, changes } => {
+                changes.validate().map_err(|e| match e {
+                    asr_cloud_sync::CommandError::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                })?;
+                let printer = self.set_printer(serial.clone(), changes).await?;
+                let event = json!({
+                    "event": "printer_updated",
+                    "source": "status_page",
+                    "serial": serial,
+                    "printer": printer,
+                });
+                self.blocking(move |store| {
+                    store
+                        .outbox_push(OutboxKind::Event, &event, chrono::Utc::now())
+                        .map(|_| ())
+                        .map_err(storage)
+                })
+                .await
+            }
+        }
+    }
+
     async fn known(&self, serial: &str) -> Result<crate::store::PrinterRow, String> {
         let key = serial.to_string();
         self.blocking(move |store| store.printer(&key).map_err(storage))

@@ -104,11 +104,13 @@ impl Gateway {
             outputs: outputs.clone(),
             uplink: uplink_state.clone(),
             clock: settings.clock.clone(),
+            changes: std::sync::OnceLock::new(),
+            runtime: tokio::runtime::Handle::current(),
         });
         let http_addr = match settings.http {
             Some(addr) => {
                 let auth = Arc::new(page_auth(&settings, &store));
-                let server = crate::web::WebServer::bind(addr, source, auth)
+                let server = crate::web::WebServer::bind(addr, source.clone(), auth)
                     .await
                     .map_err(|e| RuntimeError::Http {
                         addr,
@@ -343,7 +345,7 @@ impl Gateway {
                 }),
             ));
         }
-        let handler = command_handler::Handler {
+        let handler = Arc::new(command_handler::Handler {
             store: store.clone(),
             engine: engine_tx.clone(),
             poller: shared.clone(),
@@ -355,7 +357,9 @@ impl Gateway {
                 clock: settings.clock.clone(),
                 db_path: settings.db_path.clone(),
             }),
-        };
+        });
+        // The status page's changes go through the same handler.
+        let _ = source.changes.set(Arc::clone(&handler));
         tasks.push((
             "commands",
             tokio::spawn(command_handler::run(cmd_rx, handler, shutdown.clone())),

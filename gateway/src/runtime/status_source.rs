@@ -2,28 +2,42 @@
 //! from the engine, orders with their delivery state, the uplink's health.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use asr_engine::SupplyForecast;
+use chrono::{DateTime, Utc};
 
 use super::clock::Clock;
+use super::command_handler::Handler;
 use super::engine_task::EngineOutputs;
 use super::uplink_glue::UplinkState;
 use crate::store::{OrderRow, OrderStatus, Store, SupplyRow};
 use crate::web::{
-    OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
+    OrderLineView, OrderView, PageChange, PrinterDetail, PrinterView, Registration, StatusSource,
+    StatusView, SupplyHistory, SupplyView, UplinkView,
 };
 
 /// Orders shown on the page.
 const ORDERS_SHOWN: usize = 50;
 
-/// Builds [`StatusView`]s on request.
+/// How far back the printer page charts levels.
+const HISTORY_DAYS: i64 = 90;
+/// Points per supply at most on that chart (a year of 15-minute readings
+/// is 35 000; the chart is a few hundred pixels wide).
+const HISTORY_POINTS: usize = 360;
+
+/// Builds [`StatusView`]s on request and carries out the page's changes.
 pub(crate) struct GatewayStatus {
     pub gateway_id: String,
     pub store: Arc<Store>,
     pub outputs: Arc<EngineOutputs>,
     pub uplink: Arc<UplinkState>,
     pub clock: Arc<dyn Clock>,
+    /// The command handler, once it runs (the page starts before it).
+    pub changes: OnceLock<Arc<Handler>>,
+    /// The runtime the handler's async work runs on (the page calls in
+    /// from a blocking thread).
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl StatusSource for GatewayStatus {
@@ -74,22 +88,132 @@ impl StatusSource for GatewayStatus {
             },
             printers: printers
                 .into_iter()
-                .map(|p| PrinterView {
-                    supplies: by_printer.remove(&p.key).unwrap_or_default(),
-                    serial: p.serial.clone().unwrap_or_else(|| p.key.clone()),
-                    model: p.model.clone().unwrap_or_default(),
-                    address: p.address.clone(),
-                    site: p.site.clone().unwrap_or_default(),
-                    contact: p.contact.clone().unwrap_or_default(),
-                    last_seen: Some(p.last_seen),
-                    reachable: p.last_poll_ok,
-                    last_error: p.last_error.clone(),
-                    page_count: p.page_count,
+                .map(|p| {
+                    let mut view = PrinterView {
+                        supplies: by_printer.remove(&p.key).unwrap_or_default(),
+                        serial: p.serial.clone().unwrap_or_else(|| p.key.clone()),
+                        model: p.model.clone().unwrap_or_default(),
+                        address: p.address.clone(),
+                        site: p.site.clone().unwrap_or_default(),
+                        contact: p.contact.clone().unwrap_or_default(),
+                        last_seen: Some(p.last_seen),
+                        reachable: p.last_poll_ok,
+                        last_error: p.last_error.clone(),
+                        page_count: p.page_count,
+                        registration: Registration::default(),
+                    };
+                    view.registration = registration(&p, &view);
+                    view
                 })
                 .collect(),
             orders: orders.iter().map(order_view).collect(),
         })
     }
+
+    fn printer(&self, serial: &str) -> Result<Option<PrinterDetail>, String> {
+        let view = self.snapshot()?;
+        let Some(printer) = view.printers.iter().find(|p| p.serial == serial).cloned() else {
+            return Ok(None);
+        };
+        let key = self
+            .store
+            .printers()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|p| p.serial.as_deref().unwrap_or(&p.key) == serial)
+            .map(|p| p.key);
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let since = self.clock.now() - chrono::Duration::days(HISTORY_DAYS);
+        let readings = self
+            .store
+            .readings_since(&key, since)
+            .map_err(|e| e.to_string())?;
+        let history = printer
+            .supplies
+            .iter()
+            .map(|s| SupplyHistory {
+                index: s.index,
+                points: down_sample(
+                    readings
+                        .iter()
+                        .filter(|r| r.supply_index == s.index)
+                        .filter_map(|r| r.percent.map(|p| (r.observed_at, p))),
+                    HISTORY_POINTS,
+                ),
+            })
+            .collect();
+        Ok(Some(PrinterDetail {
+            generated_at: view.generated_at,
+            printer,
+            history,
+        }))
+    }
+
+    fn apply(&self, change: PageChange) -> Result<(), String> {
+        let handler = self
+            .changes
+            .get()
+            .cloned()
+            .ok_or_else(|| "the gateway is still starting: try again in a moment".to_owned())?;
+        self.runtime.block_on(handler.page_change(change))
+    }
+}
+
+/// A printer's delivery details, and why it is not ordered for when it is not.
+fn registration(row: &crate::store::PrinterRow, view: &PrinterView) -> Registration {
+    let blind = view.page_count.is_none() && view.supplies.iter().all(|s| s.percent.is_none());
+    let ineligible = if row.excluded {
+        Some("excluded")
+    } else if view.site.trim().is_empty() || view.contact.trim().is_empty() {
+        Some("no_site_or_contact")
+    } else if blind {
+        Some("no_level_no_counter")
+    } else {
+        None
+    };
+    Registration {
+        postal_address: row.postal_address.clone(),
+        contact_email: row.contact_email.clone(),
+        contact_phone: row.contact_phone.clone(),
+        excluded: row.excluded,
+        ineligible: ineligible.map(str::to_owned),
+    }
+}
+
+/// At most `max` points spread evenly over the series' time span: the
+/// last point of each time bucket (the newest level is always kept).
+fn down_sample(
+    points: impl Iterator<Item = (DateTime<Utc>, f64)>,
+    max: usize,
+) -> Vec<(DateTime<Utc>, f64)> {
+    let all: Vec<_> = points.collect();
+    let (Some(first), Some(last)) = (all.first(), all.last()) else {
+        return all;
+    };
+    if all.len() <= max || max == 0 {
+        return all;
+    }
+    let span = (last.0 - first.0).num_milliseconds().max(1) as f64;
+    let bucket = |t: DateTime<Utc>| {
+        let share = (t - first.0).num_milliseconds() as f64 / span;
+        ((share * max as f64) as usize).min(max - 1)
+    };
+    let mut out: Vec<(DateTime<Utc>, f64)> = Vec::with_capacity(max);
+    let mut current = None;
+    for p in &all {
+        let b = bucket(p.0);
+        if current == Some(b) {
+            if let Some(slot) = out.last_mut() {
+                *slot = *p;
+            }
+        } else {
+            out.push(*p);
+            current = Some(b);
+        }
+    }
+    out
 }
 
 fn supply_view(s: &SupplyRow, f: Option<&SupplyForecast>) -> SupplyView {
@@ -175,4 +299,29 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn down_sampling_keeps_the_span_and_the_newest_level() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let year: Vec<_> = (0..35_040)
+            .map(|i| {
+                (
+                    t0 + chrono::Duration::minutes(15 * i),
+                    100.0 - i as f64 / 400.0,
+                )
+            })
+            .collect();
+        let out = down_sample(year.iter().copied(), 360);
+        assert!(out.len() <= 360 && out.len() >= 350, "{}", out.len());
+        assert_eq!(out.last(), year.last());
+        assert!(out.windows(2).all(|w| w[0].0 < w[1].0));
+        let few = down_sample(year[..10].iter().copied(), 360);
+        assert_eq!(few, year[..10].to_vec());
+    }
 }

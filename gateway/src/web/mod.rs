@@ -6,11 +6,14 @@
 //! liveness probe (`GET /healthz`). See `routes` for the exact HTTP contract.
 
 pub mod auth;
+mod chart;
 mod error;
 mod format;
 mod html;
 mod i18n;
+mod overview_table;
 mod page;
+mod printer_page;
 mod routes;
 mod server;
 mod source;
@@ -21,5 +24,8 @@ pub use error::WebError;
 pub use i18n::Lang;
 pub use routes::{SNAPSHOT_TIMEOUT, router};
 pub use server::{WebServer, serve};
-pub use source::StatusSource;
-pub use view::{OrderLineView, OrderView, PrinterView, StatusView, SupplyView, UplinkView};
+pub use source::{PageChange, StatusSource};
+pub use view::{
+    OrderLineView, OrderView, PrinterDetail, PrinterView, Registration, StatusView, SupplyHistory,
+    SupplyView, UplinkView,
+};

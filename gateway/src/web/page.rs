@@ -12,6 +12,9 @@ use super::auth::text::T;
 use super::format;
 use super::html::{Esc, Html, h};
 use super::i18n::{self, Colorant, Lang, Msg};
+use super::overview_table::{TableQuery, printers_table};
+#[cfg(test)]
+use super::view::Registration;
 use super::view::{OrderLineView, OrderView, PrinterView, StatusView, SupplyView};
 
 const STYLE: &str = include_str!("style.css");
@@ -26,7 +29,13 @@ const LOW_PERCENT: f64 = 10.0;
 /// The full status page. `nonce` authorises the inline script under the
 /// Content-Security-Policy sent with it.
 /// The status page; `csrf` (the session's token) adds the logout button.
-pub fn status_page(view: &StatusView, lang: Lang, nonce: &str, csrf: Option<&str>) -> String {
+pub fn status_page(
+    view: &StatusView,
+    lang: Lang,
+    nonce: &str,
+    csrf: Option<&str>,
+    table: &TableQuery,
+) -> String {
     let mut html = Html::new();
     head(
         &mut html,
@@ -47,7 +56,7 @@ pub fn status_page(view: &StatusView, lang: Lang, nonce: &str, csrf: Option<&str
     );
     html.raw("<main id=\"main\" class=\"wrap\" data-live>\n");
     summary(&mut html, lang, view);
-    printers(&mut html, lang, view);
+    printers_table(&mut html, lang, view, table);
     orders(&mut html, lang, view);
     html.raw("</main>\n");
     footer(&mut html, lang, Some(view));
@@ -105,7 +114,7 @@ pub fn framed_page(lang: Lang, title: &str, body: &str) -> String {
     html.finish()
 }
 
-fn head(html: &mut Html, lang: Lang, title: &str, refresh: bool) {
+pub(super) fn head(html: &mut Html, lang: Lang, title: &str, refresh: bool) {
     h!(
         html,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -123,7 +132,7 @@ fn head(html: &mut Html, lang: Lang, title: &str, refresh: bool) {
     h!(html, "<style>{STYLE}</style>\n</head>\n");
 }
 
-fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, csrf: Option<&str>) {
+pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, csrf: Option<&str>) {
     h!(
         html,
         "<header class=\"top\"><div class=\"wrap\"><div><h1>{}</h1>",
@@ -174,7 +183,7 @@ fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, csrf: Option<
     html.raw("</div></header>\n");
 }
 
-fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
+pub(super) fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
     h!(html, "<footer class=\"wrap\">{}", Esc(lang.tr(Msg::Footer)));
     if let Some(view) = view {
         h!(
@@ -205,7 +214,13 @@ fn time(html: &mut Html, lang: Lang, dt: &DateTime<Utc>, with_time: bool) {
 }
 
 /// A time followed by "(in 3 days)" counted from the snapshot.
-fn time_rel(html: &mut Html, lang: Lang, dt: &DateTime<Utc>, now: &DateTime<Utc>, with_time: bool) {
+pub(super) fn time_rel(
+    html: &mut Html,
+    lang: Lang,
+    dt: &DateTime<Utc>,
+    now: &DateTime<Utc>,
+    with_time: bool,
+) {
     time(html, lang, dt, with_time);
     h!(
         html,
@@ -297,27 +312,13 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
     html.raw("</section>\n");
 }
 
-fn printers(html: &mut Html, lang: Lang, view: &StatusView) {
-    h!(
-        html,
-        "<section id=\"printers\" aria-labelledby=\"printers-h\">\n<h2 id=\"printers-h\">{} ({})</h2>\n",
-        Esc(lang.tr(Msg::PrintersHeading)),
-        view.printers.len()
-    );
-    if view.printers.is_empty() {
-        h!(
-            html,
-            "<p class=\"empty\">{}</p>\n",
-            Esc(lang.tr(Msg::NoPrinters))
-        );
-    }
-    for (i, printer) in view.printers.iter().enumerate() {
-        printer_card(html, lang, i, printer, &view.generated_at);
-    }
-    html.raw("</section>\n");
-}
-
-fn printer_card(html: &mut Html, lang: Lang, i: usize, p: &PrinterView, now: &DateTime<Utc>) {
+pub(super) fn printer_card(
+    html: &mut Html,
+    lang: Lang,
+    i: usize,
+    p: &PrinterView,
+    now: &DateTime<Utc>,
+) {
     let (class, badge_class, badge) = if p.reachable {
         ("printer", "ok", Msg::Reachable)
     } else {
@@ -369,7 +370,7 @@ fn printer_card(html: &mut Html, lang: Lang, i: usize, p: &PrinterView, now: &Da
     html.raw("</article>\n");
 }
 
-fn fact(html: &mut Html, lang: Lang, label: Msg, value: &str) {
+pub(super) fn fact(html: &mut Html, lang: Lang, label: Msg, value: &str) {
     h!(
         html,
         "<div><dt>{}</dt><dd>{}</dd></div>",
@@ -397,7 +398,7 @@ fn supplies_table(html: &mut Html, lang: Lang, p: &PrinterView, now: &DateTime<U
 }
 
 /// CSS class colouring a bar or swatch.
-fn colour_class(colorant: Option<&str>, receptacle: bool) -> &'static str {
+pub(super) fn colour_class(colorant: Option<&str>, receptacle: bool) -> &'static str {
     if receptacle {
         return "c-waste";
     }
@@ -720,6 +721,7 @@ mod tests {
                 last_error: None,
                 page_count: None,
                 supplies,
+                registration: Registration::default(),
             }],
             orders: vec![OrderView {
                 tracking: None,
@@ -751,29 +753,39 @@ mod tests {
 
     #[test]
     fn odd_values_render_safely() {
-        let html = status_page(
-            &view_with(
-                vec![
-                    supply(Some(f64::NAN), "exact"),
-                    supply(Some(250.0), "out_of_range"),
-                    supply(Some(-5.0), "exact"),
-                    supply(Some(50.0), "some_new_gauge"),
-                ],
-                "<i>cancelled</i>",
-            ),
+        let view = view_with(
+            vec![
+                supply(Some(f64::NAN), "exact"),
+                supply(Some(250.0), "out_of_range"),
+                supply(Some(-5.0), "exact"),
+                supply(Some(50.0), "some_new_gauge"),
+            ],
+            "<i>cancelled</i>",
+        );
+        let html = status_page(&view, Lang::En, "n", Some("token"), &TableQuery::default());
+        let detail = super::super::view::PrinterDetail {
+            generated_at: view.generated_at,
+            printer: view.printers[0].clone(),
+            history: Vec::new(),
+        };
+        let card = super::super::printer_page::printer_page(
+            &detail,
+            view.generated_at,
             Lang::En,
-            "n",
             Some("token"),
+            None,
+            &super::super::printer_page::FormValues::of(&detail.printer),
         );
         // NaN is shown as unknown, never as a "NaN%" width.
-        assert!(!html.contains("NaN"));
-        assert!(html.contains("Unknown"));
+        assert!(!html.contains("NaN") && !card.contains("NaN"));
+        assert!(card.contains("Unknown"));
         // Out-of-range and negative values are clamped.
-        assert!(html.contains("width:100.0%"));
-        assert!(html.contains("width:0.0%"));
-        assert!(html.contains("0\u{a0}% · Empty"));
+        assert!(card.contains("width:100.0%"));
+        assert!(card.contains("width:0.0%"));
+        assert!(html.contains(" v10\"") && html.contains(" v0\""));
+        assert!(card.contains("0\u{a0}% · Empty"));
         // An unexpected gauge still shows its number.
-        assert!(html.contains("width:50.0%"));
+        assert!(card.contains("width:50.0%"));
         // An unexpected order status is shown, escaped.
         assert!(html.contains("&lt;i&gt;cancelled&lt;/i&gt;"));
     }
@@ -790,7 +802,7 @@ mod tests {
             })
             .collect();
         let started = std::time::Instant::now();
-        let html = status_page(&view, Lang::Fr, "n", Some("token"));
+        let html = status_page(&view, Lang::Fr, "n", Some("token"), &TableQuery::default());
         let elapsed = started.elapsed();
         assert!(html.contains("SER0000") && html.contains("SER0499"));
         assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");

@@ -20,17 +20,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use asr_cloud_sync::PrinterChanges;
+use axum::Form;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::Path;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use super::auth::{Auth, http};
 
 use super::i18n::{self, Lang, Msg};
+use super::overview_table::TableQuery;
 use super::page;
+use super::printer_page::{self, FormValues, Notice};
+use super::source::PageChange;
 use super::source::StatusSource;
 use super::view::StatusView;
 
@@ -54,6 +61,10 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         .route("/", get(status_page))
         .route("/api/status", get(api_status))
         .route("/healthz", get(healthz))
+        .route(
+            "/printers/{serial}",
+            get(printer_detail).post(printer_update),
+        )
         .with_state(AppState { source })
         .merge(login)
         .fallback(not_found)
@@ -64,11 +75,15 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         ))
 }
 
-/// Takes a snapshot on a blocking thread, so a source reading SQLite does not
-/// stall the async runtime, and turns slowness and panics into errors.
-async fn snapshot(state: &AppState) -> Result<StatusView, String> {
+/// Runs `f` against the source on a blocking thread, so a source reading
+/// SQLite does not stall the async runtime, and turns slowness and panics
+/// into errors.
+async fn with_source<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn StatusSource) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
     let source = Arc::clone(&state.source);
-    let task = tokio::task::spawn_blocking(move || source.snapshot());
+    let task = tokio::task::spawn_blocking(move || f(source.as_ref()));
     match tokio::time::timeout(SNAPSHOT_TIMEOUT, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(join)) if join.is_panic() => Err("the status source crashed".to_owned()),
@@ -78,6 +93,10 @@ async fn snapshot(state: &AppState) -> Result<StatusView, String> {
             SNAPSHOT_TIMEOUT.as_secs()
         )),
     }
+}
+
+async fn snapshot(state: &AppState) -> Result<StatusView, String> {
+    with_source(state, |source| source.snapshot()).await
 }
 
 fn negotiated(headers: &HeaderMap) -> Lang {
@@ -160,6 +179,10 @@ async fn status_page(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
+    let table = query
+        .as_ref()
+        .map(|q| TableQuery::from_pairs(&q.0))
+        .unwrap_or_default();
     let lang = match choose_lang(query, &headers) {
         Ok(lang) => lang,
         Err((lang, message)) => {
@@ -171,7 +194,7 @@ async fn status_page(
         Ok(view) => {
             let nonce = format!("{:032x}", rand::random::<u128>());
             let csrf = session.as_ref().map(|s| s.0.csrf.as_str());
-            let body = page::status_page(&view, lang, &nonce, csrf);
+            let body = page::status_page(&view, lang, &nonce, csrf, &table);
             html_response(StatusCode::OK, lang, body, Some(&nonce))
         }
         Err(reason) => {
@@ -201,6 +224,190 @@ async fn api_status(State(state): State<AppState>) -> Response {
             tracing::warn!(%reason, "status API unavailable");
             let body = axum::Json(serde_json::json!({ "error": reason }));
             retry_after((StatusCode::SERVICE_UNAVAILABLE, no_store, body).into_response())
+        }
+    }
+}
+
+fn unavailable(lang: Lang, reason: &str) -> Response {
+    tracing::warn!(%reason, "status page unavailable");
+    let body = page::message_page(
+        lang,
+        Msg::UnavailableTitle,
+        lang.tr(Msg::UnavailableBody),
+        Some(reason),
+        true,
+    );
+    retry_after(html_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        body,
+        None,
+    ))
+}
+
+fn bad_request(lang: Lang, message: &str) -> Response {
+    let body = page::message_page(lang, Msg::BadRequestTitle, message, None, false);
+    html_response(StatusCode::BAD_REQUEST, lang, body, None)
+}
+
+/// Renders one printer's page, `None` (404) when no printer has that serial.
+async fn render_printer(
+    state: &AppState,
+    serial: String,
+    lang: Lang,
+    csrf: Option<&str>,
+    notice: Option<Notice>,
+    values: Option<FormValues>,
+    status: StatusCode,
+) -> Response {
+    match with_source(state, move |source| source.printer(&serial)).await {
+        Ok(Some(detail)) => {
+            let values = values.unwrap_or_else(|| FormValues::of(&detail.printer));
+            let body = printer_page::printer_page(
+                &detail,
+                detail.generated_at,
+                lang,
+                csrf,
+                notice.as_ref(),
+                &values,
+            );
+            html_response(status, lang, body, None)
+        }
+        Ok(None) => {
+            let body = page::message_page(
+                lang,
+                Msg::NotFoundTitle,
+                lang.tr(Msg::PrinterNotFound),
+                None,
+                false,
+            );
+            html_response(StatusCode::NOT_FOUND, lang, body, None)
+        }
+        Err(reason) => unavailable(lang, &reason),
+    }
+}
+
+/// `GET /printers/{serial}` (`?saved=1` after a change went through).
+async fn printer_detail(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let saved = query
+        .as_ref()
+        .is_ok_and(|q| q.0.iter().any(|(k, v)| k == "saved" && v == "1"));
+    let lang = match choose_lang(query, &headers) {
+        Ok(lang) => lang,
+        Err((lang, message)) => return bad_request(lang, &message),
+    };
+    let csrf = session.as_ref().map(|s| s.0.csrf.as_str());
+    let notice = saved.then_some(Notice::Saved);
+    render_printer(&state, serial, lang, csrf, notice, None, StatusCode::OK).await
+}
+
+/// The fields of the printer form.
+#[derive(Debug, Deserialize)]
+struct PrinterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    postal_address: String,
+    #[serde(default)]
+    contact_email: String,
+    #[serde(default)]
+    contact_phone: String,
+    /// Present (`on`) when the box is ticked.
+    excluded: Option<String>,
+}
+
+impl PrinterForm {
+    fn values(&self) -> FormValues {
+        FormValues {
+            site: self.site.trim().to_owned(),
+            contact: self.contact.trim().to_owned(),
+            // Browsers send a textarea's line breaks as CRLF.
+            postal_address: self.postal_address.replace("\r\n", "\n").trim().to_owned(),
+            contact_email: self.contact_email.trim().to_owned(),
+            contact_phone: self.contact_phone.trim().to_owned(),
+            excluded: self.excluded.is_some(),
+        }
+    }
+}
+
+/// `POST /printers/{serial}`: saves the delivery details, then back to the
+/// page (303); a refused change shows the page again with the reason and
+/// what was typed (400).
+async fn printer_update(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    form: Result<Form<PrinterForm>, FormRejection>,
+) -> Response {
+    let lang = choose_lang(query, &headers).unwrap_or_else(|(lang, _)| lang);
+    let Some(axum::Extension(session)) = session else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Ok(Form(form)) = form else {
+        return bad_request(lang, lang.tr(Msg::StaleForm));
+    };
+    let values = form.values();
+    if !session.csrf_ok(&form.csrf) {
+        let notice = Notice::Refused(lang.tr(Msg::StaleForm).to_owned());
+        return render_printer(
+            &state,
+            serial,
+            lang,
+            Some(&session.csrf),
+            Some(notice),
+            Some(values),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let changes = PrinterChanges {
+        site: Some(values.site.clone()),
+        contact: Some(values.contact.clone()),
+        postal_address: Some(values.postal_address.clone()),
+        contact_email: Some(values.contact_email.clone()),
+        contact_phone: Some(values.contact_phone.clone()),
+        excluded: Some(values.excluded),
+    };
+    let change = PageChange::SetPrinter {
+        serial: serial.clone(),
+        changes,
+    };
+    match with_source(&state, move |source| source.apply(change)).await {
+        Ok(()) => {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            let location = format!(
+                "/printers/{}?lang={}&saved=1",
+                printer_page::encode_segment(&serial),
+                lang.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        Err(reason) => {
+            render_printer(
+                &state,
+                serial,
+                lang,
+                Some(&session.csrf),
+                Some(Notice::Refused(reason)),
+                Some(values),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
     }
 }

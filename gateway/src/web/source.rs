@@ -3,7 +3,22 @@
 //! A trait rather than a concrete type so the web layer does not depend on the
 //! store or the engine, and tests can serve fixed data.
 
-use super::view::StatusView;
+use asr_cloud_sync::PrinterChanges;
+
+use super::view::{PrinterDetail, StatusView};
+
+/// A change asked for on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageChange {
+    /// Site, contact, shipping details or eligibility of one printer
+    /// (validated like the remote `set_printer` command).
+    SetPrinter {
+        /// The printer's serial.
+        serial: String,
+        /// What changes.
+        changes: PrinterChanges,
+    },
+}
 
 /// Produces a fresh snapshot for each request.
 ///
@@ -14,4 +29,28 @@ pub trait StatusSource: Send + Sync + 'static {
     /// The current status, or a message saying why it is unavailable
     /// (shown to the user on the 503 page).
     fn snapshot(&self) -> Result<StatusView, String>;
+
+    /// One printer with its history, `None` when no printer has that serial.
+    /// The default takes it from the snapshot, without history.
+    fn printer(&self, serial: &str) -> Result<Option<PrinterDetail>, String> {
+        let view = self.snapshot()?;
+        Ok(view
+            .printers
+            .into_iter()
+            .find(|p| p.serial == serial)
+            .map(|printer| PrinterDetail {
+                generated_at: view.generated_at,
+                printer,
+                history: Vec::new(),
+            }))
+    }
+
+    /// Carries out a change asked for on the page: persisted, applied live
+    /// and told upstream before it returns. `Err` carries the reason shown
+    /// to the user. The default refuses: a source without a gateway behind
+    /// it has nothing to change.
+    fn apply(&self, change: PageChange) -> Result<(), String> {
+        let _ = change;
+        Err("this page is read-only".to_owned())
+    }
 }

@@ -76,6 +76,46 @@ pub struct PrinterView {
     pub page_count: Option<u64>,
     /// Supplies, in printer order.
     pub supplies: Vec<SupplyView>,
+    /// Delivery details and ordering eligibility.
+    #[serde(default)]
+    pub registration: Registration,
+}
+
+/// What the site's IT keeps right for a printer (the customer guide asks
+/// them to): where supplies go, who receives them, whether it is ordered for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Shipping address (street, postcode, city).
+    pub postal_address: Option<String>,
+    /// The contact's e-mail.
+    pub contact_email: Option<String>,
+    /// The contact's phone.
+    pub contact_phone: Option<String>,
+    /// Never ordered for automatically.
+    pub excluded: bool,
+    /// Why supplies are not ordered automatically, when they are not:
+    /// `excluded`, `no_site_or_contact` or `no_level_no_counter`.
+    pub ineligible: Option<String>,
+}
+
+/// One printer with the history the detail page charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterDetail {
+    /// When this was read; relative times count from it.
+    pub generated_at: DateTime<Utc>,
+    /// The printer as the overview shows it.
+    pub printer: PrinterView,
+    /// Level history per supply, oldest first, down-sampled for a chart.
+    pub history: Vec<SupplyHistory>,
+}
+
+/// The levels of one supply over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplyHistory {
+    /// prtMarkerSuppliesTable row index.
+    pub index: u32,
+    /// (when, percent) pairs, oldest first; only honest percentages.
+    pub points: Vec<(DateTime<Utc>, f64)>,
 }
 
 /// One supply (cartridge, drum, waste bottle…) of a printer.

@@ -1,0 +1,240 @@
+//! One printer's page: its card (supplies, forecasts, spares), a chart of
+//! each supply's levels, whether it is ordered for automatically and why
+//! not, and the form to keep its delivery details right.
+
+use chrono::{DateTime, Utc};
+
+use super::chart;
+use super::html::{Esc, Html, h};
+use super::i18n::{Lang, Msg};
+use super::page::{colour_class, footer, head, printer_card, top_bar};
+use super::view::{PrinterDetail, PrinterView, Registration};
+
+/// What the form says after a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The change went through.
+    Saved,
+    /// It did not, for this reason (shown as given).
+    Refused(String),
+}
+
+/// Values to put back in the form: what was submitted when it was refused,
+/// else what is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormValues {
+    pub site: String,
+    pub contact: String,
+    pub postal_address: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub excluded: bool,
+}
+
+impl FormValues {
+    /// The stored values of `p`.
+    pub fn of(p: &PrinterView) -> Self {
+        let r = &p.registration;
+        Self {
+            site: p.site.clone(),
+            contact: p.contact.clone(),
+            postal_address: r.postal_address.clone().unwrap_or_default(),
+            contact_email: r.contact_email.clone().unwrap_or_default(),
+            contact_phone: r.contact_phone.clone().unwrap_or_default(),
+            excluded: r.excluded,
+        }
+    }
+}
+
+/// The whole page.
+pub fn printer_page(
+    detail: &PrinterDetail,
+    now: DateTime<Utc>,
+    lang: Lang,
+    csrf: Option<&str>,
+    notice: Option<&Notice>,
+    values: &FormValues,
+) -> String {
+    let p = &detail.printer;
+    let mut html = Html::new();
+    head(
+        &mut html,
+        lang,
+        &format!("{} {} — {}", p.model, p.serial, lang.tr(Msg::Title)),
+        false,
+    );
+    html.raw("<body>\n");
+    top_bar(&mut html, lang, None, csrf);
+    h!(
+        html,
+        "<main id=\"main\" class=\"wrap\"><p class=\"crumbs\"><a href=\"/?lang={}\">← {}</a></p>\n",
+        lang.code(),
+        Esc(lang.tr(Msg::BackToOverview))
+    );
+    printer_card(&mut html, lang, 0, p, &now);
+    eligibility(&mut html, lang, &p.registration);
+    history(&mut html, lang, detail, now);
+    form(&mut html, lang, p, csrf, notice, values);
+    html.raw("</main>\n");
+    footer(&mut html, lang, None);
+    html.raw("</body>\n</html>\n");
+    html.finish()
+}
+
+fn eligibility(html: &mut Html, lang: Lang, r: &Registration) {
+    let (class, msg) = match r.ineligible.as_deref() {
+        None => ("ok", Msg::Eligible),
+        Some("excluded") => ("warn", Msg::IneligibleExcluded),
+        Some("no_site_or_contact") => ("warn", Msg::IneligibleNoSite),
+        Some(_) => ("warn", Msg::IneligibleBlind),
+    };
+    h!(
+        html,
+        "<section class=\"eligibility {class}\" aria-labelledby=\"elig-h\"><h2 id=\"elig-h\">{}</h2><p>{}</p></section>\n",
+        Esc(lang.tr(Msg::Eligibility)),
+        Esc(lang.tr(msg))
+    );
+}
+
+fn history(html: &mut Html, lang: Lang, detail: &PrinterDetail, now: DateTime<Utc>) {
+    h!(
+        html,
+        "<section class=\"history\" aria-labelledby=\"hist-h\"><h2 id=\"hist-h\">{}</h2>\n",
+        Esc(lang.tr(Msg::History))
+    );
+    let mut drawn = 0;
+    for s in &detail.printer.supplies {
+        let Some(series) = detail
+            .history
+            .iter()
+            .find(|h| h.index == s.index)
+            .filter(|h| h.points.len() >= 2)
+        else {
+            continue;
+        };
+        drawn += 1;
+        h!(
+            html,
+            "<figure><figcaption>{}</figcaption>",
+            Esc(&s.description)
+        );
+        let class = colour_class(s.colorant.as_deref(), s.class == "receptacle");
+        chart::supply_chart(html, lang, s, &series.points, now, class);
+        html.raw("</figure>\n");
+    }
+    if drawn == 0 {
+        h!(
+            html,
+            "<p class=\"empty\">{}</p>",
+            Esc(lang.tr(Msg::HistoryEmpty))
+        );
+    }
+    html.raw("</section>\n");
+}
+
+fn field(html: &mut Html, id: &str, label: &str, kind: &str, value: &str, extra: &str) {
+    h!(
+        html,
+        "<label for=\"{id}\">{}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" value=\"{}\"{extra}>",
+        Esc(label),
+        Esc(value)
+    );
+}
+
+fn form(
+    html: &mut Html,
+    lang: Lang,
+    p: &PrinterView,
+    csrf: Option<&str>,
+    notice: Option<&Notice>,
+    v: &FormValues,
+) {
+    h!(
+        html,
+        "<section class=\"registration\" aria-labelledby=\"reg-h\"><h2 id=\"reg-h\">{}</h2>\n",
+        Esc(lang.tr(Msg::Registration))
+    );
+    match notice {
+        Some(Notice::Saved) => h!(
+            html,
+            "<p class=\"saved\" role=\"status\">{}</p>",
+            Esc(lang.tr(Msg::Saved))
+        ),
+        Some(Notice::Refused(reason)) => h!(
+            html,
+            "<p class=\"err\" role=\"alert\"><strong>{}{}</strong> {}</p>",
+            Esc(lang.tr(Msg::NotSaved)),
+            lang.colon(),
+            Esc(reason)
+        ),
+        None => {}
+    }
+    h!(
+        html,
+        "<form method=\"post\" action=\"/printers/{}?lang={}\" class=\"edit\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        Esc(&encode_segment(&p.serial)),
+        lang.code(),
+        Esc(csrf.unwrap_or_default())
+    );
+    field(
+        html,
+        "site",
+        lang.tr(Msg::Site),
+        "text",
+        &v.site,
+        " required maxlength=\"512\"",
+    );
+    field(
+        html,
+        "contact",
+        lang.tr(Msg::Contact),
+        "text",
+        &v.contact,
+        " required maxlength=\"512\"",
+    );
+    h!(
+        html,
+        "<label for=\"postal_address\">{}</label><textarea id=\"postal_address\" name=\"postal_address\" rows=\"3\" maxlength=\"512\">{}</textarea>",
+        Esc(lang.tr(Msg::PostalAddress)),
+        Esc(&v.postal_address)
+    );
+    field(
+        html,
+        "contact_email",
+        lang.tr(Msg::ContactEmail),
+        "email",
+        &v.contact_email,
+        " maxlength=\"512\"",
+    );
+    field(
+        html,
+        "contact_phone",
+        lang.tr(Msg::ContactPhone),
+        "tel",
+        &v.contact_phone,
+        " maxlength=\"64\"",
+    );
+    h!(
+        html,
+        "<label class=\"check\"><input type=\"checkbox\" name=\"excluded\" value=\"on\"{}> {}</label>\
+         <button type=\"submit\">{}</button></form></section>\n",
+        if v.excluded { " checked" } else { "" },
+        Esc(lang.tr(Msg::ExcludedLabel)),
+        Esc(lang.tr(Msg::Save))
+    );
+}
+
+/// A serial as one URL path segment (serials come from printers: anything
+/// but letters, digits and `-._~` is percent-encoded).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

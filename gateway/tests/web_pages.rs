@@ -1,0 +1,175 @@
+//! The overview table and the printer page over real TCP, logged in: sorting
+//! and filtering without JavaScript, eligibility with its reason, the level
+//! chart, and the delivery-details form (CSRF, refusals that keep what was
+//! typed, success that redirects).
+
+#[path = "web_fixture.rs"]
+mod fixture;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use asr_cloud_sync::PrinterChanges;
+use asr_gateway::web::PageChange;
+use fixture::{cookie_for, csrf_field, recording, sample_view, start};
+use reqwest::StatusCode;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
+}
+
+async fn get(url: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(url)
+        .header("Cookie", cookie_for(url).expect("session"))
+        .send()
+        .await
+        .expect("GET");
+    (r.status(), r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn the_overview_sorts_and_filters_with_plain_links() {
+    let server = start(recording()).await;
+    let (status, body) = get(&server.url("/?lang=en&sort=site&dir=desc")).await;
+    assert_eq!(status, StatusCode::OK);
+    // "Paris — Siège" before "Lyon <b>annexe</b>" when descending by site.
+    let paris = body.find("CNB1K2L3M4</a>").expect("Paris printer");
+    let lyon = body.find("EVIL-0001</a>").expect("Lyon printer");
+    assert!(paris < lyon, "descending by site");
+    assert!(body.contains("aria-sort=\"descending\""));
+    let (_, body) = get(&server.url("/?lang=en&sort=site&dir=asc")).await;
+    assert!(body.find("EVIL-0001</a>") < body.find("CNB1K2L3M4</a>"));
+    // Filtering is case-insensitive over serial, model, site, contact and address.
+    let (_, body) = get(&server.url("/?lang=en&q=LYON")).await;
+    assert!(body.contains("EVIL-0001</a>") && !body.contains("CNB1K2L3M4</a>"));
+    assert!(body.contains("1 shown of 3"));
+    // A hostile filter value is text.
+    let (status, body) = get(&server.url("/?q=%3Cscript%3Ealert(1)%3C/script%3E")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""));
+    assert_eq!(
+        body.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
+    // Unknown sort keys fall back to the default order.
+    let (status, _) = get(&server.url("/?sort=%27;drop")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_printer_page_shows_its_chart_eligibility_and_form() {
+    let server = start(recording()).await;
+    let (status, body) = get(&server.url("/printers/CNB1K2L3M4?lang=fr")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<svg class=\"chart\""));
+    assert!(
+        body.contains("class=\"swap early\""),
+        "the early swap is marked"
+    );
+    assert!(body.contains("13\u{a0}%"), "with the toner left");
+    assert!(body.contains("Les consommables sont commandés automatiquement."));
+    assert!(body.contains("value=\"Paris — Siège\""));
+    assert!(body.contains("12 rue de la Paix, 75002 Paris</textarea>"));
+    assert!(body.contains("value=\"accueil@example.fr\""));
+    assert!(body.contains("name=\"csrf\""));
+    // Why the others are not ordered for.
+    let (_, body) = get(&server.url("/printers/E78241K5N123?lang=en")).await;
+    assert!(body.contains("Not ordered: excluded from automatic ordering."));
+    assert!(body.contains("name=\"excluded\" value=\"on\" checked"));
+    let (_, body) = get(&server.url("/printers/EVIL-0001?lang=en")).await;
+    assert!(body.contains("Not ordered: level unknown and no page counter."));
+    assert!(!body.contains("<script>alert"), "the model is escaped");
+    // Unknown serial: 404 with a sentence.
+    let (status, body) = get(&server.url("/printers/NOPE?lang=en")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("No printer has this serial number."));
+}
+
+#[tokio::test]
+async fn the_form_saves_with_its_token_and_keeps_what_was_typed_when_refused() {
+    let source = recording();
+    let server = start(source.clone()).await;
+    let url = server.url("/printers/CNB1K2L3M4?lang=en");
+    let cookie = cookie_for(&url).expect("session");
+    let (_, page) = get(&url).await;
+    let csrf = csrf_field(&page).expect("form token");
+    let post = |fields: Vec<(&'static str, String)>| {
+        client()
+            .post(&url)
+            .header("Cookie", cookie.clone())
+            .form(&fields)
+            .send()
+    };
+    let fields = |csrf: &str, contact: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("site", "Paris — Siège".to_owned()),
+            ("contact", contact.to_owned()),
+            (
+                "postal_address",
+                "  3 place Vendôme\n75001 Paris ".to_owned(),
+            ),
+            ("contact_email", "reception@example.fr".to_owned()),
+            ("contact_phone", "".to_owned()),
+            ("excluded", "on".to_owned()),
+        ]
+    };
+    // Without the session's token: refused, nothing applied, input kept.
+    let r = post(fields("forged", "Marie Curie")).await.expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("This form has expired"));
+    assert!(body.contains("value=\"Marie Curie\""));
+    assert!(source.changes.lock().expect("lock").is_empty());
+    // Refused by the gateway: 400 with the reason and what was typed.
+    let r = post(fields(&csrf, "nobody")).await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("Not saved") && body.contains("nobody is not accepted"));
+    assert!(body.contains("3 place Vendôme\n75001 Paris</textarea>"));
+    // Accepted: 303 back to the page, which says so.
+    let r = post(fields(&csrf, "Marie Curie")).await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().expect("ascii").to_owned();
+    assert_eq!(location, "/printers/CNB1K2L3M4?lang=en&saved=1");
+    let (_, body) = get(&server.url(&location)).await;
+    assert!(body.contains("Saved: the change is applied"));
+    let changes = source.changes.lock().expect("lock").clone();
+    assert_eq!(
+        changes,
+        vec![PageChange::SetPrinter {
+            serial: "CNB1K2L3M4".to_owned(),
+            changes: PrinterChanges {
+                site: Some("Paris — Siège".to_owned()),
+                contact: Some("Marie Curie".to_owned()),
+                postal_address: Some("3 place Vendôme\n75001 Paris".to_owned()),
+                contact_email: Some("reception@example.fr".to_owned()),
+                contact_phone: Some(String::new()),
+                excluded: Some(true),
+            },
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_source_refuses_changes_with_a_reason() {
+    let server = start(Arc::new(fixture::FixedSource(sample_view()))).await;
+    let url = server.url("/printers/CNB1K2L3M4?lang=en");
+    let (_, page) = get(&url).await;
+    let csrf = csrf_field(&page).expect("token");
+    let r = client()
+        .post(&url)
+        .header("Cookie", cookie_for(&url).expect("session"))
+        .form(&[("csrf", csrf.as_str()), ("site", "A"), ("contact", "B")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.expect("body").contains("read-only"));
+}

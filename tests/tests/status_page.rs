@@ -1,0 +1,140 @@
+//! The status page of a running gateway, as the site's IT uses it: a
+//! printer's delivery details changed on its page are stored in SQLite,
+//! reach the engine, show on the page and the API, and go upstream as a
+//! `printer_updated` event; a refused change says why and changes nothing.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use asr_gateway::runtime::Gateway;
+use asr_protocols::sim::{SimFleet, demo_fleet};
+use asr_system_tests::{ManualClock, page, settings};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
+    let specs: Vec<_> = demo_fleet(4).into_iter().take(2).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 150), 16_176, 0.0)
+        .await
+        .unwrap();
+    let mqtt = asr_cloud_sync::free_local_addr(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(mqtt).unwrap();
+    let mut options = MqttOptions::new("status-page-watcher", "127.0.0.1", mqtt.port());
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 100);
+    client
+        .subscribe("asr/v1/test-gw/events", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<SocketAddr> = fleet.members().iter().map(|m| m.addr()).collect();
+    let gateway = Gateway::start(settings(
+        targets,
+        &specs,
+        &dir.path().join("gw.db"),
+        mqtt.port(),
+        ManualClock::new(chrono::Utc::now()),
+        Duration::from_secs(3600),
+    ))
+    .await
+    .unwrap();
+    let http = gateway.http_addr().unwrap();
+    let serial = specs[0].serial.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while gateway.store().printer(&serial).unwrap().is_none() {
+        gateway.poll_now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(tokio::time::Instant::now() < deadline, "printer polled");
+    }
+    let path = format!("/printers/{serial}?lang=en");
+
+    // A refused change: the reason on the page, nothing stored.
+    let refused = page::submit(
+        http,
+        &path,
+        &[
+            ("site", "Lyon"),
+            ("contact", "Marie Curie"),
+            ("contact_email", "not an address"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("is not an e-mail address")
+    );
+    assert_ne!(
+        gateway
+            .store()
+            .printer(&serial)
+            .unwrap()
+            .unwrap()
+            .site
+            .as_deref(),
+        Some("Lyon")
+    );
+
+    // An accepted change.
+    let saved = page::submit(
+        http,
+        &path,
+        &[
+            ("site", "Lyon"),
+            ("contact", "Marie Curie"),
+            ("postal_address", "5 quai Claude Bernard\n69007 Lyon"),
+            ("contact_email", "marie@example.fr"),
+            ("contact_phone", "+33 4 00 00 00 00"),
+            ("excluded", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), reqwest::StatusCode::SEE_OTHER);
+    // Stored…
+    let row = gateway.store().printer(&serial).unwrap().unwrap();
+    assert_eq!(row.site.as_deref(), Some("Lyon"));
+    assert_eq!(row.contact.as_deref(), Some("Marie Curie"));
+    assert_eq!(
+        row.postal_address.as_deref(),
+        Some("5 quai Claude Bernard\n69007 Lyon")
+    );
+    assert!(row.excluded);
+    // …shown, with the eligibility it implies…
+    let body = page::get(http, &path).await.text().await.unwrap();
+    assert!(body.contains("Saved") || body.contains("value=\"Lyon\""));
+    assert!(body.contains("Not ordered: excluded from automatic ordering."));
+    let api: Value = page::get(http, "/api/status").await.json().await.unwrap();
+    let listed = api["printers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["serial"] == serial.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(listed["site"], "Lyon");
+    assert_eq!(listed["registration"]["excluded"], true);
+    // …and told upstream.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let event = loop {
+        let polled = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .expect("printer_updated event within 20 s")
+            .unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = polled {
+            let v: Value = serde_json::from_slice(&p.payload).unwrap();
+            if v["event"] == "printer_updated" {
+                break v;
+            }
+        }
+    };
+    assert_eq!(event["serial"], serial.as_str());
+    assert_eq!(event["source"], "status_page");
+    assert_eq!(event["printer"]["site"], "Lyon");
+    assert!(event["id"].is_string(), "an id to drop duplicates on");
+    gateway.shutdown().await;
+}
