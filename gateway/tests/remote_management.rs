@@ -116,6 +116,7 @@ fn seed_order(data: &Path, serial: &str) -> String {
             predicted_empty_at: None,
             pessimistic_empty_at: None,
             priority: None,
+            reason: None,
         }],
     };
     let payload = serde_json::to_value(asr_engine::Decision::Order(order.clone())).unwrap();

@@ -251,7 +251,9 @@ async fn log_in_open_a_printer_fix_its_details_and_switch_to_french() {
     browser.screenshot(&dir.join("printer-en-1280.png")).await;
     let changes = source.changes.lock().expect("lock").clone();
     assert_eq!(changes.len(), 1);
-    let asr_gateway::web::PageChange::SetPrinter { serial, changes } = &changes[0];
+    let asr_gateway::web::PageChange::SetPrinter { serial, changes } = &changes[0] else {
+        panic!("a printer change: {changes:?}");
+    };
     assert_eq!(serial, "CNB1K2L3M4");
     assert_eq!(changes.contact.as_deref(), Some("Marie Curie"));
     assert_eq!(

@@ -282,9 +282,16 @@ impl StatusSource for RecordingSource {
     }
 
     fn apply(&self, change: PageChange) -> Result<(), String> {
-        let PageChange::SetPrinter { changes, .. } = &change;
-        if changes.contact.as_deref() == Some("nobody") {
-            return Err("`contact` nobody is not accepted here".to_owned());
+        match &change {
+            PageChange::SetPrinter { changes, .. }
+                if changes.contact.as_deref() == Some("nobody") =>
+            {
+                return Err("`contact` nobody is not accepted here".to_owned());
+            }
+            PageChange::OrderNow { supply_index, .. } if *supply_index == 99 => {
+                return Err("printer has no supply 99".to_owned());
+            }
+            _ => {}
         }
         self.changes.lock().expect("lock").push(change);
         Ok(())

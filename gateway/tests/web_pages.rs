@@ -173,3 +173,50 @@ async fn a_read_only_source_refuses_changes_with_a_reason() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.expect("body").contains("read-only"));
 }
+
+#[tokio::test]
+async fn order_one_now_is_asked_with_the_token_and_refusals_say_why() {
+    let source = recording();
+    let server = start(source.clone()).await;
+    let page_url = server.url("/printers/CNB1K2L3M4?lang=en");
+    let (_, page) = get(&page_url).await;
+    assert!(page.contains("action=\"/printers/CNB1K2L3M4/order?lang=en\""));
+    assert!(page.contains("Order one now"));
+    let csrf = csrf_field(&page).expect("token");
+    let url = server.url("/printers/CNB1K2L3M4/order?lang=en");
+    let cookie = cookie_for(&url).expect("session");
+    let order = |csrf: String, index: &'static str| {
+        client()
+            .post(&url)
+            .header("Cookie", cookie.clone())
+            .form(&[("csrf", csrf), ("supply_index", index.to_owned())])
+            .send()
+    };
+    let r = order("forged".into(), "2").await.expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = order(csrf.clone(), "99").await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("printer has no supply 99"), "{body}");
+    let r = order(csrf.clone(), "not a number").await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = order(csrf, "2").await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/printers/CNB1K2L3M4?lang=en&ordered=1"
+    );
+    let (_, body) = get(&server.url("/printers/CNB1K2L3M4?lang=en&ordered=1")).await;
+    assert!(body.contains("Ordered: it goes out with the next shipment"));
+    assert_eq!(
+        source.changes.lock().expect("lock").clone(),
+        vec![PageChange::OrderNow {
+            serial: "CNB1K2L3M4".to_owned(),
+            supply_index: 2,
+            quantity: 1,
+        }]
+    );
+    // An excluded printer offers no order button.
+    let (_, body) = get(&server.url("/printers/E78241K5N123?lang=en")).await;
+    assert!(!body.contains("Order one now"));
+}

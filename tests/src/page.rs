@@ -66,10 +66,16 @@ fn csrf_of(html: &str) -> Option<String> {
     Some(html[start..start + html[start..].find('"')?].to_owned())
 }
 
-/// Opens the page at `path` and submits its form with `fields` (the form's
-/// CSRF token added), as a person would; the answer, redirects not followed.
-pub async fn submit(http: SocketAddr, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let page = get(http, path).await.text().await.expect("form page");
+/// Opens the page at `page` and posts `fields` to `action` with the page's
+/// CSRF token, as a person submitting one of its forms would; the answer,
+/// redirects not followed.
+pub async fn submit(
+    http: SocketAddr,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = get(http, page).await.text().await.expect("form page");
     let csrf = csrf_of(&page).expect("the page has a form token");
     let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
@@ -77,12 +83,12 @@ pub async fn submit(http: SocketAddr, path: &str, fields: &[(&str, &str)]) -> re
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client")
-        .post(format!("http://{http}{path}"))
+        .post(format!("http://{http}{action}"))
         .header("Cookie", session(http).await)
         .form(&form)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        .unwrap_or_else(|e| panic!("POST {action}: {e}"))
 }
 
 /// The session cookie for `http`, logging in the first time.

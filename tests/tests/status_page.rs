@@ -1,7 +1,8 @@
 //! The status page of a running gateway, as the site's IT uses it: a
 //! printer's delivery details changed on its page are stored in SQLite,
 //! reach the engine, show on the page and the API, and go upstream as a
-//! `printer_updated` event; a refused change says why and changes nothing.
+//! `printer_updated` event; a refused change says why and changes nothing;
+//! "order one now" ships at once with its line marked manual.
 #![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -24,10 +25,9 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
     let mut options = MqttOptions::new("status-page-watcher", "127.0.0.1", mqtt.port());
     options.set_keep_alive(Duration::from_secs(5));
     let (client, mut events) = AsyncClient::new(options, 100);
-    client
-        .subscribe("asr/v1/test-gw/events", QoS::AtLeastOnce)
-        .await
-        .unwrap();
+    for topic in ["asr/v1/test-gw/events", "asr/v1/test-gw/orders"] {
+        client.subscribe(topic, QoS::AtLeastOnce).await.unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let targets: Vec<SocketAddr> = fleet.members().iter().map(|m| m.addr()).collect();
     let gateway = Gateway::start(settings(
@@ -43,7 +43,10 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
     let http = gateway.http_addr().unwrap();
     let serial = specs[0].serial.clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while gateway.store().printer(&serial).unwrap().is_none() {
+    while specs
+        .iter()
+        .any(|s| gateway.store().supplies(&s.serial).unwrap().is_empty())
+    {
         gateway.poll_now();
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(tokio::time::Instant::now() < deadline, "printer polled");
@@ -53,6 +56,7 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
     // A refused change: the reason on the page, nothing stored.
     let refused = page::submit(
         http,
+        &path,
         &path,
         &[
             ("site", "Lyon"),
@@ -83,6 +87,7 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
     // An accepted change.
     let saved = page::submit(
         http,
+        &path,
         &path,
         &[
             ("site", "Lyon"),
@@ -118,20 +123,66 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
         .clone();
     assert_eq!(listed["site"], "Lyon");
     assert_eq!(listed["registration"]["excluded"], true);
-    // …and told upstream.
+    // "Order one now" for the other printer: refused for the excluded one,
+    // taken for the other and shipped at once, marked manual.
+    let other = specs[1].serial.clone();
+    let refused = page::submit(
+        http,
+        &path,
+        &format!("/printers/{serial}/order?lang=en"),
+        &[("supply_index", "1")],
+    )
+    .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("excluded from ordering")
+    );
+    let ordered = page::submit(
+        http,
+        &path,
+        &format!("/printers/{other}/order?lang=en"),
+        &[("supply_index", "1")],
+    )
+    .await;
+    assert_eq!(ordered.status(), reqwest::StatusCode::SEE_OTHER);
+
+    // …and told upstream: the event, and the order with its manual line.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let event = loop {
+    let (mut event, mut order) = (None, None);
+    while event.is_none() || order.is_none() {
         let polled = tokio::time::timeout_at(deadline, events.poll())
             .await
-            .expect("printer_updated event within 20 s")
+            .expect("the event and the order within 20 s")
             .unwrap();
         if let Event::Incoming(Packet::Publish(p)) = polled {
             let v: Value = serde_json::from_slice(&p.payload).unwrap();
             if v["event"] == "printer_updated" {
-                break v;
+                event = Some(v);
+            } else if p.topic.ends_with("/orders")
+                && v["lines"].as_array().is_some_and(|lines| {
+                    lines
+                        .iter()
+                        .any(|l| l["printer"] == other.as_str() && l["reason"] == "manual")
+                })
+            {
+                order = Some(v);
             }
         }
-    };
+    }
+    let event = event.unwrap();
+    let order = order.unwrap();
+    assert!(
+        order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["printer"] != serial.as_str()),
+        "nothing for the excluded printer"
+    );
     assert_eq!(event["serial"], serial.as_str());
     assert_eq!(event["source"], "status_page");
     assert_eq!(event["printer"]["site"], "Lyon");

@@ -41,6 +41,17 @@ pub struct OrderLine {
     /// supplier chooses faster shipping for this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<LinePriority>,
+    /// `manual` when a person asked for it (else the forecast did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<LineReason>,
+}
+
+/// Why a line was ordered, when it was not the forecast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineReason {
+    /// Asked for on the status page ("order one now").
+    Manual,
 }
 
 /// How urgently a line must travel.

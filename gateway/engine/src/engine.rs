@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{DAY, secs, to_utc};
 use crate::config::EngineConfig;
-use crate::decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine};
+use crate::decision::{Alert, AlertKind, Decision, LinePriority, LineReason, Order, OrderLine};
 use crate::estimate::Estimate;
 use crate::event::{Event, SupplyReading};
 use crate::fleet;
@@ -219,6 +219,22 @@ impl Engine {
                 self.cancel(&order_id, &printer, supply_index, quantity);
             }
             Event::ConfigChanged(c) => self.config = c,
+            Event::ManualOrder {
+                printer,
+                supply_index,
+                quantity,
+                at,
+            } => {
+                self.advance(secs(at));
+                if let Some(&pi) = self.index.get(&printer)
+                    && let Some(s) = self.printers[pi]
+                        .supplies
+                        .iter_mut()
+                        .find(|s| s.index == supply_index)
+                {
+                    s.manual_request = s.manual_request.saturating_add(quantity.clamp(1, 50));
+                }
+            }
         }
         out
     }
@@ -541,6 +557,8 @@ impl Engine {
         // (its spares counted: a cartridge nearly empty with a spare on the
         // shelf is no emergency).
         let mut critical = false;
+        // A person asked for something: it goes now, even on the first day.
+        let mut asked = false;
         let late = self.config.lead_time_days + self.config.safety_days;
         for &pi in members {
             let p = &mut self.printers[pi];
@@ -552,7 +570,11 @@ impl Engine {
                 .is_some_and(|f| now - f < (SETTLE_DAYS * DAY as f64) as i64);
             let pages = &p.pages;
             for (si, s) in p.supplies.iter_mut().enumerate() {
-                let Some(e) = estimate_cached(s, pages, now) else {
+                let Some(e) = estimate_cached(s, pages, now).or_else(|| {
+                    // A supply asked for by hand is ordered even when it
+                    // cannot be forecast.
+                    (s.manual_request > 0).then(Estimate::unknown)
+                }) else {
                     continue;
                 };
                 let n = need(
@@ -565,10 +587,14 @@ impl Engine {
                 // stopped, or the customer found one elsewhere; either way
                 // the shelf is bare and the next one must not wait its turn.
                 let bare = s.uncovered_debt() > 0;
-                let n = if bare { Need::Urgent } else { n };
+                // A person asked: it ships now, and the rest of the site
+                // rides along.
+                let manual = s.manual_request > 0;
+                let n = if bare || manual { Need::Urgent } else { n };
+                asked |= manual;
                 let short = bare || runs_out_in_transit(&e, s.spares(), &self.config);
                 critical |= n == Need::Urgent && short;
-                let n = if young && n > Need::Can && e.p50_days > late {
+                let n = if young && !manual && n > Need::Can && e.p50_days > late {
                     Need::Can
                 } else {
                     n
@@ -593,7 +619,7 @@ impl Engine {
         let key = format!("{site}\u{1f}{contact}");
         let last = self.last_order.get(&key).copied();
         let pair = PairState { met, last };
-        if !may_ship(top, critical, now, pair, &self.config) {
+        if !asked && !may_ship(top, critical, now, pair, &self.config) {
             return;
         }
         self.last_order.insert(key.clone(), now);
@@ -608,7 +634,12 @@ impl Engine {
             // A borrowed cartridge not yet covered by goods on the way is
             // repaid by this line too, or the next line would follow within
             // the hour for the same need.
-            let q = quantity(&e, s.spares(), &self.config) + s.uncovered_debt();
+            let manual = std::mem::take(&mut s.manual_request);
+            let q = if manual > 0 {
+                manual
+            } else {
+                quantity(&e, s.spares(), &self.config) + s.uncovered_debt()
+            };
             s.in_transit += q;
             s.ordered_cart_seq = Some(s.cart_seq);
             self.open.push(OpenLine {
@@ -630,6 +661,7 @@ impl Engine {
                     .map(to_utc),
                 pessimistic_empty_at: crate::clock::add_days(now, e.pess_days).map(to_utc),
                 priority: short.then_some(LinePriority::Express),
+                reason: (manual > 0).then_some(LineReason::Manual),
             });
         }
         out.push(Decision::Order(Order {
@@ -1287,6 +1319,82 @@ mod tests {
             e.handle(counted("A", t, -3, pages));
         }
         assert_eq!(e.printers[0].supplies[0].on_site, 1);
+    }
+
+    /// "Order one now" for a supply with weeks left: it goes out at the
+    /// next tick, marked manual, counted as in transit, and the site's other
+    /// printer that would need one soon rides along in the same shipment.
+    #[test]
+    fn a_manual_request_ships_at_once_marked_manual_with_the_site_riding_along() {
+        let mut e = engine_with(&["A", "B"]);
+        let t0 = 1_740_960_000;
+        // Ten days of readings: A full and slow, B at 40 % losing 1 point a day.
+        for h in 0..24 * 10 {
+            let t = t0 + h * HOUR;
+            e.handle(Event::Tick(to_utc(t)));
+            e.handle(reading("A", t + 60, 90));
+            e.handle(reading(
+                "B",
+                t + 60,
+                (40.0 - h as f64 / 24.0).round() as i64,
+            ));
+        }
+        let t = t0 + 24 * 10 * HOUR + 1800;
+        e.handle(Event::ManualOrder {
+            printer: "A".into(),
+            supply_index: 1,
+            quantity: 2,
+            at: to_utc(t),
+        });
+        let out = e.handle(Event::Tick(to_utc(t + 60)));
+        let orders: Vec<&Order> = out
+            .iter()
+            .filter_map(|d| match d {
+                Decision::Order(o) => Some(o),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(orders.len(), 1, "one shipment, at once: {out:?}");
+        let a = orders[0]
+            .lines
+            .iter()
+            .find(|l| l.printer == "A")
+            .expect("A's line");
+        assert_eq!((a.quantity, a.reason), (2, Some(LineReason::Manual)));
+        assert!(
+            orders[0]
+                .lines
+                .iter()
+                .any(|l| l.printer == "B" && l.reason.is_none()),
+            "B rides along: {:?}",
+            orders[0].lines
+        );
+        assert_eq!(e.printers[0].supplies[0].in_transit, 2);
+        // Asked once, ordered once.
+        let later = e.handle(Event::Tick(to_utc(t + 2 * HOUR)));
+        assert!(!later.iter().any(|d| matches!(d, Decision::Order(_))));
+    }
+
+    /// A printer met an hour ago: the first-day hold and the settling days
+    /// keep the forecast's orders back, not one a person asked for.
+    #[test]
+    fn a_manual_request_for_a_printer_just_met_goes_at_once() {
+        let mut e = engine_with(&["A"]);
+        let t0 = 1_740_960_000;
+        e.handle(reading("A", t0, 80));
+        e.handle(reading("A", t0 + HOUR, 80));
+        e.handle(Event::ManualOrder {
+            printer: "A".into(),
+            supply_index: 1,
+            quantity: 1,
+            at: to_utc(t0 + HOUR),
+        });
+        let out = e.handle(Event::Tick(to_utc(t0 + HOUR + 60)));
+        assert!(
+            out.iter().any(|d| matches!(d, Decision::Order(o)
+                if o.lines[0].reason == Some(LineReason::Manual))),
+            "{out:?}"
+        );
     }
 
     #[test]

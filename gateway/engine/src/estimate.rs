@@ -24,3 +24,20 @@ pub(crate) struct Estimate {
     pub drift: (f64, f64),
     pub rate: Option<f64>,
 }
+
+impl Estimate {
+    /// Nothing known about the supply: it never runs out as far as anyone
+    /// can tell (a line ordered by hand for it carries no dates).
+    pub(crate) fn unknown() -> Self {
+        Estimate {
+            level: None,
+            p50_days: f64::INFINITY,
+            pess_days: f64::INFINITY,
+            life_days: None,
+            life_known: false,
+            median_known: false,
+            drift: (1.0, 1.0),
+            rate: None,
+        }
+    }
+}

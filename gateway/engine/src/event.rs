@@ -72,4 +72,13 @@ pub enum Event {
         at: DateTime<Utc>,
     },
     ConfigChanged(EngineConfig),
+    /// A person asked for cartridges of one supply now (the customer
+    /// guide's reactive service): they go out with the next shipment of the
+    /// printer's site and contact, at once, marked `"reason": "manual"`.
+    ManualOrder {
+        printer: String,
+        supply_index: u32,
+        quantity: u32,
+        at: DateTime<Utc>,
+    },
 }

@@ -25,7 +25,7 @@ mod supply;
 mod yields;
 
 pub use config::EngineConfig;
-pub use decision::{Alert, AlertKind, Decision, LinePriority, Order, OrderLine};
+pub use decision::{Alert, AlertKind, Decision, LinePriority, LineReason, Order, OrderLine};
 pub use engine::Engine;
 pub use event::{Event, SupplyReading};
 pub use forecast::SupplyForecast;

@@ -206,6 +206,9 @@ pub(crate) struct SupplyState {
     /// from this earliest one, and its life is not learned from it.
     #[serde(default)]
     pub guessed_start: Option<u64>,
+    /// Cartridges a person asked for and not yet ordered.
+    #[serde(default)]
+    pub manual_request: u32,
     /// The page counter when the spares now on the shelf began waiting (the
     /// first delivery to an empty shelf): a spare cannot have gone in before
     /// it arrived, so the safety net dates its swaps no earlier.
@@ -273,6 +276,7 @@ impl SupplyState {
             on_site: 0,
             ordered_cart_seq: None,
             guessed_start: None,
+            manual_request: 0,
             shelf_since_pages: None,
             owed: 0,
             owed_since: None,

@@ -346,6 +346,53 @@ impl Handler {
                 })
                 .await
             }
+            PageChange::OrderNow {
+                serial,
+                supply_index,
+                quantity,
+            } => {
+                if !(1..=10).contains(&quantity) {
+                    return Err(format!("between 1 and 10 cartridges, not {quantity}"));
+                }
+                let printer = self.known(&serial).await?;
+                if printer.excluded {
+                    return Err(format!(
+                        "printer {serial} is excluded from ordering: include it first"
+                    ));
+                }
+                if printer.site.as_deref().is_none_or(|s| s.trim().is_empty())
+                    || printer
+                        .contact
+                        .as_deref()
+                        .is_none_or(|c| c.trim().is_empty())
+                {
+                    return Err(format!(
+                        "printer {serial} has no site or contact to ship to: set them first"
+                    ));
+                }
+                let key = printer.key.clone();
+                let has_supply = self
+                    .blocking(move |store| {
+                        store
+                            .supplies(&key)
+                            .map(|s| s.iter().any(|s| s.index == supply_index))
+                            .map_err(storage)
+                    })
+                    .await?;
+                if !has_supply {
+                    return Err(format!("printer {serial} has no supply {supply_index}"));
+                }
+                info!(%serial, supply_index, quantity, "manual order from the status page");
+                self.to_engine(Event::ManualOrder {
+                    printer: serial,
+                    supply_index,
+                    quantity,
+                    // The gateway's clock (simulated in the demo and tests).
+                    at: self.report.clock.now(),
+                })
+                .await;
+                Ok(())
+            }
         }
     }
 

@@ -244,6 +244,10 @@ pub enum Msg {
     StaleForm,
     BackToOverview,
     PrinterNotFound,
+    OrderNowHeading,
+    OrderNowIntro,
+    OrderOne,
+    Ordered,
 }
 
 impl Msg {
@@ -424,6 +428,16 @@ impl Msg {
             PrinterNotFound => (
                 "No printer has this serial number.",
                 "Aucune imprimante n’a ce numéro de série.",
+            ),
+            OrderNowHeading => ("Order now", "Commander maintenant"),
+            OrderNowIntro => (
+                "Need a cartridge sooner than planned? It goes out with the next shipment to this site and contact.",
+                "Besoin d’une cartouche plus tôt que prévu ? Elle part avec la prochaine expédition vers ce site et ce contact.",
+            ),
+            OrderOne => ("Order one now", "En commander une maintenant"),
+            Ordered => (
+                "Ordered: it goes out with the next shipment, marked as asked for by hand.",
+                "Commandé : elle part avec la prochaine expédition, marquée comme demandée à la main.",
             ),
         }
     }

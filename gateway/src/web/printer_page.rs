@@ -15,6 +15,10 @@ use super::view::{PrinterDetail, PrinterView, Registration};
 pub enum Notice {
     /// The change went through.
     Saved,
+    /// The manual order was taken.
+    Ordered,
+    /// The manual order was not taken, for this reason.
+    OrderRefused(String),
     /// It did not, for this reason (shown as given).
     Refused(String),
 }
@@ -74,6 +78,7 @@ pub fn printer_page(
     printer_card(&mut html, lang, 0, p, &now);
     eligibility(&mut html, lang, &p.registration);
     history(&mut html, lang, detail, now);
+    order_now(&mut html, lang, p, csrf, notice);
     form(&mut html, lang, p, csrf, notice, values);
     html.raw("</main>\n");
     footer(&mut html, lang, None);
@@ -132,6 +137,56 @@ fn history(html: &mut Html, lang: Lang, detail: &PrinterDetail, now: DateTime<Ut
     html.raw("</section>\n");
 }
 
+/// One button per supply: the customer guide's reactive service.
+fn order_now(
+    html: &mut Html,
+    lang: Lang,
+    p: &PrinterView,
+    csrf: Option<&str>,
+    notice: Option<&Notice>,
+) {
+    // An excluded printer offers no button; a refusal is still shown.
+    let offer = !p.supplies.is_empty() && p.registration.ineligible.as_deref() != Some("excluded");
+    if !offer && !matches!(notice, Some(Notice::OrderRefused(_))) {
+        return;
+    }
+    h!(
+        html,
+        "<section class=\"order-now\" aria-labelledby=\"now-h\"><h2 id=\"now-h\">{}</h2><p>{}</p>",
+        Esc(lang.tr(Msg::OrderNowHeading)),
+        Esc(lang.tr(Msg::OrderNowIntro))
+    );
+    match notice {
+        Some(Notice::Ordered) => h!(
+            html,
+            "<p class=\"saved\" role=\"status\">{}</p>",
+            Esc(lang.tr(Msg::Ordered))
+        ),
+        Some(Notice::OrderRefused(reason)) => {
+            h!(html, "<p class=\"err\" role=\"alert\">{}</p>", Esc(reason))
+        }
+        _ => {}
+    }
+    html.raw("<ul>");
+    for s in p.supplies.iter().filter(|_| offer) {
+        h!(
+            html,
+            "<li><form method=\"post\" action=\"/printers/{}/order?lang={}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"supply_index\" value=\"{}\">\
+             <input type=\"hidden\" name=\"quantity\" value=\"1\">\
+             <span>{}</span> <button type=\"submit\">{}</button></form></li>",
+            Esc(&encode_segment(&p.serial)),
+            lang.code(),
+            Esc(csrf.unwrap_or_default()),
+            s.index,
+            Esc(&s.description),
+            Esc(lang.tr(Msg::OrderOne))
+        );
+    }
+    html.raw("</ul></section>\n");
+}
+
 fn field(html: &mut Html, id: &str, label: &str, kind: &str, value: &str, extra: &str) {
     h!(
         html,
@@ -167,7 +222,7 @@ fn form(
             lang.colon(),
             Esc(reason)
         ),
-        None => {}
+        _ => {}
     }
     h!(
         html,

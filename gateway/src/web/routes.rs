@@ -65,6 +65,7 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
             "/printers/{serial}",
             get(printer_detail).post(printer_update),
         )
+        .route("/printers/{serial}/order", post(printer_order))
         .with_state(AppState { source })
         .merge(login)
         .fallback(not_found)
@@ -295,15 +296,23 @@ async fn printer_detail(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let saved = query
-        .as_ref()
-        .is_ok_and(|q| q.0.iter().any(|(k, v)| k == "saved" && v == "1"));
+    let flag = |name: &str| {
+        query
+            .as_ref()
+            .is_ok_and(|q| q.0.iter().any(|(k, v)| k == name && v == "1"))
+    };
+    let notice = if flag("saved") {
+        Some(Notice::Saved)
+    } else if flag("ordered") {
+        Some(Notice::Ordered)
+    } else {
+        None
+    };
     let lang = match choose_lang(query, &headers) {
         Ok(lang) => lang,
         Err((lang, message)) => return bad_request(lang, &message),
     };
     let csrf = session.as_ref().map(|s| s.0.csrf.as_str());
-    let notice = saved.then_some(Notice::Saved);
     render_printer(&state, serial, lang, csrf, notice, None, StatusCode::OK).await
 }
 
@@ -385,18 +394,11 @@ async fn printer_update(
         changes,
     };
     match with_source(&state, move |source| source.apply(change)).await {
-        Ok(()) => {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            let location = format!(
-                "/printers/{}?lang={}&saved=1",
-                printer_page::encode_segment(&serial),
-                lang.code()
-            );
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
-        }
+        Ok(()) => see_other(&format!(
+            "/printers/{}?lang={}&saved=1",
+            printer_page::encode_segment(&serial),
+            lang.code()
+        )),
         Err(reason) => {
             render_printer(
                 &state,
@@ -409,6 +411,79 @@ async fn printer_update(
             )
             .await
         }
+    }
+}
+
+/// The fields of an "order one now" form.
+#[derive(Debug, Deserialize)]
+struct OrderForm {
+    #[serde(default)]
+    csrf: String,
+    supply_index: u32,
+    #[serde(default = "one")]
+    quantity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// `POST /printers/{serial}/order`: "order one now" for a supply.
+async fn printer_order(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    form: Result<Form<OrderForm>, FormRejection>,
+) -> Response {
+    let lang = choose_lang(query, &headers).unwrap_or_else(|(lang, _)| lang);
+    let Some(axum::Extension(session)) = session else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Ok(Form(form)) = form else {
+        return bad_request(lang, "supply_index must be a supply's number");
+    };
+    let refused = |notice: String, status: StatusCode| {
+        let state = state.clone();
+        let serial = serial.clone();
+        let csrf = session.csrf.clone();
+        async move {
+            render_printer(
+                &state,
+                serial,
+                lang,
+                Some(&csrf),
+                Some(Notice::OrderRefused(notice)),
+                None,
+                status,
+            )
+            .await
+        }
+    };
+    if !session.csrf_ok(&form.csrf) {
+        return refused(lang.tr(Msg::StaleForm).to_owned(), StatusCode::FORBIDDEN).await;
+    }
+    let change = PageChange::OrderNow {
+        serial: serial.clone(),
+        supply_index: form.supply_index,
+        quantity: form.quantity,
+    };
+    match with_source(&state, move |source| source.apply(change)).await {
+        Ok(()) => see_other(&format!(
+            "/printers/{}?lang={}&ordered=1",
+            printer_page::encode_segment(&serial),
+            lang.code()
+        )),
+        Err(reason) => refused(reason, StatusCode::BAD_REQUEST).await,
     }
 }
 

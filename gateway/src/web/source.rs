@@ -18,6 +18,16 @@ pub enum PageChange {
         /// What changes.
         changes: PrinterChanges,
     },
+    /// "Order one now": cartridges of one supply, with the next shipment of
+    /// the printer's site and contact, marked `"reason": "manual"`.
+    OrderNow {
+        /// The printer's serial.
+        serial: String,
+        /// The supply's row index.
+        supply_index: u32,
+        /// Cartridges (1 to 10).
+        quantity: u32,
+    },
 }
 
 /// Produces a fresh snapshot for each request.
