@@ -220,3 +220,98 @@ async fn order_one_now_is_asked_with_the_token_and_refusals_say_why() {
     let (_, body) = get(&server.url("/printers/E78241K5N123?lang=en")).await;
     assert!(!body.contains("Order one now"));
 }
+
+/// `/metrics` parsed by a real Prometheus text parser: every printer up or
+/// down, every honest level, days to empty, the outbox and the link; behind
+/// the login unless the site made it public.
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_stay_behind_the_login_by_default() {
+    let server = start(recording()).await;
+    let url = server.url("/metrics");
+    let anonymous = client().get(&url).send().await.expect("GET");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let r = client()
+        .get(&url)
+        .header("Cookie", cookie_for(&url).expect("session"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.expect("body");
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("valid Prometheus text");
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(value("asr_printers", &[]), Some(3.0));
+    assert_eq!(
+        value("asr_printer_up", &[("serial", "CNB1K2L3M4")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("asr_printer_up", &[("serial", "E78241K5N123")]),
+        Some(0.0)
+    );
+    // The hostile model survives as one label value, its quotes escaped
+    // (this parser hands label values back still escaped).
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.labels.get("model") == Some(r#"<script>alert(\"pwned\")</script>"#))
+    );
+    assert_eq!(
+        value(
+            "asr_supply_percent",
+            &[("serial", "CNB1K2L3M4"), ("colorant", "cyan")]
+        ),
+        Some(8.0)
+    );
+    assert!(
+        value(
+            "asr_supply_days_to_empty",
+            &[("serial", "CNB1K2L3M4"), ("supply", "2")]
+        )
+        .is_some()
+    );
+    assert_eq!(value("asr_outbox_depth", &[]), Some(3.0));
+    assert_eq!(value("asr_cloud_link_up", &[]), Some(1.0));
+
+    // Public when the site says so.
+    let public = fixture::start_with(
+        recording(),
+        Arc::new(
+            asr_gateway::web::Auth::new(Some(fixture::admin_hash()), None).public_metrics(true),
+        ),
+    )
+    .await;
+    let r = client()
+        .get(public.url("/metrics"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client()
+        .get(public.url("/api/status"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "only /metrics is public"
+    );
+}

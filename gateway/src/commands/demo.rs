@@ -112,6 +112,7 @@ impl Demo {
         let settings = Settings {
             gateway_id: "demo".into(),
             admin_password_hash: Some(hash),
+            metrics_public: false,
             db_path: data_dir.join("gateway.db"),
             poll_interval,
             max_concurrent_polls: 8,

@@ -97,6 +97,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
         },
         http: config.http.listen,
         admin_password_hash: config.http.admin_password_hash.clone(),
+        metrics_public: config.http.metrics_public,
         engine: engine_config(&config.engine),
         assignments: config
             .printers

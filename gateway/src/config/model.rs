@@ -152,6 +152,8 @@ pub struct HttpSection {
     /// hash-password` makes one). Without it, the first visit from the LAN
     /// chooses the password on a one-time setup page.
     pub admin_password_hash: Option<String>,
+    /// Serve `/metrics` without a login (for a Prometheus server on the LAN).
+    pub metrics_public: bool,
 }
 
 impl Default for HttpSection {
@@ -159,6 +161,7 @@ impl Default for HttpSection {
         Self {
             listen: Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
             admin_password_hash: None,
+            metrics_public: false,
         }
     }
 }

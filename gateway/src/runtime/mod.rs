@@ -500,12 +500,13 @@ fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
         warn!("no admin password set: the status page offers its setup page to the local network");
     }
     let keeper = Arc::clone(store);
-    crate::web::Auth::new(
+    let auth = crate::web::Auth::new(
         hash,
         Some(Arc::new(move |h: &str| {
             keeper
                 .meta_set(ADMIN_HASH_KEY, h)
                 .map_err(|e| format!("cannot store the admin password: {e}"))
         })),
-    )
+    );
+    auth.public_metrics(settings.metrics_public)
 }

@@ -101,6 +101,8 @@ pub struct Settings {
     /// The status page's admin password (Argon2 PHC); `None`: the one set on
     /// the setup page and kept in the database, or the setup page itself.
     pub admin_password_hash: Option<String>,
+    /// `/metrics` readable without a login.
+    pub metrics_public: bool,
     /// Replenishment policy.
     pub engine: EngineConfig,
     /// Printer assignments known at start.
@@ -142,6 +144,7 @@ impl Settings {
         c.mqtt.username = self.mqtt.username.clone();
         c.http.listen = self.http;
         c.http.admin_password_hash = self.admin_password_hash.clone();
+        c.http.metrics_public = self.metrics_public;
         c.snmp.timeout = self.poll_options.timeout;
         c.snmp.retries = self.poll_options.retries;
         c.snmp.port = self.snmp_port;

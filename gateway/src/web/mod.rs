@@ -11,6 +11,7 @@ mod error;
 mod format;
 mod html;
 mod i18n;
+mod metrics;
 mod overview_table;
 mod page;
 mod printer_page;

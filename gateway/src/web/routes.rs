@@ -5,6 +5,9 @@
 //! | `GET /`          | the HTML status page                               |
 //! | `GET /api/status`| the [`StatusView`] as JSON                         |
 //! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data) |
+//! | `GET /metrics`   | Prometheus text format (behind the login unless `[http] metrics_public`) |
+//! | `GET /printers/{serial}`, `POST` same | a printer's page; its delivery-details form |
+//! | `POST /printers/{serial}/order` | "order one now" for a supply |
 //! | `/login`, `/logout`, `/setup` | access control: see `auth::http` |
 //! | other paths      | `404` with a small HTML page                       |
 //! | other methods    | `405` with an `Allow` header                       |
@@ -34,6 +37,7 @@ use serde::Deserialize;
 use super::auth::{Auth, http};
 
 use super::i18n::{self, Lang, Msg};
+use super::metrics;
 use super::overview_table::TableQuery;
 use super::page;
 use super::printer_page::{self, FormValues, Notice};
@@ -61,6 +65,7 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         .route("/", get(status_page))
         .route("/api/status", get(api_status))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .route(
             "/printers/{serial}",
             get(printer_detail).post(printer_update),
@@ -484,6 +489,27 @@ async fn printer_order(
             lang.code()
         )),
         Err(reason) => refused(reason, StatusCode::BAD_REQUEST).await,
+    }
+}
+
+/// `GET /metrics`: the snapshot in the Prometheus text format.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    match snapshot(&state).await {
+        Ok(view) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            metrics::render(&view),
+        )
+            .into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "metrics unavailable");
+            retry_after((StatusCode::SERVICE_UNAVAILABLE, reason).into_response())
+        }
     }
 }
 

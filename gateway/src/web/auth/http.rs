@@ -97,7 +97,7 @@ pub async fn require_login(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
-    if public(&path) {
+    if public(&path) || (path == "/metrics" && auth.public_metrics) {
         return next.run(req).await;
     }
     if let Some(id) = cookie(req.headers(), SESSION_COOKIE)

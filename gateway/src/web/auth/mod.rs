@@ -37,6 +37,7 @@ pub struct Auth {
     forms: Mutex<FormTokens>,
     limiter: Mutex<LoginLimiter>,
     secure_cookies: bool,
+    public_metrics: bool,
 }
 
 impl std::fmt::Debug for Auth {
@@ -81,12 +82,20 @@ impl Auth {
             forms: Mutex::new(FormTokens::default()),
             limiter: Mutex::new(LoginLimiter::default()),
             secure_cookies: false,
+            public_metrics: false,
         }
     }
 
     /// Marks cookies `Secure` (the page is served over HTTPS).
     pub fn secure(mut self) -> Self {
         self.secure_cookies = true;
+        self
+    }
+
+    /// Lets `/metrics` be read without a session (a monitoring server on
+    /// the LAN has no browser to log in with).
+    pub fn public_metrics(mut self, public: bool) -> Self {
+        self.public_metrics = public;
         self
     }
 
