@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asr_gateway::web::auth::hash_password;
-use asr_gateway::web::{Auth, PageChange, PrinterDetail, Registration, SupplyHistory};
+use asr_gateway::web::{AlertView, Auth, PageChange, PrinterDetail, Registration, SupplyHistory};
 use asr_gateway::web::{
     OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
     WebServer,
@@ -281,8 +281,41 @@ impl StatusSource for RecordingSource {
         }))
     }
 
+    fn alerts(&self) -> Result<Vec<AlertView>, String> {
+        let alert = |id: &str, kind: &str, printer: &str| AlertView {
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            printer: printer.to_owned(),
+            at: at(2026, 3, 12, 8, 0),
+            supply_index: None,
+            level_left_percent: None,
+            factor: None,
+            message: None,
+            acked_at: None,
+        };
+        Ok(vec![
+            AlertView {
+                message: Some("<img src=x onerror=alert(1)>".to_owned()),
+                ..alert("al-1", "printer_silent", "E78241K5N123")
+            },
+            AlertView {
+                supply_index: Some(2),
+                level_left_percent: Some(12.0),
+                ..alert("al-2", "premature_replacement", "CNB1K2L3M4")
+            },
+            AlertView {
+                factor: Some(4.2),
+                acked_at: Some(at(2026, 3, 12, 9, 0)),
+                ..alert("al-3", "usage_spike", "CNB1K2L3M4")
+            },
+        ])
+    }
+
     fn apply(&self, change: PageChange) -> Result<(), String> {
         match &change {
+            PageChange::AckAlert { alert_id } if alert_id == "al-404" => {
+                return Err("unknown alert id \"al-404\"".to_owned());
+            }
             PageChange::SetPrinter { changes, .. }
                 if changes.contact.as_deref() == Some("nobody") =>
             {

@@ -315,3 +315,58 @@ async fn metrics_parse_as_prometheus_text_and_stay_behind_the_login_by_default()
         "only /metrics is public"
     );
 }
+
+#[tokio::test]
+async fn alerts_give_the_guide_s_advice_and_are_acknowledged_with_the_token() {
+    let source = recording();
+    let server = start(source.clone()).await;
+    let (status, body) = get(&server.url("/alerts?lang=fr")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Alertes (2 ouvertes)"));
+    assert!(body.contains("Ne communique plus. Laissez l’imprimante allumée"));
+    assert!(body.contains("ne remplacez une cartouche que lorsque l’imprimante la dit vide"));
+    assert!(body.contains("12\u{a0}% de toner restant"));
+    assert!(body.contains("× 4.2 fois la journée habituelle"));
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "messages are text"
+    );
+    assert_eq!(
+        body.matches("action=\"/alerts/").count(),
+        2,
+        "acknowledged ones have no button"
+    );
+    assert!(
+        body.contains("href=\"/alerts?lang=fr\""),
+        "the top bar links here"
+    );
+    let csrf = csrf_field(&body).expect("token");
+    let ack = |id: &'static str, token: String| {
+        let url = server.url(&format!("/alerts/{id}/ack?lang=fr"));
+        let cookie = cookie_for(&url).expect("session");
+        client()
+            .post(url)
+            .header("Cookie", cookie)
+            .form(&[("csrf", token)])
+            .send()
+    };
+    assert_eq!(
+        ack("al-1", "forged".into()).await.expect("post").status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = ack("al-404", csrf.clone()).await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.expect("body").contains("unknown alert id"));
+    let r = ack("al-1", csrf).await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/alerts?lang=fr");
+    assert!(
+        source
+            .changes
+            .lock()
+            .expect("lock")
+            .contains(&PageChange::AckAlert {
+                alert_id: "al-1".to_owned()
+            })
+    );
+}

@@ -346,6 +346,10 @@ impl Handler {
                 })
                 .await
             }
+            PageChange::AckAlert { alert_id } => self
+                .execute(CommandAction::AckAlert { alert_id })
+                .await
+                .map(|_| ()),
             PageChange::OrderNow {
                 serial,
                 supply_index,

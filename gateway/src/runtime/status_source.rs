@@ -13,13 +13,15 @@ use super::engine_task::EngineOutputs;
 use super::uplink_glue::UplinkState;
 use crate::store::{OrderRow, OrderStatus, Store, SupplyRow};
 use crate::web::{
-    OrderLineView, OrderView, PageChange, PrinterDetail, PrinterView, Registration, StatusSource,
-    StatusView, SupplyHistory, SupplyView, UplinkView,
+    AlertView, OrderLineView, OrderView, PageChange, PrinterDetail, PrinterView, Registration,
+    StatusSource, StatusView, SupplyHistory, SupplyView, UplinkView,
 };
 
 /// Orders shown on the page.
 const ORDERS_SHOWN: usize = 50;
 
+/// Alerts on the alerts page.
+const ALERTS_SHOWN: usize = 200;
 /// How far back the printer page charts levels.
 const HISTORY_DAYS: i64 = 90;
 /// Points per supply at most on that chart (a year of 15-minute readings
@@ -151,6 +153,14 @@ impl StatusSource for GatewayStatus {
         }))
     }
 
+    fn alerts(&self) -> Result<Vec<AlertView>, String> {
+        let rows = self
+            .store
+            .recent_alerts(ALERTS_SHOWN)
+            .map_err(|e| e.to_string())?;
+        Ok(rows.iter().filter_map(alert_view).collect())
+    }
+
     fn apply(&self, change: PageChange) -> Result<(), String> {
         let handler = self
             .changes
@@ -159,6 +169,29 @@ impl StatusSource for GatewayStatus {
             .ok_or_else(|| "the gateway is still starting: try again in a moment".to_owned())?;
         self.runtime.block_on(handler.page_change(change))
     }
+}
+
+/// An alert row as the page shows it; rows without an id (none are
+/// written so) are skipped: they could not be acknowledged.
+fn alert_view(row: &crate::store::AlertRow) -> Option<AlertView> {
+    let p = &row.payload;
+    let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    Some(AlertView {
+        id: text("id")?,
+        kind: row.kind.clone(),
+        printer: text("printer")
+            .or_else(|| row.printer.clone())
+            .unwrap_or_default(),
+        at: row.at,
+        supply_index: p
+            .get("supply_index")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok()),
+        level_left_percent: p.get("level_left_percent").and_then(|v| v.as_f64()),
+        factor: p.get("factor").and_then(|v| v.as_f64()),
+        message: text("message"),
+        acked_at: row.acked_at,
+    })
 }
 
 /// A printer's delivery details, and why it is not ordered for when it is not.

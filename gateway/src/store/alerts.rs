@@ -36,6 +36,8 @@ pub struct AlertRow {
     pub at: DateTime<Utc>,
     /// Details.
     pub payload: serde_json::Value,
+    /// When a person acknowledged it.
+    pub acked_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -69,18 +71,21 @@ impl Store {
     pub fn recent_alerts(&self, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, kind, printer_key, at, payload FROM alerts ORDER BY id DESC LIMIT ?1",
+            "SELECT id, kind, printer_key, at, payload, acked_at FROM alerts ORDER BY id DESC LIMIT ?1",
         )?;
         let raw = stmt
             .query_map([clamp_limit(limit)], read_raw)?
             .collect::<Result<Vec<_>, _>>()?;
         raw.into_iter()
-            .map(|(id, kind, printer, at, payload)| {
+            .map(|(id, kind, printer, at, payload, acked_at)| {
                 Ok(AlertRow {
                     id,
                     kind,
                     printer,
                     at: from_db(at, "alerts.at")?,
+                    acked_at: acked_at
+                        .map(|t| from_db(t, "alerts.acked_at"))
+                        .transpose()?,
                     payload: serde_json::from_str(&payload).map_err(|source| StoreError::Json {
                         column: "alerts.payload",
                         source,
@@ -91,7 +96,7 @@ impl Store {
     }
 }
 
-type RawAlert = (i64, String, Option<String>, i64, String);
+type RawAlert = (i64, String, Option<String>, i64, String, Option<i64>);
 
 fn read_raw(row: &Row<'_>) -> rusqlite::Result<RawAlert> {
     Ok((
@@ -100,5 +105,6 @@ fn read_raw(row: &Row<'_>) -> rusqlite::Result<RawAlert> {
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
+        row.get(5)?,
     ))
 }

@@ -5,6 +5,7 @@
 //! renders it (`GET /`), exposes it as JSON (`GET /api/status`) and answers a
 //! liveness probe (`GET /healthz`). See `routes` for the exact HTTP contract.
 
+mod alerts_page;
 pub mod auth;
 mod chart;
 mod error;
@@ -27,6 +28,6 @@ pub use routes::{SNAPSHOT_TIMEOUT, router};
 pub use server::{WebServer, serve};
 pub use source::{PageChange, StatusSource};
 pub use view::{
-    OrderLineView, OrderView, PrinterDetail, PrinterView, Registration, StatusView, SupplyHistory,
-    SupplyView, UplinkView,
+    AlertView, OrderLineView, OrderView, PrinterDetail, PrinterView, Registration, StatusView,
+    SupplyHistory, SupplyView, UplinkView,
 };

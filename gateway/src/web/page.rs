@@ -170,6 +170,16 @@ pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, cs
         );
     }
     html.raw("</nav>");
+    if csrf.is_some() {
+        h!(
+            html,
+            "<nav class=\"pages\" aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a><a href=\"/alerts?lang={code}\">{}</a></nav>",
+            Esc(lang.tr(Msg::Overview)),
+            Esc(lang.tr(Msg::Overview)),
+            Esc(lang.tr(Msg::AlertsHeading)),
+            code = lang.code(),
+        );
+    }
     if let Some(csrf) = csrf {
         h!(
             html,

@@ -36,6 +36,7 @@ use serde::Deserialize;
 
 use super::auth::{Auth, http};
 
+use super::alerts_page;
 use super::i18n::{self, Lang, Msg};
 use super::metrics;
 use super::overview_table::TableQuery;
@@ -71,6 +72,8 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
             get(printer_detail).post(printer_update),
         )
         .route("/printers/{serial}/order", post(printer_order))
+        .route("/alerts", get(alerts_list))
+        .route("/alerts/{id}/ack", post(alert_ack))
         .with_state(AppState { source })
         .merge(login)
         .fallback(not_found)
@@ -509,6 +512,83 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         Err(reason) => {
             tracing::warn!(%reason, "metrics unavailable");
             retry_after((StatusCode::SERVICE_UNAVAILABLE, reason).into_response())
+        }
+    }
+}
+
+/// `GET /alerts`.
+async fn alerts_list(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let lang = match choose_lang(query, &headers) {
+        Ok(lang) => lang,
+        Err((lang, message)) => return bad_request(lang, &message),
+    };
+    let csrf = session.as_ref().map(|s| s.0.csrf.clone());
+    render_alerts(&state, lang, csrf.as_deref(), None, StatusCode::OK).await
+}
+
+async fn render_alerts(
+    state: &AppState,
+    lang: Lang,
+    csrf: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    match with_source(state, |source| {
+        Ok((source.alerts()?, source.snapshot()?.generated_at))
+    })
+    .await
+    {
+        Ok((alerts, now)) => html_response(
+            status,
+            lang,
+            alerts_page::alerts_page(&alerts, now, lang, csrf, error),
+            None,
+        ),
+        Err(reason) => unavailable(lang, &reason),
+    }
+}
+
+/// `POST /alerts/{id}/ack`: a person saw it.
+async fn alert_ack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    Form(form): Form<http::CsrfForm>,
+) -> Response {
+    let lang = choose_lang(query, &headers).unwrap_or_else(|(lang, _)| lang);
+    let Some(axum::Extension(session)) = session else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if !session.csrf_ok(form.token()) {
+        let message = lang.tr(Msg::StaleForm);
+        return render_alerts(
+            &state,
+            lang,
+            Some(&session.csrf),
+            Some(message),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let change = PageChange::AckAlert { alert_id: id };
+    match with_source(&state, move |source| source.apply(change)).await {
+        Ok(()) => see_other(&format!("/alerts?lang={}", lang.code())),
+        Err(reason) => {
+            render_alerts(
+                &state,
+                lang,
+                Some(&session.csrf),
+                Some(&reason),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
     }
 }

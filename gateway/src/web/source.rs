@@ -5,7 +5,7 @@
 
 use asr_cloud_sync::PrinterChanges;
 
-use super::view::{PrinterDetail, StatusView};
+use super::view::{AlertView, PrinterDetail, StatusView};
 
 /// A change asked for on the page.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,11 @@ pub enum PageChange {
         supply_index: u32,
         /// Cartridges (1 to 10).
         quantity: u32,
+    },
+    /// A person saw an alert.
+    AckAlert {
+        /// The alert's id.
+        alert_id: String,
     },
 }
 
@@ -53,6 +58,11 @@ pub trait StatusSource: Send + Sync + 'static {
                 printer,
                 history: Vec::new(),
             }))
+    }
+
+    /// Recent alerts, newest first. The default has none.
+    fn alerts(&self) -> Result<Vec<AlertView>, String> {
+        Ok(Vec::new())
     }
 
     /// Carries out a change asked for on the page: persisted, applied live

@@ -185,3 +185,27 @@ pub struct OrderLineView {
     /// Forecast date the supply runs out, which motivated the order.
     pub predicted_empty_at: Option<DateTime<Utc>>,
 }
+
+/// One alert as the alerts page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    /// The alert's id (the one `ack_alert` takes).
+    pub id: String,
+    /// `printer_silent`, `printer_back`, `habitual_poweroff`,
+    /// `premature_replacement`, `usage_spike` (others shown as they are).
+    pub kind: String,
+    /// The printer's serial.
+    pub printer: String,
+    /// When it was raised.
+    pub at: DateTime<Utc>,
+    /// The supply concerned (early swaps).
+    pub supply_index: Option<u32>,
+    /// Percent left in a cartridge taken out early.
+    pub level_left_percent: Option<f64>,
+    /// Print volume against the usual day (spikes).
+    pub factor: Option<f64>,
+    /// The engine's explanation.
+    pub message: Option<String>,
+    /// When a person acknowledged it.
+    pub acked_at: Option<DateTime<Utc>>,
+}

@@ -365,11 +365,18 @@ pub async fn login_submit(
     }
 }
 
-/// Body of `POST /logout`.
+/// A form whose only field is its CSRF token (logout, acknowledge).
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
     csrf: String,
+}
+
+impl CsrfForm {
+    /// The submitted token.
+    pub fn token(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// `POST /logout`.
