@@ -1,10 +1,10 @@
-//! `asr-gateway bench engine|poll|sim-fleet|poll-plan|uplink`: benchmarks that report
+//! `asr-gateway bench engine|poll|sim-fleet|poll-plan|uplink|page`: benchmarks that report
 //! ratios against a baseline run on the same data in the same run (engine) or
 //! the same script (poll, see `scripts/bench-poll.sh`), never bare timings.
 
 use std::process::ExitCode;
 
-use super::{CommandError, bench_poll, bench_uplink};
+use super::{CommandError, bench_page, bench_poll, bench_uplink};
 use crate::cli::BenchArgs;
 
 /// Runs the chosen benchmark and prints its table.
@@ -52,12 +52,13 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
             .await
         }
         "uplink" => bench_uplink::uplink_command(args.messages, args.broker.clone()).await,
+        "page" => bench_page::page_command().await,
         "poll-plan" => {
             print!("{}", bench_poll::plan_listing());
             Ok(ExitCode::SUCCESS)
         }
         other => Err(CommandError::Usage(format!(
-            "unknown benchmark {other:?} (known: engine, poll, sim-fleet, poll-plan, uplink)"
+            "unknown benchmark {other:?} (known: engine, poll, sim-fleet, poll-plan, uplink, page)"
         ))),
     }
 }

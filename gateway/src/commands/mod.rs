@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns an exit code or a [`CommandError`].
 
 pub mod bench;
+pub mod bench_page;
 pub mod bench_poll;
 pub mod bench_uplink;
 pub mod check_config;

@@ -24,6 +24,7 @@ mod poller;
 pub mod settings;
 mod status_report;
 mod status_source;
+pub(crate) use status_source::GatewayStatus;
 mod uplink_glue;
 pub(crate) use uplink_glue::StoreOutbox;
 

@@ -42,6 +42,31 @@ pub(crate) struct GatewayStatus {
     pub runtime: tokio::runtime::Handle,
 }
 
+impl GatewayStatus {
+    /// A source over `store` alone (no engine, no uplink): what the page
+    /// benchmark measures, the store reads and the rendering.
+    pub(crate) fn over_store(store: Arc<Store>, clock: Arc<dyn Clock>) -> Self {
+        let mqtt = super::MqttSettings {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            client_id: "bench".into(),
+            username: None,
+            password: None,
+            keep_alive: std::time::Duration::from_secs(30),
+            transport: asr_cloud_sync::TransportSettings::tcp(),
+        };
+        Self {
+            gateway_id: "bench".into(),
+            store,
+            outputs: Arc::new(EngineOutputs::default()),
+            uplink: Arc::new(UplinkState::new(&mqtt)),
+            clock,
+            changes: OnceLock::new(),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
 impl StatusSource for GatewayStatus {
     fn snapshot(&self) -> Result<StatusView, String> {
         let printers = self.store.printers().map_err(|e| e.to_string())?;

@@ -253,7 +253,15 @@ fn row(html: &mut Html, lang: Lang, p: &PrinterView, now: &DateTime<Utc>) {
     }
     html.raw("</td><td><span class=\"minis\">");
     for s in &p.supplies {
-        let colour = colour_class(s.colorant.as_deref(), s.class == "receptacle");
+        // Two-letter colour classes: 3 000 bars on a big site add up.
+        let colour = match colour_class(s.colorant.as_deref(), s.class == "receptacle") {
+            "c-black" => "ck",
+            "c-cyan" => "cc",
+            "c-magenta" => "cm",
+            "c-yellow" => "cy",
+            "c-waste" => "cw",
+            _ => "co",
+        };
         let name = s.colorant.as_deref().map_or_else(
             || i18n::kind_name(lang, &s.kind),
             |c| i18n::colorant_name(lang, c),
@@ -263,16 +271,12 @@ fn row(html: &mut Html, lang: Lang, p: &PrinterView, now: &DateTime<Utc>) {
         match s.percent.filter(|p| p.is_finite()) {
             Some(pct) => h!(
                 html,
-                "<i class=\"m {colour} v{}\" title=\"{} {}\"></i>",
+                "<i class=\"{colour} v{}\" title=\"{} {}\"></i>",
                 (pct.clamp(0.0, 100.0) / 10.0).round(),
                 Esc(&name),
                 Esc(&super::format::percent(pct)),
             ),
-            None => h!(
-                html,
-                "<i class=\"m unknown\" title=\"{} ?\"></i>",
-                Esc(&name)
-            ),
+            None => h!(html, "<i class=\"unknown\" title=\"{} ?\"></i>", Esc(&name)),
         }
     }
     html.raw("</span></td><td class=\"num\">");
