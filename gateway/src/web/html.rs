@@ -75,6 +75,21 @@ macro_rules! h {
 }
 pub(crate) use h;
 
+/// Percent-encodes `s` for a URL: letters, digits, `-._~` and the bytes in
+/// `keep` stay as they are (`b"/"` for a path, nothing for one segment or a
+/// query value). Serials and filters come from printers and people.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

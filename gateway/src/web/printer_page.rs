@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::chart;
-use super::html::{Esc, Html, h};
+use super::html::{Esc, Html, h, percent_encode};
 use super::i18n::{Lang, Msg};
 use super::page::{colour_class, footer, head, printer_card, top_bar};
 use super::view::{PrinterDetail, PrinterView, Registration};
@@ -280,16 +280,7 @@ fn form(
     );
 }
 
-/// A serial as one URL path segment (serials come from printers: anything
-/// but letters, digits and `-._~` is percent-encoded).
+/// A serial as one URL path segment (serials come from printers).
 pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode(s, b"")
 }

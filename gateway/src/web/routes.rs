@@ -34,6 +34,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::auth::http::see_other;
 use super::auth::{Auth, http};
 
 use super::alerts_page;
@@ -434,14 +435,6 @@ struct OrderForm {
 
 fn one() -> u32 {
     1
-}
-
-fn see_other(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
 }
 
 /// `POST /printers/{serial}/order`: "order one now" for a supply.

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use super::text::T;
 use super::{Auth, LoginOutcome};
 use crate::web::Lang;
-use crate::web::html::{Esc, Html, h};
+use crate::web::html::{Esc, Html, h, percent_encode};
 use crate::web::page;
 
 /// The session cookie's name.
@@ -80,7 +80,8 @@ fn set_cookie(auth: &Auth, name: &str, value: &str, max_age: Option<u64>) -> Hea
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
-fn see_other(location: &str) -> Response {
+/// `303 See Other` to `location`, never cached.
+pub(crate) fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -120,20 +121,7 @@ pub async fn require_login(
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
-    see_other(&format!("/login?next={}", encode(&target)))
-}
-
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    see_other(&format!("/login?next={}", percent_encode(&target, b"/")))
 }
 
 /// Where to go after logging in: a path on this server only (no `//host`,
