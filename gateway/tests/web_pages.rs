@@ -370,3 +370,21 @@ async fn alerts_give_the_guide_s_advice_and_are_acknowledged_with_the_token() {
             })
     );
 }
+
+#[tokio::test]
+async fn the_summary_cards_lead_to_the_printers_needing_attention() {
+    let server = start(recording()).await;
+    let (_, body) = get(&server.url("/?lang=en")).await;
+    assert!(body.contains("href=\"/?lang=en&amp;only=down\""));
+    assert!(body.contains("href=\"/?lang=en&amp;only=ineligible\""));
+    assert!(body.contains("Ordered automatically"));
+    assert!(body.contains("1 / 3"), "one of three printers is ordered for");
+    let (_, body) = get(&server.url("/?lang=en&only=down")).await;
+    assert!(body.contains("E78241K5N123</a>") && !body.contains("CNB1K2L3M4</a>"));
+    assert!(body.contains("1 shown of 3"));
+    let (_, body) = get(&server.url("/?lang=en&only=ineligible")).await;
+    assert!(body.contains("E78241K5N123</a>") && body.contains("EVIL-0001</a>"));
+    assert!(!body.contains("CNB1K2L3M4</a>"));
+    // Sorting keeps the selection.
+    assert!(body.contains("&amp;only=ineligible\""));
+}

@@ -57,6 +57,42 @@ pub struct TableQuery {
     pub descending: bool,
     /// Case-insensitive text every shown row contains somewhere.
     pub filter: String,
+    /// Only the printers needing attention of one kind (`?only=`).
+    pub only: Option<Only>,
+}
+
+/// The printers the summary's cards point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// Not answering their polls.
+    Down,
+    /// Not ordered for automatically, whatever the reason.
+    Ineligible,
+    /// No site or contact yet: found, waiting to be registered.
+    Unassigned,
+}
+
+impl Only {
+    const ALL: [(Only, &'static str); 3] = [
+        (Only::Down, "down"),
+        (Only::Ineligible, "ineligible"),
+        (Only::Unassigned, "unassigned"),
+    ];
+
+    fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(o, _)| *o == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    fn keeps(self, p: &PrinterView) -> bool {
+        match self {
+            Only::Down => !p.reachable,
+            Only::Ineligible => p.registration.ineligible.is_some(),
+            Only::Unassigned => p.site.trim().is_empty() || p.contact.trim().is_empty(),
+        }
+    }
 }
 
 impl TableQuery {
@@ -78,6 +114,8 @@ impl TableQuery {
                 .chars()
                 .take(100)
                 .collect(),
+            only: get("only")
+                .and_then(|o| Only::ALL.iter().find(|(_, n)| *n == o).map(|(k, _)| *k)),
         }
     }
 }
@@ -132,6 +170,10 @@ fn link(lang: Lang, q: &TableQuery, key: SortKey, descending: bool) -> String {
         url.push_str("&q=");
         url.push_str(&encode_segment(&q.filter));
     }
+    if let Some(only) = q.only {
+        url.push_str("&only=");
+        url.push_str(only.name());
+    }
     url
 }
 
@@ -142,7 +184,7 @@ pub fn printers_table(html: &mut Html, lang: Lang, view: &StatusView, q: &TableQ
     let mut rows: Vec<&PrinterView> = view
         .printers
         .iter()
-        .filter(|p| matches(p, &needle))
+        .filter(|p| matches(p, &needle) && q.only.is_none_or(|o| o.keeps(p)))
         .collect();
     rows.sort_by(|a, b| {
         let o = compare(a, b, q.sort, &now);
@@ -158,6 +200,7 @@ pub fn printers_table(html: &mut Html, lang: Lang, view: &StatusView, q: &TableQ
          <input type=\"hidden\" name=\"dir\" value=\"{}\">\
          <label for=\"q\">{}</label>\
          <input id=\"q\" name=\"q\" type=\"search\" value=\"{}\" placeholder=\"{}\">\
+         <input type=\"hidden\" name=\"only\" value=\"{}\">\
          <button type=\"submit\">{}</button>",
         Esc(lang.tr(Msg::PrintersHeading)),
         view.printers.len(),
@@ -167,9 +210,10 @@ pub fn printers_table(html: &mut Html, lang: Lang, view: &StatusView, q: &TableQ
         Esc(lang.tr(Msg::Filter)),
         Esc(&q.filter),
         Esc(lang.tr(Msg::FilterHint)),
+        q.only.map_or("", Only::name),
         Esc(lang.tr(Msg::Filter)),
     );
-    if !needle.is_empty() {
+    if !needle.is_empty() || q.only.is_some() {
         h!(
             html,
             " <span class=\"sub\">{} {} {}</span>",
@@ -305,7 +349,7 @@ mod tests {
             (q.sort, q.descending, q.filter.as_str()),
             (SortKey::Days, true, "Lyon")
         );
-        let q = TableQuery::from_pairs(&pairs("sort=nonsense&dir=up"));
+        let q = TableQuery::from_pairs(&pairs("sort=nonsense&dir=up&only=everything"));
         assert_eq!(q, TableQuery::default());
     }
 }

@@ -256,8 +256,21 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
     let class = if reachable < total { " bad" } else { "" };
     h!(
         html,
-        "<div class=\"stat{class}\"><span class=\"k\">{}</span><span class=\"v\">{reachable} / {total}</span></div>\n",
+        "<a class=\"stat{class}\" href=\"/?lang={}&amp;only=down\"><span class=\"k\">{}</span><span class=\"v\">{reachable} / {total}</span></a>\n",
+        lang.code(),
         Esc(lang.tr(Msg::ReachableCount))
+    );
+    let eligible = view
+        .printers
+        .iter()
+        .filter(|p| p.registration.ineligible.is_none())
+        .count();
+    let class = if eligible < total { " warn" } else { "" };
+    h!(
+        html,
+        "<a class=\"stat{class}\" href=\"/?lang={}&amp;only=ineligible\"><span class=\"k\">{}</span><span class=\"v\">{eligible} / {total}</span></a>\n",
+        lang.code(),
+        Esc(lang.tr(Msg::EligibleCount))
     );
     h!(
         html,
