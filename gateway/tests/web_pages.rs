@@ -378,7 +378,10 @@ async fn the_summary_cards_lead_to_the_printers_needing_attention() {
     assert!(body.contains("href=\"/?lang=en&amp;only=down\""));
     assert!(body.contains("href=\"/?lang=en&amp;only=ineligible\""));
     assert!(body.contains("Ordered automatically"));
-    assert!(body.contains("1 / 3"), "one of three printers is ordered for");
+    assert!(
+        body.contains("1 / 3"),
+        "one of three printers is ordered for"
+    );
     let (_, body) = get(&server.url("/?lang=en&only=down")).await;
     assert!(body.contains("E78241K5N123</a>") && !body.contains("CNB1K2L3M4</a>"));
     assert!(body.contains("1 shown of 3"));
