@@ -391,3 +391,30 @@ async fn the_summary_cards_lead_to_the_printers_needing_attention() {
     // Sorting keeps the selection.
     assert!(body.contains("&amp;only=ineligible\""));
 }
+
+#[tokio::test]
+async fn the_orders_page_lists_every_order_and_filters_by_state() {
+    let server = start(recording()).await;
+    let orders = sample_view().orders;
+    let (status, body) = get(&server.url("/orders?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    for o in &orders {
+        assert!(body.contains(&o.order_id), "{} listed", o.order_id);
+    }
+    assert!(body.contains("href=\"/orders?lang=en&amp;status=shipped\""));
+    let waiting = orders
+        .iter()
+        .find(|o| o.status == "waiting")
+        .expect("a waiting order");
+    let others: Vec<_> = orders.iter().filter(|o| o.status != "waiting").collect();
+    assert!(!others.is_empty());
+    let (_, body) = get(&server.url("/orders?lang=en&status=waiting")).await;
+    assert!(body.contains(&waiting.order_id));
+    for o in others {
+        assert!(!body.contains(&o.order_id), "{} is not waiting", o.order_id);
+    }
+    assert!(body.contains("aria-current=\"true\">Waiting to be sent</a>"));
+    // The top bar links to it from every page.
+    let (_, body) = get(&server.url("/?lang=en")).await;
+    assert!(body.contains("href=\"/orders?lang=en\""));
+}

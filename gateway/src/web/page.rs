@@ -57,7 +57,7 @@ pub fn status_page(
     html.raw("<main id=\"main\" class=\"wrap\" data-live>\n");
     summary(&mut html, lang, view);
     printers_table(&mut html, lang, view, table);
-    orders(&mut html, lang, view);
+    orders(&mut html, lang, view, OVERVIEW_ORDERS);
     html.raw("</main>\n");
     footer(&mut html, lang, Some(view));
     h!(html, "<script nonce=\"{}\">{SCRIPT}</script>\n", Esc(nonce));
@@ -173,9 +173,10 @@ pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, cs
     if csrf.is_some() {
         h!(
             html,
-            "<nav class=\"pages\" aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a><a href=\"/alerts?lang={code}\">{}</a></nav>",
+            "<nav class=\"pages\" aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a><a href=\"/orders?lang={code}\">{}</a><a href=\"/alerts?lang={code}\">{}</a></nav>",
             Esc(lang.tr(Msg::Overview)),
             Esc(lang.tr(Msg::Overview)),
+            Esc(lang.tr(Msg::OrdersHeading)),
             Esc(lang.tr(Msg::AlertsHeading)),
             code = lang.code(),
         );
@@ -592,7 +593,12 @@ fn supply_row(html: &mut Html, lang: Lang, s: &SupplyView, now: &DateTime<Utc>) 
     html.raw("</td></tr>\n");
 }
 
-fn orders(html: &mut Html, lang: Lang, view: &StatusView) {
+/// Orders the overview shows; the orders page has them all.
+const OVERVIEW_ORDERS: usize = 5;
+
+/// The orders section: the `limit` newest of `view.orders`, and a link to
+/// the orders page when some are left out.
+fn orders(html: &mut Html, lang: Lang, view: &StatusView, limit: usize) {
     h!(
         html,
         "<section id=\"orders\" aria-labelledby=\"orders-h\">\n<h2 id=\"orders-h\">{} ({})</h2>\n",
@@ -606,10 +612,81 @@ fn orders(html: &mut Html, lang: Lang, view: &StatusView) {
             Esc(lang.tr(Msg::NoOrders))
         );
     }
-    for (i, order) in view.orders.iter().enumerate() {
+    for (i, order) in view.orders.iter().take(limit).enumerate() {
         order_card(html, lang, i, order, view);
     }
+    if view.orders.len() > limit {
+        h!(
+            html,
+            "<p><a href=\"/orders?lang={}\">{} →</a></p>",
+            lang.code(),
+            Esc(lang.tr(Msg::AllOrders))
+        );
+    }
     html.raw("</section>\n");
+}
+
+/// The orders page: every recent order (`status`: only those in that
+/// state), with its lines, status and tracking.
+pub fn orders_page(
+    view: &StatusView,
+    lang: Lang,
+    csrf: Option<&str>,
+    status: Option<&str>,
+) -> String {
+    let mut html = Html::new();
+    head(
+        &mut html,
+        lang,
+        &format!("{} — {}", lang.tr(Msg::OrdersHeading), lang.tr(Msg::Title)),
+        false,
+    );
+    html.raw("<body>\n");
+    top_bar(&mut html, lang, None, csrf);
+    h!(
+        html,
+        "<main id=\"main\" class=\"wrap\"><nav class=\"statuses\" aria-label=\"{}\">",
+        Esc(lang.tr(Msg::Status))
+    );
+    let choices = [
+        (None, Msg::AllStatuses),
+        (Some("waiting"), Msg::StatusWaiting),
+        (Some("sent"), Msg::StatusSent),
+        (Some("accepted"), Msg::StatusAccepted),
+        (Some("shipped"), Msg::StatusShipped),
+        (Some("delivered"), Msg::StatusDelivered),
+        (Some("cancelled"), Msg::StatusCancelled),
+    ];
+    for (value, msg) in choices {
+        let current = if value == status {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        h!(
+            html,
+            "<a href=\"/orders?lang={}{}{}\"{current}>{}</a>",
+            lang.code(),
+            if value.is_some() { "&amp;status=" } else { "" },
+            value.unwrap_or_default(),
+            Esc(lang.tr(msg))
+        );
+    }
+    html.raw("</nav>\n");
+    let shown = StatusView {
+        orders: view
+            .orders
+            .iter()
+            .filter(|o| status.is_none_or(|s| o.status == s))
+            .cloned()
+            .collect(),
+        ..view.clone()
+    };
+    orders(&mut html, lang, &shown, usize::MAX);
+    html.raw("</main>\n");
+    footer(&mut html, lang, None);
+    html.raw("</body>\n</html>\n");
+    html.finish()
 }
 
 fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &StatusView) {

@@ -73,6 +73,7 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
             get(printer_detail).post(printer_update),
         )
         .route("/printers/{serial}/order", post(printer_order))
+        .route("/orders", get(orders_list))
         .route("/alerts", get(alerts_list))
         .route("/alerts/{id}/ack", post(alert_ack))
         .with_state(AppState { source })
@@ -506,6 +507,34 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             tracing::warn!(%reason, "metrics unavailable");
             retry_after((StatusCode::SERVICE_UNAVAILABLE, reason).into_response())
         }
+    }
+}
+
+/// `GET /orders` (`?status=` one state only).
+async fn orders_list(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<http::SessionInfo>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let status = query.as_ref().ok().and_then(|q| {
+        q.0.iter()
+            .find(|(k, _)| k == "status")
+            .map(|(_, v)| v.clone())
+    });
+    let lang = match choose_lang(query, &headers) {
+        Ok(lang) => lang,
+        Err((lang, message)) => return bad_request(lang, &message),
+    };
+    let csrf = session.as_ref().map(|s| s.0.csrf.clone());
+    match snapshot(&state).await {
+        Ok(view) => html_response(
+            StatusCode::OK,
+            lang,
+            page::orders_page(&view, lang, csrf.as_deref(), status.as_deref()),
+            None,
+        ),
+        Err(reason) => unavailable(lang, &reason),
     }
 }
 
