@@ -104,15 +104,31 @@ async fn chromium_renders_the_french_page() {
     ] {
         assert!(page.contains(label), "printer page shows {label:?}");
     }
+    // A browser in Paris sees Paris times (the server writes UTC).
+    browser
+        .call(
+            "Emulation.setTimezoneOverride",
+            serde_json::json!({ "timezoneId": "Europe/Paris" }),
+        )
+        .await;
     browser.goto(&server.url("/?lang=fr")).await;
     let dom = browser.dom().await;
     // The hostile model is text, not an element, and did not run.
     assert!(dom.contains("&lt;script&gt;alert(\"pwned\")&lt;/script&gt;"));
     assert_eq!(
         dom.matches("<script").count(),
-        1,
-        "only our own script element"
+        2,
+        "only our own script elements (refresh, local time)"
     );
+    // Local times: the last message was sent at 09:28 UTC, 10:28 in Paris
+    // in March; the footer names the zone.
+    assert!(dom.contains("data-local-time=\"on\""), "local-time script ran");
+    let sent = browser
+        .eval("document.querySelector('time[datetime=\"2026-03-12T09:28:00Z\"]').textContent")
+        .await;
+    let sent = sent.as_str().unwrap_or_default().to_owned();
+    assert!(sent.contains("10:28") && !sent.contains("UTC"), "{sent:?}");
+    assert!(dom.contains("<span id=\"tz-name\">Europe/Paris</span>"));
     // Our inline script ran (the CSP nonce works): it marks the document.
     assert!(
         dom.contains("data-refresh=\"on\""),

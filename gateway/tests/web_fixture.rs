@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asr_gateway::web::auth::hash_password;
-use asr_gateway::web::{AlertView, Auth, PageChange, PrinterDetail, Registration, SupplyHistory};
 use asr_gateway::web::{
-    OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView, UplinkView,
-    WebServer,
+    AlertView, Auth, CloudView, PageChange, PrinterDetail, Registration, SettingsView,
+    SupplyHistory,
+};
+use asr_gateway::web::{
+    HealthView, OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView,
+    UplinkView, WebServer,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::oneshot;
@@ -122,6 +125,7 @@ pub fn sample_view() -> StatusView {
         uplink: UplinkView {
             last_error: None,
             outbox_oldest_at: None,
+            since: None,
             levels_thinned: 0,
             levels_dropped: 0,
             connected: true,
@@ -140,6 +144,7 @@ pub fn sample_view() -> StatusView {
                 reachable: true,
                 last_error: None,
                 page_count: Some(48_213),
+                last_poll_seconds: Some(0.42),
                 supplies: vec![black, cyan, magenta, yellow, waste, drum],
                 registration: Registration {
                     postal_address: Some("12 rue de la Paix, 75002 Paris".to_owned()),
@@ -159,6 +164,7 @@ pub fn sample_view() -> StatusView {
                 reachable: false,
                 last_error: Some("SNMP timeout after 3 attempts".to_owned()),
                 page_count: Some(120_440),
+                last_poll_seconds: None,
                 supplies: vec![supply(
                     1,
                     "Toner TN-3430",
@@ -184,6 +190,7 @@ pub fn sample_view() -> StatusView {
                 reachable: true,
                 last_error: None,
                 page_count: None,
+                last_poll_seconds: None,
                 supplies: Vec::new(),
                 registration: Registration {
                     ineligible: Some("no_level_no_counter".to_owned()),
@@ -235,6 +242,15 @@ pub fn sample_view() -> StatusView {
                 }],
             },
         ],
+        health: HealthView {
+            last_poll_at: Some(at(2026, 3, 12, 9, 29)),
+            disk_free_bytes: Some(12_884_901_888),
+            clock_synchronised: true,
+            uptime_secs: 86_400 * 3 + 3_600,
+            open_alerts: 2,
+            polls_ok: 1_204,
+            polls_failed: 17,
+        },
     }
 }
 
@@ -309,6 +325,26 @@ impl StatusSource for RecordingSource {
                 ..alert("al-3", "usage_spike", "CNB1K2L3M4")
             },
         ])
+    }
+
+    fn settings(&self) -> Result<SettingsView, String> {
+        Ok(SettingsView {
+            poll_interval: "15m".to_owned(),
+            snmp_version: "3".to_owned(),
+            community_set: true,
+            snmp_user: Some("asr-reader".to_owned()),
+            auth_proto: Some("SHA-256".to_owned()),
+            auth_pass_set: true,
+            priv_proto: None,
+            priv_pass_set: false,
+            cloud: CloudView {
+                broker: "mqtt.example.net:8883".to_owned(),
+                transport: "tcp".to_owned(),
+                tls: true,
+                client_id: "gw-paris-01".to_owned(),
+                username: Some("gw-paris-01".to_owned()),
+            },
+        })
     }
 
     fn apply(&self, change: PageChange) -> Result<(), String> {

@@ -370,8 +370,10 @@ async fn every_dynamic_value_is_escaped() {
     assert!(body.contains("Lyon &lt;b&gt;annexe&lt;/b&gt;"));
     assert!(body.contains("O&#39;Brien &amp; &quot;Co&quot;"));
     assert!(!body.contains("<b>annexe"));
-    // Exactly one script element: ours, authorised by the CSP nonce.
-    assert_eq!(body.matches("<script").count(), 1);
+    // Two script elements: the inline refresh, authorised by the CSP
+    // nonce, and the same-origin local-time script; nothing else.
+    assert_eq!(body.matches("<script").count(), 2);
+    assert!(body.contains("<script src=\"/assets/local-time.js\" defer></script>"));
     let csp = headers["content-security-policy"].to_str().expect("ascii");
     let nonce = csp
         .split("'nonce-")

@@ -54,8 +54,8 @@ async fn the_overview_sorts_and_filters_with_plain_links() {
     assert!(body.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""));
     assert_eq!(
         body.matches("<script").count(),
-        1,
-        "only the page's own script"
+        2,
+        "only the page's own scripts (refresh, local time)"
     );
     // Unknown sort keys fall back to the default order.
     let (status, _) = get(&server.url("/?sort=%27;drop")).await;
@@ -252,7 +252,9 @@ async fn metrics_parse_as_prometheus_text_and_stay_behind_the_login_by_default()
             .iter()
             .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
             .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
                 _ => f64::NAN,
             })
     };
@@ -289,6 +291,16 @@ async fn metrics_parse_as_prometheus_text_and_stay_behind_the_login_by_default()
     );
     assert_eq!(value("asr_outbox_depth", &[]), Some(3.0));
     assert_eq!(value("asr_cloud_link_up", &[]), Some(1.0));
+    assert_eq!(
+        value("asr_poll_duration_seconds", &[("serial", "CNB1K2L3M4")]),
+        Some(0.42)
+    );
+    assert_eq!(
+        value("asr_polls_total", &[("result", "failed")]),
+        Some(17.0)
+    );
+    assert_eq!(value("asr_disk_free_bytes", &[]), Some(12_884_901_888.0));
+    assert_eq!(value("asr_open_alerts", &[]), Some(2.0));
 
     // Public when the site says so.
     let public = fixture::start_with(

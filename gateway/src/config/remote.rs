@@ -55,34 +55,46 @@ pub fn with_override(
     key: &str,
     value: &serde_json::Value,
 ) -> Result<Config, ConfigError> {
-    if !REMOTE_KEYS.contains(&key) {
-        let known = Value::try_from(config)
-            .ok()
-            .and_then(|doc| lookup(&doc, key).cloned())
-            .is_some()
-            || key.starts_with("mqtt.")
-            || key.starts_with("snmp.");
-        let problem = if known {
-            "cannot be changed remotely; edit the configuration file".to_string()
-        } else {
-            format!("unknown key (remote keys: {})", REMOTE_KEYS.join(", "))
-        };
-        return Err(ConfigError::invalid(key, problem));
+    with_overrides(config, &[(key.to_owned(), value.clone())])
+}
+
+/// `config` with several keys set at once, validated once as a whole: a
+/// change that only makes sense together (SNMPv3 user, protocol and pass
+/// phrase) is not refused half-way.
+pub fn with_overrides(
+    config: &Config,
+    changes: &[(String, serde_json::Value)],
+) -> Result<Config, ConfigError> {
+    let mut doc =
+        Value::try_from(config).map_err(|e| ConfigError::invalid("config", e.to_string()))?;
+    let mut last_key = "config";
+    for (key, value) in changes {
+        let key = key.as_str();
+        if !REMOTE_KEYS.contains(&key) {
+            let known =
+                lookup(&doc, key).is_some() || key.starts_with("mqtt.") || key.starts_with("snmp.");
+            let problem = if known {
+                "cannot be changed remotely; edit the configuration file".to_string()
+            } else {
+                format!("unknown key (remote keys: {})", REMOTE_KEYS.join(", "))
+            };
+            return Err(ConfigError::invalid(key, problem));
+        }
+        let (section, field) = key
+            .split_once('.')
+            .ok_or_else(|| ConfigError::invalid(key, "expected <section>.<key>"))?;
+        let current = lookup(&doc, key).cloned();
+        let new = to_toml(key, value, current.as_ref())?;
+        let table = doc
+            .get_mut(section)
+            .and_then(Value::as_table_mut)
+            .ok_or_else(|| ConfigError::invalid(key, "unknown section"))?;
+        table.insert(field.to_string(), new);
+        last_key = key;
     }
-    let (section, field) = key
-        .split_once('.')
-        .ok_or_else(|| ConfigError::invalid(key, "expected <section>.<key>"))?;
-    let mut doc = Value::try_from(config).map_err(|e| ConfigError::invalid(key, e.to_string()))?;
-    let current = lookup(&doc, key).cloned();
-    let new = to_toml(key, value, current.as_ref())?;
-    let table = doc
-        .get_mut(section)
-        .and_then(Value::as_table_mut)
-        .ok_or_else(|| ConfigError::invalid(key, "unknown section"))?;
-    table.insert(field.to_string(), new);
     let changed: Config = doc
         .try_into()
-        .map_err(|e: toml::de::Error| ConfigError::invalid(key, e.message().to_string()))?;
+        .map_err(|e: toml::de::Error| ConfigError::invalid(last_key, e.message().to_string()))?;
     super::validate::validate(&changed)?;
     Ok(changed)
 }

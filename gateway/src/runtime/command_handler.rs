@@ -225,24 +225,43 @@ impl Handler {
     }
 
     async fn set_config(&self, key: String, value: Value) -> Outcome {
-        let live = self.poller.live.clone();
-        let config = crate::config::remote::with_override(&live.effective(), &key, &value)
-            .map_err(|e| e.to_string())?;
-        let (k, v) = (key.clone(), value.clone());
-        let now = self.poller.clock.now();
-        self.blocking(move |store| store.set_config_override(&k, &v, now).map_err(storage))
-            .await?;
-        let effects = live.apply(config, &key, value.clone());
-        if let Some(engine) = effects.engine {
-            self.to_engine(Event::ConfigChanged(engine)).await;
-        }
+        self.set_configs(vec![(key.clone(), value.clone())]).await?;
         let shown = if crate::config::remote::is_secret(&key) {
             Value::String("<set>".into())
         } else {
             value
         };
-        info!(%key, value = %shown, "configuration changed remotely");
         Ok(Some(json!({ "key": key, "value": shown, "applied": true })))
+    }
+
+    /// Applies several configuration keys at once: validated together,
+    /// persisted, then applied live. Secrets are never logged.
+    async fn set_configs(&self, changes: Vec<(String, Value)>) -> Result<(), String> {
+        let live = self.poller.live.clone();
+        let config = crate::config::remote::with_overrides(&live.effective(), &changes)
+            .map_err(|e| e.to_string())?;
+        let now = self.poller.clock.now();
+        let stored = changes.clone();
+        self.blocking(move |store| {
+            stored
+                .iter()
+                .try_for_each(|(k, v)| store.set_config_override(k, v, now))
+                .map_err(storage)
+        })
+        .await?;
+        for (key, value) in changes {
+            let effects = live.apply(config.clone(), &key, value.clone());
+            if let Some(engine) = effects.engine {
+                self.to_engine(Event::ConfigChanged(engine)).await;
+            }
+            let shown = if crate::config::remote::is_secret(&key) {
+                Value::String("<set>".into())
+            } else {
+                value
+            };
+            info!(%key, value = %shown, "configuration changed");
+        }
+        Ok(())
     }
 
     async fn order_status(&self, u: OrderStatusUpdate) -> Outcome {
@@ -324,6 +343,22 @@ impl Handler {
     /// A change asked for on the status page: checked like the remote
     /// command, carried out the same way (store, then engine), and told
     /// upstream as a `printer_updated` event.
+    /// Queues an event for upstream (in SQLite before this returns).
+    async fn publish_event(&self, event: Value) -> Result<(), String> {
+        self.blocking(move |store| {
+            store
+                .outbox_push(OutboxKind::Event, &event, chrono::Utc::now())
+                .map(|_| ())
+                .map_err(storage)
+        })
+        .await
+    }
+
+    /// The settings page's view of the configuration in force.
+    pub(crate) fn settings_view(&self) -> crate::web::SettingsView {
+        super::settings_view::of(&self.poller.live.effective())
+    }
+
     pub(crate) async fn page_change(&self, change: PageChange) -> Result<(), String> {
         match change {
             PageChange::SetPrinter { serial, changes } => {
@@ -332,18 +367,47 @@ impl Handler {
                     other => other.to_string(),
                 })?;
                 let printer = self.set_printer(serial.clone(), changes).await?;
-                let event = json!({
+                self.publish_event(json!({
                     "event": "printer_updated",
                     "source": "status_page",
                     "serial": serial,
                     "printer": printer,
-                });
-                self.blocking(move |store| {
-                    store
-                        .outbox_push(OutboxKind::Event, &event, chrono::Utc::now())
-                        .map(|_| ())
-                        .map_err(storage)
+                }))
+                .await
+            }
+            PageChange::ForgetPrinter { serial } => {
+                self.execute(CommandAction::ForgetPrinter {
+                    serial: serial.clone(),
                 })
+                .await?;
+                self.publish_event(json!({
+                    "event": "printer_forgotten",
+                    "source": "status_page",
+                    "serial": serial,
+                }))
+                .await
+            }
+            PageChange::SetConfig { changes } => {
+                if changes.is_empty() {
+                    return Err("nothing to change".to_owned());
+                }
+                self.set_configs(changes.clone()).await?;
+                let shown: serde_json::Map<String, Value> = changes
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = if crate::config::remote::is_secret(&k) {
+                            Value::String("<set>".into())
+                        } else {
+                            v
+                        };
+                        (k, v)
+                    })
+                    .collect();
+                self.publish_event(json!({
+                    "event": "config_changed",
+                    "source": "status_page",
+                    "changes": shown,
+                }))
                 .await
             }
             PageChange::AckAlert { alert_id } => self

@@ -20,8 +20,10 @@ mod command_handler;
 mod discovery_task;
 mod engine_task;
 mod live;
+mod poll_times;
 mod poller;
 pub mod settings;
+mod settings_view;
 mod status_report;
 mod status_source;
 pub(crate) use status_source::GatewayStatus;
@@ -99,6 +101,7 @@ impl Gateway {
         // Status page first: a port in use is a start-up error, not a log line.
         let outputs = Arc::new(EngineOutputs::default());
         let uplink_state = Arc::new(uplink_glue::UplinkState::new(&settings.mqtt));
+        let poll_times = Arc::new(poll_times::PollTimes::default());
         let source = Arc::new(status_source::GatewayStatus {
             gateway_id: settings.gateway_id.clone(),
             store: store.clone(),
@@ -107,6 +110,7 @@ impl Gateway {
             clock: settings.clock.clone(),
             changes: std::sync::OnceLock::new(),
             runtime: tokio::runtime::Handle::current(),
+            poll_times: poll_times.clone(),
         });
         let http_addr = match settings.http {
             Some(addr) => {
@@ -240,6 +244,7 @@ impl Gateway {
                 .iter()
                 .map(|a| (a.serial.clone(), a.clone()))
                 .collect(),
+            times: poll_times.clone(),
         });
         let n = settings.targets.len().max(1) as u32;
         for (i, target) in settings.targets.iter().cloned().enumerate() {
@@ -510,4 +515,5 @@ fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
         })),
     );
     auth.public_metrics(settings.metrics_public)
+        .password_in_file(settings.admin_password_hash.is_some())
 }

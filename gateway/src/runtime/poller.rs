@@ -36,6 +36,8 @@ pub(crate) struct PollerShared {
     pub shutdown: CancellationToken,
     /// Configured assignments by serial, applied when a printer is first seen.
     pub assignments: HashMap<String, Assignment>,
+    /// How long polls take (page and metrics).
+    pub times: Arc<super::poll_times::PollTimes>,
 }
 
 /// Polls `target` every interval until shutdown. `offset` spreads the first
@@ -110,7 +112,16 @@ struct TargetState {
 
 async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetState) {
     let at = shared.clock.now();
-    match read_printer(shared, target, state).await {
+    let started = std::time::Instant::now();
+    let read = read_printer(shared, target, state).await;
+    let key = match &read {
+        Ok(report) => report.identity_key(),
+        Err(_) => state.key.clone(),
+    };
+    shared
+        .times
+        .record(key.as_deref(), started.elapsed(), read.is_ok());
+    match read {
         Ok(report) => {
             let Some(key) = report.identity_key() else {
                 warn!(%target, "printer reports neither a serial number nor a MAC address; not tracked");

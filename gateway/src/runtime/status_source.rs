@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use super::clock::Clock;
 use super::command_handler::Handler;
 use super::engine_task::EngineOutputs;
+use super::poll_times::PollTimes;
 use super::uplink_glue::UplinkState;
 use crate::store::{OrderRow, OrderStatus, Store, SupplyRow};
 use crate::web::{
-    AlertView, OrderLineView, OrderView, PageChange, PrinterDetail, PrinterView, Registration,
-    StatusSource, StatusView, SupplyHistory, SupplyView, UplinkView,
+    AlertView, HealthView, OrderLineView, OrderView, PageChange, PrinterDetail, PrinterView,
+    Registration, StatusSource, StatusView, SupplyHistory, SupplyView, UplinkView,
 };
 
 /// Orders shown on the page.
@@ -40,6 +41,8 @@ pub(crate) struct GatewayStatus {
     /// The runtime the handler's async work runs on (the page calls in
     /// from a blocking thread).
     pub runtime: tokio::runtime::Handle,
+    /// How long polls take.
+    pub poll_times: Arc<PollTimes>,
 }
 
 impl GatewayStatus {
@@ -63,6 +66,7 @@ impl GatewayStatus {
             clock,
             changes: OnceLock::new(),
             runtime: tokio::runtime::Handle::current(),
+            poll_times: Arc::new(PollTimes::default()),
         }
     }
 }
@@ -95,6 +99,13 @@ impl StatusSource for GatewayStatus {
                 .push(supply_view(&s, forecast));
         }
         let link = self.uplink.link();
+        let last_poll_at = printers
+            .iter()
+            .filter(|p| p.last_poll_ok)
+            .map(|p| p.last_seen)
+            .max();
+        let polls = self.poll_times.counts();
+        let open_alerts = self.store.open_alert_count().map_err(|e| e.to_string())?;
         Ok(StatusView {
             gateway_id: self.gateway_id.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -106,6 +117,7 @@ impl StatusSource for GatewayStatus {
                     link.last_error
                 },
                 connected: link.connected,
+                since: link.since,
                 broker: link.broker,
                 outbox_depth: outbox.depth,
                 outbox_oldest_at: outbox.oldest_created_at,
@@ -127,6 +139,7 @@ impl StatusSource for GatewayStatus {
                         reachable: p.last_poll_ok,
                         last_error: p.last_error.clone(),
                         page_count: p.page_count,
+                        last_poll_seconds: self.poll_times.last(&p.key),
                         registration: Registration::default(),
                     };
                     view.registration = registration(&p, &view);
@@ -134,6 +147,21 @@ impl StatusSource for GatewayStatus {
                 })
                 .collect(),
             orders: orders.iter().map(order_view).collect(),
+            health: HealthView {
+                last_poll_at,
+                disk_free_bytes: crate::diagnostics::disk_free(
+                    self.store
+                        .path()
+                        .parent()
+                        .filter(|dir| !dir.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new(".")),
+                ),
+                clock_synchronised: self.clock.synchronised(),
+                uptime_secs: crate::diagnostics::uptime_secs(),
+                open_alerts,
+                polls_ok: polls.ok,
+                polls_failed: polls.failed,
+            },
         })
     }
 
@@ -184,6 +212,13 @@ impl StatusSource for GatewayStatus {
             .recent_alerts(ALERTS_SHOWN)
             .map_err(|e| e.to_string())?;
         Ok(rows.iter().filter_map(alert_view).collect())
+    }
+
+    fn settings(&self) -> Result<crate::web::SettingsView, String> {
+        self.changes
+            .get()
+            .map(|handler| handler.settings_view())
+            .ok_or_else(|| "the gateway is still starting: try again in a moment".to_owned())
     }
 
     fn apply(&self, change: PageChange) -> Result<(), String> {

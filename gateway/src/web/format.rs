@@ -101,6 +101,30 @@ pub fn integer(lang: Lang, n: u64) -> String {
     out
 }
 
+/// "12.0 GB" / "12,0 Go": a disk size read at a glance (powers of 1024).
+pub fn bytes(lang: Lang, n: u64) -> String {
+    let units: [&str; 5] = match lang {
+        Lang::En => ["B", "KB", "MB", "GB", "TB"],
+        Lang::Fr => ["o", "Ko", "Mo", "Go", "To"],
+    };
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = if unit == 0 {
+        format!("{n}")
+    } else {
+        format!("{value:.1}")
+    };
+    let text = match lang {
+        Lang::En => text,
+        Lang::Fr => text.replace('.', ","),
+    };
+    format!("{text}{NBSP}{}", units[unit])
+}
+
 /// "42 %" with the non-breaking space both languages accept; "< 1 %" for a
 /// trace left, so a nearly empty cartridge is not shown as "0 %".
 pub fn percent(p: f64) -> String {
@@ -124,6 +148,13 @@ mod tests {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
             .single()
             .expect("valid date")
+    }
+
+    #[test]
+    fn sizes_read_at_a_glance() {
+        assert_eq!(bytes(Lang::En, 512), format!("512{NBSP}B"));
+        assert_eq!(bytes(Lang::En, 12_884_901_888), format!("12.0{NBSP}GB"));
+        assert_eq!(bytes(Lang::Fr, 1_572_864), format!("1,5{NBSP}Mo"));
     }
 
     #[test]

@@ -32,7 +32,11 @@ fn number(v: f64) -> String {
 }
 
 fn family(out: &mut String, name: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    typed(out, name, help, "gauge");
+}
+
+fn typed(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 /// The exposition for `view`.
@@ -135,7 +139,76 @@ pub fn render(view: &StatusView) -> String {
     );
     let waiting = view.orders.iter().filter(|o| o.status == "waiting").count();
     let _ = writeln!(out, "asr_orders_waiting {waiting}");
+    health(&mut out, view);
     out
+}
+
+/// Polling and the box itself.
+fn health(out: &mut String, view: &StatusView) {
+    family(
+        out,
+        "asr_poll_duration_seconds",
+        "How long the printer's last poll took (since the gateway started).",
+    );
+    for p in &view.printers {
+        if let Some(took) = p.last_poll_seconds.filter(|v| v.is_finite()) {
+            let _ = writeln!(
+                out,
+                "asr_poll_duration_seconds{{serial=\"{}\"}} {}",
+                label(&p.serial),
+                number((took * 1000.0).round() / 1000.0)
+            );
+        }
+    }
+    let h = &view.health;
+    typed(
+        out,
+        "asr_polls_total",
+        "Printer polls since the gateway started, by outcome.",
+        "counter",
+    );
+    let _ = writeln!(out, "asr_polls_total{{result=\"ok\"}} {}", h.polls_ok);
+    let _ = writeln!(
+        out,
+        "asr_polls_total{{result=\"failed\"}} {}",
+        h.polls_failed
+    );
+    family(
+        out,
+        "asr_last_poll_age_seconds",
+        "Seconds since a printer last answered (absent before the first answer).",
+    );
+    if let Some(at) = h.last_poll_at {
+        let age = (view.generated_at - at).num_seconds().max(0);
+        let _ = writeln!(out, "asr_last_poll_age_seconds {age}");
+    }
+    family(out, "asr_open_alerts", "Alerts nobody acknowledged yet.");
+    let _ = writeln!(out, "asr_open_alerts {}", h.open_alerts);
+    family(
+        out,
+        "asr_disk_free_bytes",
+        "Free space where the database lives.",
+    );
+    if let Some(free) = h.disk_free_bytes {
+        let _ = writeln!(out, "asr_disk_free_bytes {free}");
+    }
+    family(
+        out,
+        "asr_clock_synchronised",
+        "1 when the clock is known to be synchronised (NTP).",
+    );
+    let _ = writeln!(
+        out,
+        "asr_clock_synchronised {}",
+        u8::from(h.clock_synchronised)
+    );
+    typed(
+        out,
+        "asr_uptime_seconds",
+        "Seconds since the gateway started.",
+        "counter",
+    );
+    let _ = writeln!(out, "asr_uptime_seconds {}", h.uptime_secs);
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! renders it (`GET /`), exposes it as JSON (`GET /api/status`) and answers a
 //! liveness probe (`GET /healthz`). See `routes` for the exact HTTP contract.
 
+mod admin_routes;
 mod alerts_page;
 pub mod auth;
 mod chart;
@@ -16,8 +17,10 @@ mod metrics;
 pub(crate) mod overview_table;
 pub(crate) mod page;
 pub(crate) mod printer_page;
+mod registration_page;
 mod routes;
 mod server;
+mod settings_page;
 mod source;
 mod view;
 
@@ -28,6 +31,6 @@ pub use routes::{SNAPSHOT_TIMEOUT, router};
 pub use server::{WebServer, serve};
 pub use source::{PageChange, StatusSource};
 pub use view::{
-    AlertView, OrderLineView, OrderView, PrinterDetail, PrinterView, Registration, StatusView,
-    SupplyHistory, SupplyView, UplinkView,
+    AlertView, CloudView, HealthView, OrderLineView, OrderView, PrinterDetail, PrinterView,
+    Registration, SettingsView, StatusView, SupplyHistory, SupplyView, UplinkView,
 };

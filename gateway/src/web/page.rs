@@ -19,6 +19,10 @@ use super::view::{OrderLineView, OrderView, PrinterView, StatusView, SupplyView}
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("refresh.js");
+/// Where the script that shows times in the browser's zone is served.
+pub(super) const LOCAL_TIME_PATH: &str = "/assets/local-time.js";
+/// That script.
+pub(super) const LOCAL_TIME_JS: &str = include_str!("local-time.js");
 
 /// Seconds between refreshes (the `<noscript>` meta refresh and the script).
 pub const REFRESH_SECONDS: u32 = 10;
@@ -129,7 +133,11 @@ pub(super) fn head(html: &mut Html, lang: Lang, title: &str, refresh: bool) {
             "<noscript><meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\"></noscript>\n"
         );
     }
-    h!(html, "<style>{STYLE}</style>\n</head>\n");
+    // Same-origin and deferred: allowed by `script-src 'self'`, no inline code.
+    h!(
+        html,
+        "<style>{STYLE}</style>\n<script src=\"{LOCAL_TIME_PATH}\" defer></script>\n</head>\n"
+    );
 }
 
 pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, csrf: Option<&str>) {
@@ -173,11 +181,13 @@ pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, cs
     if csrf.is_some() {
         h!(
             html,
-            "<nav class=\"pages\" aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a><a href=\"/orders?lang={code}\">{}</a><a href=\"/alerts?lang={code}\">{}</a></nav>",
+            "<nav class=\"pages\" aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a><a href=\"/orders?lang={code}\">{}</a><a href=\"/alerts?lang={code}\">{}</a><a href=\"/registration?lang={code}\">{}</a><a href=\"/settings?lang={code}\">{}</a></nav>",
             Esc(lang.tr(Msg::Overview)),
             Esc(lang.tr(Msg::Overview)),
             Esc(lang.tr(Msg::OrdersHeading)),
             Esc(lang.tr(Msg::AlertsHeading)),
+            Esc(lang.tr(Msg::RegistrationHeading)),
+            Esc(lang.tr(Msg::SettingsHeading)),
             code = lang.code(),
         );
     }
@@ -196,6 +206,11 @@ pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, cs
 
 pub(super) fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
     h!(html, "<footer class=\"wrap\">{}", Esc(lang.tr(Msg::Footer)));
+    h!(
+        html,
+        " <span id=\"tz-note\" hidden>· {} <span id=\"tz-name\"></span></span>",
+        Esc(lang.tr(Msg::TimeZoneNote))
+    );
     if let Some(view) = view {
         h!(
             html,
@@ -209,7 +224,7 @@ pub(super) fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {
 
 /// `<time datetime="ISO" title="ISO">readable</time>`, with the full date and
 /// time or just the date.
-fn time(html: &mut Html, lang: Lang, dt: &DateTime<Utc>, with_time: bool) {
+pub(super) fn time(html: &mut Html, lang: Lang, dt: &DateTime<Utc>, with_time: bool) {
     let readable = if with_time {
         format::date_time(lang, dt)
     } else {
@@ -218,7 +233,8 @@ fn time(html: &mut Html, lang: Lang, dt: &DateTime<Utc>, with_time: bool) {
     let iso = format::iso(dt);
     h!(
         html,
-        "<time datetime=\"{iso}\" title=\"{}\">{}</time>",
+        "<time datetime=\"{iso}\" data-fmt=\"{}\" title=\"{}\">{}</time>",
+        if with_time { "dt" } else { "d" },
         Esc(&format::date_time(lang, dt)),
         Esc(&readable)
     );
@@ -332,8 +348,95 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
             c = lang.colon(),
         );
     }
+    if let Some(since) = &up.since {
+        h!(
+            html,
+            "<span class=\"sub\">{}{c} ",
+            Esc(lang.tr(Msg::Since)),
+            c = lang.colon()
+        );
+        time_rel(html, lang, since, &view.generated_at, true);
+        html.raw("</span>");
+    }
     html.raw("</div>\n");
+    health(html, lang, view);
     html.raw("</section>\n");
+}
+
+/// The box itself: is it polling, is its disk filling up, can its clock be
+/// trusted, which version runs.
+fn health(html: &mut Html, lang: Lang, view: &StatusView) {
+    let h = &view.health;
+    let class = if h.open_alerts > 0 { " warn" } else { "" };
+    h!(
+        html,
+        "<a class=\"stat{class}\" href=\"/alerts?lang={}\"><span class=\"k\">{}</span><span class=\"v\">{}</span></a>\n",
+        lang.code(),
+        Esc(lang.tr(Msg::AlertsCount)),
+        h.open_alerts
+    );
+    // Under 1 GiB free the SD card is close to full: the page says so.
+    let low_disk = h.disk_free_bytes.is_some_and(|b| b < 1 << 30);
+    let class = if !h.clock_synchronised || low_disk {
+        "warn"
+    } else {
+        "ok"
+    };
+    h!(
+        html,
+        "<div class=\"stat wide {class}\" id=\"health\"><span class=\"k\">{}</span><span class=\"v\">{} {}</span>",
+        Esc(lang.tr(Msg::GatewayHealth)),
+        Esc(lang.tr(Msg::Version)),
+        Esc(&view.version),
+    );
+    h!(
+        html,
+        "<span class=\"sub\">{}{c} ",
+        Esc(lang.tr(Msg::LastPoll)),
+        c = lang.colon()
+    );
+    match &h.last_poll_at {
+        Some(at) => time_rel(html, lang, at, &view.generated_at, true),
+        None => html.text(lang.tr(Msg::Never)),
+    }
+    html.raw("</span>");
+    if let Some(free) = h.disk_free_bytes {
+        h!(
+            html,
+            "<span class=\"sub{}\">{}{c} {}</span>",
+            if low_disk { " link-error" } else { "" },
+            Esc(lang.tr(Msg::DiskFree)),
+            Esc(&format::bytes(lang, free)),
+            c = lang.colon()
+        );
+    }
+    h!(
+        html,
+        "<span class=\"sub{}\">{}{c} {}</span>",
+        if h.clock_synchronised {
+            ""
+        } else {
+            " link-error"
+        },
+        Esc(lang.tr(Msg::ClockLabel)),
+        Esc(lang.tr(if h.clock_synchronised {
+            Msg::ClockSynced
+        } else {
+            Msg::ClockNotSynced
+        })),
+        c = lang.colon()
+    );
+    // Clamped to a century so an absurd value cannot overflow the date.
+    let uptime = i64::try_from(h.uptime_secs.min(3_155_760_000)).unwrap_or(0);
+    let started = view.generated_at - chrono::Duration::seconds(uptime);
+    h!(
+        html,
+        "<span class=\"sub\">{}{c} ",
+        Esc(lang.tr(Msg::Uptime)),
+        c = lang.colon()
+    );
+    time_rel(html, lang, &started, &view.generated_at, true);
+    html.raw("</span></div>\n");
 }
 
 pub(super) fn printer_card(
@@ -792,7 +895,7 @@ fn order_line(html: &mut Html, lang: Lang, line: &OrderLineView, view: &StatusVi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::view::UplinkView;
+    use crate::web::view::{HealthView, UplinkView};
 
     fn view_with(supplies: Vec<SupplyView>, status: &str) -> StatusView {
         let now = DateTime::<Utc>::UNIX_EPOCH;
@@ -803,6 +906,7 @@ mod tests {
             uplink: UplinkView {
                 last_error: None,
                 outbox_oldest_at: None,
+                since: None,
                 levels_thinned: 0,
                 levels_dropped: 0,
                 connected: false,
@@ -820,6 +924,7 @@ mod tests {
                 reachable: true,
                 last_error: None,
                 page_count: None,
+                last_poll_seconds: None,
                 supplies,
                 registration: Registration::default(),
             }],
@@ -832,6 +937,7 @@ mod tests {
                 status: status.to_owned(),
                 lines: Vec::new(),
             }],
+            health: HealthView::default(),
         }
     }
 

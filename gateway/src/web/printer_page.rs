@@ -80,6 +80,7 @@ pub fn printer_page(
     history(&mut html, lang, detail, now);
     order_now(&mut html, lang, p, csrf, notice);
     form(&mut html, lang, p, csrf, notice, values);
+    forget_form(&mut html, lang, p, csrf);
     html.raw("</main>\n");
     footer(&mut html, lang, None);
     html.raw("</body>\n</html>\n");
@@ -187,10 +188,20 @@ fn order_now(
     html.raw("</ul></section>\n");
 }
 
-fn field(html: &mut Html, id: &str, label: &str, kind: &str, value: &str, extra: &str) {
+/// A labelled input; `prefix` keeps ids unique when a page holds several
+/// forms (the registration page), the `name` stays what the handler reads.
+fn field(
+    html: &mut Html,
+    prefix: &str,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    extra: &str,
+) {
     h!(
         html,
-        "<label for=\"{id}\">{}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" value=\"{}\"{extra}>",
+        "<label for=\"{prefix}{name}\">{}</label><input id=\"{prefix}{name}\" name=\"{name}\" type=\"{kind}\" value=\"{}\"{extra}>",
         Esc(label),
         Esc(value)
     );
@@ -224,6 +235,21 @@ fn form(
         ),
         _ => {}
     }
+    delivery_form(html, lang, p, csrf, v, "", None);
+    html.raw("</section>\n");
+}
+
+/// The delivery-details form of one printer, posting to its page;
+/// `return_to` (`registration`) brings the browser back where it came from.
+pub(super) fn delivery_form(
+    html: &mut Html,
+    lang: Lang,
+    p: &PrinterView,
+    csrf: Option<&str>,
+    v: &FormValues,
+    prefix: &str,
+    return_to: Option<&str>,
+) {
     h!(
         html,
         "<form method=\"post\" action=\"/printers/{}?lang={}\" class=\"edit\">\
@@ -232,8 +258,16 @@ fn form(
         lang.code(),
         Esc(csrf.unwrap_or_default())
     );
+    if let Some(back) = return_to {
+        h!(
+            html,
+            "<input type=\"hidden\" name=\"return_to\" value=\"{}\">",
+            Esc(back)
+        );
+    }
     field(
         html,
+        prefix,
         "site",
         lang.tr(Msg::Site),
         "text",
@@ -242,6 +276,7 @@ fn form(
     );
     field(
         html,
+        prefix,
         "contact",
         lang.tr(Msg::Contact),
         "text",
@@ -250,12 +285,13 @@ fn form(
     );
     h!(
         html,
-        "<label for=\"postal_address\">{}</label><textarea id=\"postal_address\" name=\"postal_address\" rows=\"3\" maxlength=\"512\">{}</textarea>",
+        "<label for=\"{prefix}postal_address\">{}</label><textarea id=\"{prefix}postal_address\" name=\"postal_address\" rows=\"3\" maxlength=\"512\">{}</textarea>",
         Esc(lang.tr(Msg::PostalAddress)),
         Esc(&v.postal_address)
     );
     field(
         html,
+        prefix,
         "contact_email",
         lang.tr(Msg::ContactEmail),
         "email",
@@ -264,6 +300,7 @@ fn form(
     );
     field(
         html,
+        prefix,
         "contact_phone",
         lang.tr(Msg::ContactPhone),
         "tel",
@@ -273,10 +310,26 @@ fn form(
     h!(
         html,
         "<label class=\"check\"><input type=\"checkbox\" name=\"excluded\" value=\"on\"{}> {}</label>\
-         <button type=\"submit\">{}</button></form></section>\n",
+         <button type=\"submit\">{}</button></form>\n",
         if v.excluded { " checked" } else { "" },
         Esc(lang.tr(Msg::ExcludedLabel)),
         Esc(lang.tr(Msg::Save))
+    );
+}
+
+/// "Forget this printer": its own form, so it is never sent by accident
+/// with the delivery details.
+pub(super) fn forget_form(html: &mut Html, lang: Lang, p: &PrinterView, csrf: Option<&str>) {
+    h!(
+        html,
+        "<form method=\"post\" action=\"/printers/{}/forget?lang={}\" class=\"forget\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\" class=\"danger\">{}</button> <small>{}</small></form>\n",
+        Esc(&encode_segment(&p.serial)),
+        lang.code(),
+        Esc(csrf.unwrap_or_default()),
+        Esc(lang.tr(Msg::Forget)),
+        Esc(lang.tr(Msg::ForgetHint))
     );
 }
 

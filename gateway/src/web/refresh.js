@@ -18,6 +18,7 @@
           if (fresh) el.replaceWith(document.adoptNode(fresh));
         });
         document.title = doc.title;
+        if (window.asrLocalTimes) window.asrLocalTimes();
         stale.hidden = true;
       })
       .catch(function () {

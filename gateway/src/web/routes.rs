@@ -8,6 +8,8 @@
 //! | `GET /metrics`   | Prometheus text format (behind the login unless `[http] metrics_public`) |
 //! | `GET /printers/{serial}`, `POST` same | a printer's page; its delivery-details form |
 //! | `POST /printers/{serial}/order` | "order one now" for a supply |
+//! | `GET /registration`, `POST /printers/{serial}/forget` | printers to assign; forgetting one |
+//! | `GET /settings`, `POST /settings/{polling,snmp,password}` | the settings page |
 //! | `/login`, `/logout`, `/setup` | access control: see `auth::http` |
 //! | other paths      | `404` with a small HTML page                       |
 //! | other methods    | `405` with an `Allow` header                       |
@@ -67,6 +69,7 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         .route("/", get(status_page))
         .route("/api/status", get(api_status))
         .route("/healthz", get(healthz))
+        .route(page::LOCAL_TIME_PATH, get(local_time_js))
         .route("/metrics", get(metrics_text))
         .route(
             "/printers/{serial}",
@@ -76,7 +79,10 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         .route("/orders", get(orders_list))
         .route("/alerts", get(alerts_list))
         .route("/alerts/{id}/ack", post(alert_ack))
-        .with_state(AppState { source })
+        .with_state(AppState {
+            source: Arc::clone(&source),
+        })
+        .merge(super::admin_routes::routes(source, Arc::clone(&auth)))
         .merge(login)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -93,7 +99,14 @@ async fn with_source<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&dyn StatusSource) -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
-    let source = Arc::clone(&state.source);
+    on_source(Arc::clone(&state.source), f).await
+}
+
+/// [`with_source`] for routers with a state of their own.
+pub(super) async fn on_source<T: Send + 'static>(
+    source: Arc<dyn StatusSource>,
+    f: impl FnOnce(&dyn StatusSource) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
     let task = tokio::task::spawn_blocking(move || f(source.as_ref()));
     match tokio::time::timeout(SNAPSHOT_TIMEOUT, task).await {
         Ok(Ok(result)) => result,
@@ -120,7 +133,7 @@ fn negotiated(headers: &HeaderMap) -> Lang {
 
 /// The page language: `?lang=` if valid, else negotiated. `Err` carries the
 /// 400 message, in the negotiated language.
-fn choose_lang(
+pub(super) fn choose_lang(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: &HeaderMap,
 ) -> Result<Lang, (Lang, String)> {
@@ -139,13 +152,16 @@ fn choose_lang(
 
 /// Headers every HTML answer carries: no caching (the data is live), no
 /// sniffing, no framing, nothing loaded from elsewhere.
-fn html_response(
+pub(super) fn html_response(
     status: StatusCode,
     lang: Lang,
     body: String,
     script_nonce: Option<&str>,
 ) -> Response {
-    let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
+    // Same-origin scripts only (the local-time one), plus the overview's
+    // inline refresh script by its nonce: never arbitrary inline code.
+    let script =
+        script_nonce.map_or_else(|| "'self'".to_owned(), |n| format!("'self' 'nonce-{n}'"));
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src {script}; connect-src 'self'; \
          img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -239,7 +255,7 @@ async fn api_status(State(state): State<AppState>) -> Response {
     }
 }
 
-fn unavailable(lang: Lang, reason: &str) -> Response {
+pub(super) fn unavailable(lang: Lang, reason: &str) -> Response {
     tracing::warn!(%reason, "status page unavailable");
     let body = page::message_page(
         lang,
@@ -256,7 +272,7 @@ fn unavailable(lang: Lang, reason: &str) -> Response {
     ))
 }
 
-fn bad_request(lang: Lang, message: &str) -> Response {
+pub(super) fn bad_request(lang: Lang, message: &str) -> Response {
     let body = page::message_page(lang, Msg::BadRequestTitle, message, None, false);
     html_response(StatusCode::BAD_REQUEST, lang, body, None)
 }
@@ -343,6 +359,9 @@ struct PrinterForm {
     contact_phone: String,
     /// Present (`on`) when the box is ticked.
     excluded: Option<String>,
+    /// `registration` when the form was on the registration page.
+    #[serde(default)]
+    return_to: String,
 }
 
 impl PrinterForm {
@@ -403,7 +422,11 @@ async fn printer_update(
         serial: serial.clone(),
         changes,
     };
+    let back_to_registration = form.return_to == "registration";
     match with_source(&state, move |source| source.apply(change)).await {
+        Ok(()) if back_to_registration => {
+            see_other(&format!("/registration?lang={}&saved=1", lang.code()))
+        }
         Ok(()) => see_other(&format!(
             "/printers/{}?lang={}&saved=1",
             printer_page::encode_segment(&serial),
@@ -613,6 +636,28 @@ async fn alert_ack(
             .await
         }
     }
+}
+
+/// The script showing times in the browser's zone (cached a day: it only
+/// changes with the gateway's version).
+async fn local_time_js() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=86400"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        page::LOCAL_TIME_JS,
+    )
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -5,7 +5,7 @@
 
 use asr_cloud_sync::PrinterChanges;
 
-use super::view::{AlertView, PrinterDetail, StatusView};
+use super::view::{AlertView, PrinterDetail, SettingsView, StatusView};
 
 /// A change asked for on the page.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,18 @@ pub enum PageChange {
     AckAlert {
         /// The alert's id.
         alert_id: String,
+    },
+    /// Forgets a printer (record and history); it comes back as new if it
+    /// still answers.
+    ForgetPrinter {
+        /// The printer's serial.
+        serial: String,
+    },
+    /// Configuration keys (the file's `<section>.<key>` names, those a
+    /// remote `set_config` may change), validated and applied together.
+    SetConfig {
+        /// `(key, value)` pairs, in order.
+        changes: Vec<(String, serde_json::Value)>,
     },
 }
 
@@ -63,6 +75,12 @@ pub trait StatusSource: Send + Sync + 'static {
     /// Recent alerts, newest first. The default has none.
     fn alerts(&self) -> Result<Vec<AlertView>, String> {
         Ok(Vec::new())
+    }
+
+    /// The settings in force, secrets only as set or not. The default has
+    /// none to show.
+    fn settings(&self) -> Result<SettingsView, String> {
+        Err("settings are not available here".to_owned())
     }
 
     /// Carries out a change asked for on the page: persisted, applied live

@@ -25,6 +25,31 @@ pub struct StatusView {
     pub printers: Vec<PrinterView>,
     /// Orders waiting to be sent or already sent, in the order they should be shown.
     pub orders: Vec<OrderView>,
+    /// The gateway's own health: polling, disk, clock, alerts.
+    #[serde(default)]
+    pub health: HealthView,
+}
+
+/// What tells the site's IT whether the box itself is well.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthView {
+    /// When a printer last answered a poll.
+    pub last_poll_at: Option<DateTime<Utc>>,
+    /// Free space where the database lives; `None` when it cannot be read.
+    pub disk_free_bytes: Option<u64>,
+    /// Whether the clock is known to be right (NTP): forecasts and order
+    /// dates depend on it.
+    pub clock_synchronised: bool,
+    /// Seconds since the gateway started.
+    pub uptime_secs: u64,
+    /// Alerts no person has acknowledged yet.
+    pub open_alerts: u64,
+    /// Polls answered since start.
+    #[serde(default)]
+    pub polls_ok: u64,
+    /// Polls unanswered (or unreadable) since start.
+    #[serde(default)]
+    pub polls_failed: u64,
 }
 
 /// State of the MQTT uplink.
@@ -42,6 +67,9 @@ pub struct UplinkView {
     /// password, unreachable…), while it cannot.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Since when the link is up (or down); `None` before the first attempt.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
     /// When the oldest message still waiting was made.
     #[serde(default)]
     pub outbox_oldest_at: Option<DateTime<Utc>>,
@@ -74,6 +102,9 @@ pub struct PrinterView {
     pub last_error: Option<String>,
     /// Total impressions.
     pub page_count: Option<u64>,
+    /// How long the last poll took, in seconds (this run only).
+    #[serde(default)]
+    pub last_poll_seconds: Option<f64>,
     /// Supplies, in printer order.
     pub supplies: Vec<SupplyView>,
     /// Delivery details and ordering eligibility.
@@ -208,4 +239,43 @@ pub struct AlertView {
     pub message: Option<String>,
     /// When a person acknowledged it.
     pub acked_at: Option<DateTime<Utc>>,
+}
+
+/// What the settings page shows: the values in force, secrets only as
+/// "set" or "not set" (write-only: never shown back, not even to the admin).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// Time between two polls of a printer, as the file writes it (`900s`).
+    pub poll_interval: String,
+    /// Default SNMP version (`1`, `2c`, `3`).
+    pub snmp_version: String,
+    /// Whether a v1/v2c community is set.
+    pub community_set: bool,
+    /// SNMPv3 user (a name, not a secret).
+    pub snmp_user: Option<String>,
+    /// SNMPv3 authentication protocol.
+    pub auth_proto: Option<String>,
+    /// Whether an authentication pass phrase is set.
+    pub auth_pass_set: bool,
+    /// SNMPv3 privacy protocol.
+    pub priv_proto: Option<String>,
+    /// Whether a privacy pass phrase is set.
+    pub priv_pass_set: bool,
+    /// The cloud link as configured, without secrets.
+    pub cloud: CloudView,
+}
+
+/// The MQTT link's settings, read-only on the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CloudView {
+    /// `host:port`.
+    pub broker: String,
+    /// `tcp` or `websocket`.
+    pub transport: String,
+    /// Whether the link is encrypted.
+    pub tls: bool,
+    /// MQTT client id.
+    pub client_id: String,
+    /// MQTT user name, if any.
+    pub username: Option<String>,
 }

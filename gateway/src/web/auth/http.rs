@@ -53,8 +53,13 @@ impl SessionInfo {
 /// Paths open without a session.
 /// (`/favicon.ico` answers 404 to everyone: a browser asks for it with
 /// every page, and sending it to the login page would be noise.)
+/// The local-time script is public too: the login page loads it, and it
+/// holds nothing but code.
 fn public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/login" | "/setup" | "/favicon.ico")
+    matches!(
+        path,
+        "/healthz" | "/login" | "/setup" | "/favicon.ico" | "/assets/local-time.js"
+    )
 }
 
 /// A cookie's value from the request headers.
@@ -67,6 +72,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// The `Set-Cookie` value of a new session (after a password change).
+pub fn session_cookie(auth: &Auth, id: &str) -> HeaderValue {
+    set_cookie(auth, SESSION_COOKIE, id, None)
 }
 
 fn set_cookie(auth: &Auth, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
@@ -211,7 +221,7 @@ fn page_response(
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; img-src 'self' data:; \
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; \
              base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );

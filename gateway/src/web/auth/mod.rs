@@ -38,6 +38,7 @@ pub struct Auth {
     limiter: Mutex<LoginLimiter>,
     secure_cookies: bool,
     public_metrics: bool,
+    password_in_file: bool,
 }
 
 impl std::fmt::Debug for Auth {
@@ -46,6 +47,23 @@ impl std::fmt::Debug for Auth {
             .field("password_set", &self.password_set())
             .finish_non_exhaustive()
     }
+}
+
+/// Why a password change was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeRefused {
+    /// The password is set in the configuration file.
+    InFile,
+    /// The current password is wrong.
+    WrongCurrent,
+    /// The two new ones differ.
+    Mismatch,
+    /// The new one is too weak (the reason).
+    Weak(String),
+    /// Too many wrong passwords from this address.
+    Locked(Duration),
+    /// It could not be stored.
+    Storage(String),
 }
 
 /// What a login attempt came to.
@@ -83,6 +101,7 @@ impl Auth {
             limiter: Mutex::new(LoginLimiter::default()),
             secure_cookies: false,
             public_metrics: false,
+            password_in_file: false,
         }
     }
 
@@ -97,6 +116,19 @@ impl Auth {
     pub fn public_metrics(mut self, public: bool) -> Self {
         self.public_metrics = public;
         self
+    }
+
+    /// The password comes from the configuration file: the page cannot
+    /// change it for good (the file wins at the next start), so it says so
+    /// instead of offering to.
+    pub fn password_in_file(mut self, in_file: bool) -> Self {
+        self.password_in_file = in_file;
+        self
+    }
+
+    /// Whether the password is the configuration file's.
+    pub fn password_from_file(&self) -> bool {
+        self.password_in_file
     }
 
     /// Whether an admin password exists (else the setup page is open to the LAN).
@@ -171,6 +203,42 @@ impl Auth {
         *self.hash.write().unwrap_or_else(PoisonError::into_inner) = Some(hash);
         self.lock_sessions().close_all();
         Ok(())
+    }
+
+    /// Changes the password from the settings page: the current one must be
+    /// right (a wrong one counts like a failed login from `addr`), the new
+    /// one typed twice. Every session ends; the caller's gets a new one,
+    /// whose id is returned.
+    pub fn change_password(
+        &self,
+        addr: IpAddr,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<String, ChangeRefused> {
+        if self.password_in_file {
+            return Err(ChangeRefused::InFile);
+        }
+        let now = Instant::now();
+        if let Some(wait) = self.lock_limiter().locked(addr, now) {
+            return Err(ChangeRefused::Locked(wait));
+        }
+        if !self.verify(current) {
+            return Err(match self.lock_limiter().failed(addr, now) {
+                Some(wait) => ChangeRefused::Locked(wait),
+                None => ChangeRefused::WrongCurrent,
+            });
+        }
+        if new != confirm {
+            return Err(ChangeRefused::Mismatch);
+        }
+        if new.chars().count() < password::MIN_PASSWORD_CHARS {
+            return Err(ChangeRefused::Weak(
+                password::PasswordError::TooShort.to_string(),
+            ));
+        }
+        self.set_password(new).map_err(ChangeRefused::Storage)?;
+        Ok(self.lock_sessions().open(now).0)
     }
 
     /// Checks a password without opening a session (password change).
