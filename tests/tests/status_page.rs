@@ -189,3 +189,158 @@ async fn a_change_on_the_printer_page_is_stored_applied_and_sent_upstream() {
     assert!(event["id"].is_string(), "an id to drop duplicates on");
     gateway.shutdown().await;
 }
+
+/// The settings page of a running gateway: a new SNMP community is stored,
+/// applied to the very next poll (a wrong one makes the printer silent, the
+/// right one brings it back) and told upstream without the secret; a
+/// printer forgotten on the registration page leaves the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
+    let specs: Vec<_> = demo_fleet(4).into_iter().take(2).collect();
+    let fleet = SimFleet::start(specs.clone(), Ipv4Addr::new(127, 0, 0, 151), 16_178, 0.0)
+        .await
+        .unwrap();
+    let mqtt = asr_cloud_sync::free_local_addr(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(mqtt).unwrap();
+    let mut options = MqttOptions::new("settings-watcher", "127.0.0.1", mqtt.port());
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 100);
+    client
+        .subscribe("asr/v1/test-gw/events", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<SocketAddr> = fleet.members().iter().map(|m| m.addr()).collect();
+    let gateway = Gateway::start(settings(
+        targets,
+        &specs,
+        &dir.path().join("gw.db"),
+        mqtt.port(),
+        ManualClock::new(chrono::Utc::now()),
+        Duration::from_secs(3600),
+    ))
+    .await
+    .unwrap();
+    let http = gateway.http_addr().unwrap();
+    let serial = specs[0].serial.clone();
+    let reachable = |want: bool| {
+        let gateway = &gateway;
+        let serial = serial.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let ok = gateway
+                    .store()
+                    .printer(&serial)
+                    .unwrap()
+                    .is_some_and(|p| p.last_poll_ok);
+                if ok == want {
+                    return;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "printer reachable = {want} within 30 s"
+                );
+                gateway.poll_now();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    reachable(true).await;
+
+    let page_path = "/settings?lang=en";
+    let body = page::get(http, page_path).await.text().await.unwrap();
+    assert!(body.contains("Community <small>(set)</small>"));
+    assert!(
+        !body.contains("value=\"public\""),
+        "the community is never shown"
+    );
+    // A wrong community: stored, and the printer stops answering.
+    let saved = page::submit(
+        http,
+        page_path,
+        "/settings/snmp?lang=en",
+        &[("version", "2c"), ("community", "not-the-community")],
+    )
+    .await;
+    let status = saved.status();
+    assert_eq!(
+        status,
+        reqwest::StatusCode::SEE_OTHER,
+        "{}",
+        saved.text().await.unwrap()
+    );
+    let stored = gateway.store().config_overrides().unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|(k, v)| k == "snmp.community" && v == "not-the-community"),
+        "{stored:?}"
+    );
+    reachable(false).await;
+    // The right one back: it answers again, no restart.
+    let saved = page::submit(
+        http,
+        page_path,
+        "/settings/snmp?lang=en",
+        &[("version", "2c"), ("community", "public")],
+    )
+    .await;
+    assert_eq!(saved.status(), reqwest::StatusCode::SEE_OTHER);
+    reachable(true).await;
+    // A poll interval the gateway refuses says why.
+    let refused = page::submit(
+        http,
+        page_path,
+        "/settings/polling?lang=en",
+        &[("poll_interval", "5s")],
+    )
+    .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    let saved = page::submit(
+        http,
+        page_path,
+        "/settings/polling?lang=en",
+        &[("poll_interval", "30m")],
+    )
+    .await;
+    assert_eq!(saved.status(), reqwest::StatusCode::SEE_OTHER);
+    let body = page::get(http, page_path).await.text().await.unwrap();
+    assert!(body.contains("value=\"30m\""), "the new interval is shown");
+
+    // Forgotten on the registration page.
+    let other = specs[1].serial.clone();
+    let forgotten = page::submit(
+        http,
+        "/registration?lang=en",
+        &format!("/printers/{other}/forget?lang=en"),
+        &[],
+    )
+    .await;
+    assert_eq!(forgotten.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(gateway.store().printer(&other).unwrap().is_none());
+
+    // Upstream: the changes, secrets redacted, and the forgetting.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (mut configs, mut forgot) = (Vec::new(), None);
+    while configs.len() < 3 || forgot.is_none() {
+        let polled = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .expect("the events within 20 s")
+            .unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = polled {
+            let text = String::from_utf8_lossy(&p.payload).to_string();
+            assert!(!text.contains("not-the-community"), "no secret upstream");
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["event"] == "config_changed" {
+                configs.push(v);
+            } else if v["event"] == "printer_forgotten" {
+                forgot = Some(v);
+            }
+        }
+    }
+    assert_eq!(configs[0]["changes"]["snmp.community"], "<set>");
+    assert_eq!(configs[2]["changes"]["gateway.poll_interval"], "30m");
+    assert_eq!(forgot.unwrap()["serial"], other.as_str());
+    gateway.shutdown().await;
+}

@@ -69,9 +69,15 @@ pub mod serde_str {
         }
     }
 
-    /// Writes whole seconds as `"<n>s"`.
+    /// Writes `"<n>s"`, or `"<n>ms"` when the duration is not whole
+    /// seconds: a remote change round-trips the whole configuration through
+    /// this, and a 300 ms SNMP timeout must not come back as 0 s.
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{}s", d.as_secs()))
+        if d.subsec_nanos() == 0 {
+            s.serialize_str(&format!("{}s", d.as_secs()))
+        } else {
+            s.serialize_str(&format!("{}ms", d.as_millis().max(1)))
+        }
     }
 }
 
@@ -87,6 +93,20 @@ mod tests {
         assert_eq!(parse("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5_400));
         assert_eq!(parse("7d").unwrap(), Duration::from_secs(604_800));
+    }
+
+    #[test]
+    fn sub_second_durations_survive_a_round_trip() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct T {
+            #[serde(with = "super::serde_str")]
+            d: Duration,
+        }
+        for d in [Duration::from_millis(300), Duration::from_secs(900)] {
+            let text = toml::to_string(&T { d }).unwrap();
+            let back: T = toml::from_str(&text).unwrap();
+            assert_eq!(back.d, d, "{text}");
+        }
     }
 
     #[test]
