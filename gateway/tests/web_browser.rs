@@ -122,7 +122,10 @@ async fn chromium_renders_the_french_page() {
     );
     // Local times: the last message was sent at 09:28 UTC, 10:28 in Paris
     // in March; the footer names the zone.
-    assert!(dom.contains("data-local-time=\"on\""), "local-time script ran");
+    assert!(
+        dom.contains("data-local-time=\"on\""),
+        "local-time script ran"
+    );
     let sent = browser
         .eval("document.querySelector('time[datetime=\"2026-03-12T09:28:00Z\"]').textContent")
         .await;
