@@ -116,6 +116,10 @@ pub struct DemoArgs {
     /// one is generated and printed when absent.
     #[arg(long, env = "ASR_DEMO_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Serve the status page over HTTPS with a self-signed certificate
+    /// (made in the data directory on first start).
+    #[arg(long)]
+    pub https: bool,
 }
 
 /// `run` and `check-config`

@@ -100,6 +100,14 @@ fn semantic_problems_name_the_dotted_key() {
             "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[discovery]\nsweep = \"10.0.0.0/8\"\n",
             "discovery.sweep",
         ),
+        (
+            "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[http]\ntls = true\ntls_cert_file = \"c.pem\"\n",
+            "http.tls_cert_file",
+        ),
+        (
+            "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[http]\ntls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\"\n",
+            "http.tls",
+        ),
     ];
     for (text, key) in cases {
         let path = write(dir.path(), text);

@@ -77,6 +77,7 @@ pub fn settings(
         http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
         admin_password_hash: Some(page::admin_hash()),
         metrics_public: false,
+        http_tls: None,
         engine: asr_engine::EngineConfig::default(),
         assignments: specs.iter().map(Assignment::from).collect(),
         clock,

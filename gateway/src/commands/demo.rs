@@ -113,6 +113,9 @@ impl Demo {
             gateway_id: "demo".into(),
             admin_password_hash: Some(hash),
             metrics_public: false,
+            http_tls: args.https.then(|| crate::web::tls::CertSource::SelfSigned {
+                dir: data_dir.clone(),
+            }),
             db_path: data_dir.join("gateway.db"),
             poll_interval,
             max_concurrent_polls: 8,
@@ -223,7 +226,7 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
         .unwrap_or_default();
     println!(
         "\nASR gateway demo is running ({} simulated printers, a simulated month every {:.0} s).\n\n  \
-         Status page:   http://{http}/   (French: http://{http}/?lang=fr)\n  \
+         Status page:   {scheme}://{http}/   (French: {scheme}://{http}/?lang=fr)\n  \
          Admin password: {password}\n  \
          MQTT traffic:  mosquitto_sub -h 127.0.0.1 -p {} -t 'asr/#' -v\n  \
          Back office:   cargo run --release -- upstream --broker mqtt://127.0.0.1:{} --out orders.jsonl --respond accepted\n  \
@@ -234,6 +237,7 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
         args.mqtt_port,
         args.mqtt_port.saturating_add(1),
         demo.data_dir.join("gateway.db").display(),
+        scheme = if args.https { "https" } else { "http" },
         password = demo
             .generated_password
             .as_deref()

@@ -98,6 +98,17 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
         http: config.http.listen,
         admin_password_hash: config.http.admin_password_hash.clone(),
         metrics_public: config.http.metrics_public,
+        http_tls: config.http.tls.then(|| {
+            match (&config.http.tls_cert_file, &config.http.tls_key_file) {
+                (Some(cert), Some(key)) => crate::web::tls::CertSource::Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                },
+                _ => crate::web::tls::CertSource::SelfSigned {
+                    dir: config.gateway.data_dir.clone(),
+                },
+            }
+        }),
         engine: engine_config(&config.engine),
         assignments: config
             .printers

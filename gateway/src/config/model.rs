@@ -154,6 +154,14 @@ pub struct HttpSection {
     pub admin_password_hash: Option<String>,
     /// Serve `/metrics` without a login (for a Prometheus server on the LAN).
     pub metrics_public: bool,
+    /// Serve the page over HTTPS: with `tls_cert_file` and `tls_key_file`
+    /// when given, else with a self-signed certificate made on first start
+    /// in the data directory.
+    pub tls: bool,
+    /// The site's certificate chain (PEM), with `tls_key_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for HttpSection {
@@ -162,6 +170,9 @@ impl Default for HttpSection {
             listen: Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
             admin_password_hash: None,
             metrics_public: false,
+            tls: false,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }

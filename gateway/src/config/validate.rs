@@ -24,6 +24,21 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 1048576 (MiB)",
         ));
     }
+    match (&c.http.tls_cert_file, &c.http.tls_key_file) {
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(ConfigError::invalid(
+                "http.tls_cert_file",
+                "tls_cert_file and tls_key_file go together",
+            ));
+        }
+        (Some(_), Some(_)) if !c.http.tls => {
+            return Err(ConfigError::invalid(
+                "http.tls",
+                "certificate files are given: set `tls = true` to serve HTTPS",
+            ));
+        }
+        _ => {}
+    }
     if let Some(hash) = &c.http.admin_password_hash {
         crate::web::auth::validate_hash(hash)
             .map_err(|e| ConfigError::invalid("http.admin_password_hash", e.to_string()))?;

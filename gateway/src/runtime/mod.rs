@@ -114,13 +114,30 @@ impl Gateway {
         });
         let http_addr = match settings.http {
             Some(addr) => {
-                let auth = Arc::new(page_auth(&settings, &store));
-                let server = crate::web::WebServer::bind(addr, source.clone(), auth)
+                let tls = match &settings.http_tls {
+                    Some(cert) => Some(
+                        crate::web::tls::server_config(cert, &certificate_names(addr)).map_err(
+                            |e| RuntimeError::Http {
+                                addr,
+                                reason: e.to_string(),
+                            },
+                        )?,
+                    ),
+                    None => None,
+                };
+                let mut auth = page_auth(&settings, &store);
+                if tls.is_some() {
+                    auth = auth.secure();
+                }
+                let mut server = crate::web::WebServer::bind(addr, source.clone(), Arc::new(auth))
                     .await
                     .map_err(|e| RuntimeError::Http {
                         addr,
                         reason: e.to_string(),
                     })?;
+                if let Some(config) = tls {
+                    server = server.with_tls(config);
+                }
                 let bound = server.local_addr();
                 let token = shutdown.clone();
                 tasks.push((
@@ -131,7 +148,14 @@ impl Gateway {
                         }
                     }),
                 ));
-                info!("status page on http://{bound}");
+                info!(
+                    "status page on {}://{bound}",
+                    if settings.http_tls.is_some() {
+                        "https"
+                    } else {
+                        "http"
+                    }
+                );
                 Some(bound)
             }
             None => None,
@@ -492,6 +516,24 @@ const ADMIN_HASH_KEY: &str = "admin_password_hash";
 /// The status page's access control: the configured hash, else the one
 /// chosen earlier on the setup page, else the setup page (which stores its
 /// choice in the database before using it).
+/// The names a self-signed certificate is made for: the box's host name
+/// (and its `.local` mDNS name), localhost, and the address listened on
+/// when it is a specific one.
+fn certificate_names(addr: SocketAddr) -> Vec<String> {
+    let mut names = vec!["localhost".to_owned()];
+    if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
+        let host = host.trim();
+        if !host.is_empty() {
+            names.push(host.to_owned());
+            names.push(format!("{host}.local"));
+        }
+    }
+    if !addr.ip().is_unspecified() {
+        names.push(addr.ip().to_string());
+    }
+    names
+}
+
 fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
     let stored = || {
         store

@@ -103,6 +103,8 @@ pub struct Settings {
     pub admin_password_hash: Option<String>,
     /// `/metrics` readable without a login.
     pub metrics_public: bool,
+    /// Serve the page over HTTPS with this certificate.
+    pub http_tls: Option<crate::web::tls::CertSource>,
     /// Replenishment policy.
     pub engine: EngineConfig,
     /// Printer assignments known at start.
@@ -145,6 +147,11 @@ impl Settings {
         c.http.listen = self.http;
         c.http.admin_password_hash = self.admin_password_hash.clone();
         c.http.metrics_public = self.metrics_public;
+        c.http.tls = self.http_tls.is_some();
+        if let Some(crate::web::tls::CertSource::Files { cert, key }) = &self.http_tls {
+            c.http.tls_cert_file = Some(cert.clone());
+            c.http.tls_key_file = Some(key.clone());
+        }
         c.snmp.timeout = self.poll_options.timeout;
         c.snmp.retries = self.poll_options.retries;
         c.snmp.port = self.snmp_port;

@@ -22,6 +22,7 @@ mod routes;
 mod server;
 mod settings_page;
 mod source;
+pub mod tls;
 mod view;
 
 pub use auth::Auth;

@@ -9,18 +9,22 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 use super::auth::Auth;
 use super::error::WebError;
 use super::routes::router;
 use super::source::StatusSource;
+use super::tls::TlsListener;
 
 /// A bound, not yet running, status page server.
 pub struct WebServer {
     listener: TcpListener,
     addr: SocketAddr,
     app: axum::Router,
+    /// HTTPS when set.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl std::fmt::Debug for WebServer {
@@ -48,7 +52,15 @@ impl WebServer {
             listener,
             addr: bound,
             app: router(source, auth),
+            tls: None,
         })
+    }
+
+    /// Serves HTTPS with `config` instead of plain HTTP (give the [`Auth`]
+    /// `secure()` so its cookies are marked `Secure`).
+    pub fn with_tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
     }
 
     /// The address actually bound (with the real port when 0 was asked).
@@ -62,15 +74,26 @@ impl WebServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), WebError> {
         let addr = self.addr;
-        tracing::info!(%addr, "status page listening");
         // The client's address is needed to rate-limit logins and to keep
         // the setup page on the LAN.
-        axum::serve(
-            self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            None => {
+                tracing::info!(%addr, "status page listening (HTTP)");
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => {
+                tracing::info!(%addr, "status page listening (HTTPS)");
+                let listener = TlsListener::new(self.listener, config)
+                    .map_err(|source| WebError::Serve { addr, source })?;
+                // `tap_io` only to get the peer address as connect info.
+                axum::serve(listener.tap_io(|_| {}), app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        }
         .map_err(|source| WebError::Serve { addr, source })
     }
 }
