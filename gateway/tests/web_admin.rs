@@ -154,6 +154,11 @@ async fn settings_change_polling_and_snmp_without_ever_showing_a_secret() {
             "{name} is write-only"
         );
     }
+    // Scoped credentials: listed without secrets, escaped, removable.
+    assert!(
+        page.contains("<strong>192.168.20.0/24</strong> · SNMP v3 · &lt;i&gt;floor2&lt;/i&gt;")
+    );
+    assert!(page.contains("name=\"remove\" value=\"192.168.20.0/24\""));
     // The cloud link, read-only.
     assert!(page.contains("mqtt.example.net:8883"));
     assert!(!page.contains("action=\"/settings/cloud"));
@@ -209,6 +214,26 @@ async fn settings_change_polling_and_snmp_without_ever_showing_a_secret() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = post_with(&snmp, &cookie, &[("csrf", &csrf), ("version", "4")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let scoped = server.url("/settings/scoped?lang=en");
+    let r = post_with(
+        &scoped,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("scope", " 192.168.30.0/24 "),
+            ("version", "2c"),
+            ("community", "floor3"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post_with(
+        &scoped,
+        &cookie,
+        &[("csrf", &csrf), ("remove", "192.168.20.0/24")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let unknown = post_with(
         &server.url("/settings/cloud?lang=en"),
         &cookie,
@@ -232,6 +257,22 @@ async fn settings_change_polling_and_snmp_without_ever_showing_a_secret() {
                     ("snmp.priv_proto".to_owned(), json!("AES")),
                     ("snmp.priv_pass".to_owned(), json!("a new privacy phrase")),
                 ]
+            },
+            PageChange::SetScopedCredentials {
+                scope: "192.168.30.0/24".to_owned(),
+                credentials: asr_gateway::config::SnmpCredentials {
+                    version: "2c".to_owned(),
+                    community: "floor3".to_owned(),
+                    user: None,
+                    auth_proto: None,
+                    auth_pass: None,
+                    priv_proto: None,
+                    priv_pass: None,
+                    context: None,
+                },
+            },
+            PageChange::RemoveScopedCredentials {
+                scope: "192.168.20.0/24".to_owned(),
             },
         ]
     );

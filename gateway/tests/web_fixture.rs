@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use asr_gateway::web::auth::hash_password;
 use asr_gateway::web::{
-    AlertView, Auth, CloudView, PageChange, PrinterDetail, Registration, SettingsView,
-    SupplyHistory,
+    AlertView, Auth, CloudView, PageChange, PrinterDetail, Registration, ScopedCredentialsView,
+    SettingsView, SupplyHistory,
 };
 use asr_gateway::web::{
     HealthView, OrderLineView, OrderView, PrinterView, StatusSource, StatusView, SupplyView,
@@ -344,6 +344,11 @@ impl StatusSource for RecordingSource {
                 client_id: "gw-paris-01".to_owned(),
                 username: Some("gw-paris-01".to_owned()),
             },
+            scoped: vec![ScopedCredentialsView {
+                scope: "192.168.20.0/24".to_owned(),
+                version: "3".to_owned(),
+                user: Some("<i>floor2</i>".to_owned()),
+            }],
         })
     }
 

@@ -28,6 +28,7 @@ fn demo_args(mqtt_port: u16, fleet_ip: Ipv4Addr, data_dir: &std::path::Path) -> 
         seed: 7,
         duration: None,
         admin_password: Some(asr_system_tests::page::ADMIN_PASSWORD.into()),
+        https: false,
     }
 }
 

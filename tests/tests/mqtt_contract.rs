@@ -137,6 +137,7 @@ async fn every_payload_and_command_matches_the_asyncapi_schemas() {
         seed: 7,
         duration: None,
         admin_password: Some(asr_system_tests::page::ADMIN_PASSWORD.into()),
+        https: false,
     };
     let broker = asr_cloud_sync::EmbeddedBroker::start(broker_addr).unwrap();
     let mut options = MqttOptions::new("contract-watcher", "127.0.0.1", broker_addr.port());

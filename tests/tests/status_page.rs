@@ -223,9 +223,8 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
     .unwrap();
     let http = gateway.http_addr().unwrap();
     let serial = specs[0].serial.clone();
-    let reachable = |want: bool| {
+    let reachable = |serial: String, want: bool| {
         let gateway = &gateway;
-        let serial = serial.clone();
         async move {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
             loop {
@@ -239,16 +238,47 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
                 }
                 assert!(
                     tokio::time::Instant::now() < deadline,
-                    "printer reachable = {want} within 30 s"
+                    "printer {serial} reachable = {want} within 30 s"
                 );
                 gateway.poll_now();
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     };
-    reachable(true).await;
+    let other = specs[1].serial.clone();
+    reachable(serial.clone(), true).await;
+    reachable(other.clone(), true).await;
 
     let page_path = "/settings?lang=en";
+    // The first printer's address gets credentials of its own…
+    let address = gateway.store().printer(&serial).unwrap().unwrap().address;
+    let ip = address.rsplit_once(':').unwrap().0.to_owned();
+    let added = page::submit(
+        http,
+        page_path,
+        "/settings/scoped?lang=en",
+        &[
+            ("scope", ip.as_str()),
+            ("version", "2c"),
+            ("community", "public"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), reqwest::StatusCode::SEE_OTHER);
+    let bad_scope = page::submit(
+        http,
+        page_path,
+        "/settings/scoped?lang=en",
+        &[
+            ("scope", "printer-3"),
+            ("version", "2c"),
+            ("community", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(bad_scope.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body = page::get(http, page_path).await.text().await.unwrap();
+    assert!(body.contains(&format!("<strong>{ip}</strong> · SNMP v2c")));
     let body = page::get(http, page_path).await.text().await.unwrap();
     assert!(body.contains("Community <small>(set)</small>"));
     assert!(
@@ -277,7 +307,19 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
             .any(|(k, v)| k == "snmp.community" && v == "not-the-community"),
         "{stored:?}"
     );
-    reachable(false).await;
+    // …so it keeps answering while the other one falls silent…
+    reachable(other.clone(), false).await;
+    reachable(serial.clone(), true).await;
+    // …until its own credentials are removed.
+    let removed = page::submit(
+        http,
+        page_path,
+        "/settings/scoped?lang=en",
+        &[("remove", ip.as_str())],
+    )
+    .await;
+    assert_eq!(removed.status(), reqwest::StatusCode::SEE_OTHER);
+    reachable(serial.clone(), false).await;
     // The right one back: it answers again, no restart.
     let saved = page::submit(
         http,
@@ -287,7 +329,8 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
     )
     .await;
     assert_eq!(saved.status(), reqwest::StatusCode::SEE_OTHER);
-    reachable(true).await;
+    reachable(serial.clone(), true).await;
+    reachable(other.clone(), true).await;
     // A poll interval the gateway refuses says why.
     let refused = page::submit(
         http,
@@ -309,7 +352,6 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
     assert!(body.contains("value=\"30m\""), "the new interval is shown");
 
     // Forgotten on the registration page.
-    let other = specs[1].serial.clone();
     let forgotten = page::submit(
         http,
         "/registration?lang=en",
@@ -322,8 +364,8 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
 
     // Upstream: the changes, secrets redacted, and the forgetting.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let (mut configs, mut forgot) = (Vec::new(), None);
-    while configs.len() < 3 || forgot.is_none() {
+    let (mut configs, mut forgot, mut scoped) = (Vec::new(), None, Vec::new());
+    while configs.len() < 3 || forgot.is_none() || scoped.len() < 2 {
         let polled = tokio::time::timeout_at(deadline, events.poll())
             .await
             .expect("the events within 20 s")
@@ -336,11 +378,16 @@ async fn settings_and_forgetting_on_the_page_apply_live_and_go_upstream() {
                 configs.push(v);
             } else if v["event"] == "printer_forgotten" {
                 forgot = Some(v);
+            } else if v["event"] == "snmp_credentials_changed" {
+                scoped.push(v);
             }
         }
     }
     assert_eq!(configs[0]["changes"]["snmp.community"], "<set>");
     assert_eq!(configs[2]["changes"]["gateway.poll_interval"], "30m");
     assert_eq!(forgot.unwrap()["serial"], other.as_str());
+    assert_eq!(scoped[0]["action"], "set");
+    assert_eq!(scoped[1]["action"], "removed");
+    assert_eq!(scoped[1]["scope"], ip.as_str());
     gateway.shutdown().await;
 }

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 
 use super::engine_task::EngineInput;
 use super::poller::PollerShared;
+use super::scoped_credentials::{self, ScopedEntry};
 use super::status_report;
 use crate::store::{
     LineQuantity, OrderUpdate, OrderUpdateOutcome, OutboxKind, PrinterUpdate, Store, SupplierStatus,
@@ -355,8 +356,82 @@ impl Handler {
     }
 
     /// The settings page's view of the configuration in force.
-    pub(crate) fn settings_view(&self) -> crate::web::SettingsView {
-        super::settings_view::of(&self.poller.live.effective())
+    pub(crate) fn settings_view(&self) -> Result<crate::web::SettingsView, String> {
+        let scoped = self.scoped_entries()?;
+        Ok(super::settings_view::of(
+            &self.poller.live.effective(),
+            &scoped,
+        ))
+    }
+
+    /// The stored scoped credentials (a damaged value reads as none).
+    fn scoped_entries(&self) -> Result<Vec<ScopedEntry>, String> {
+        let stored = self
+            .store
+            .meta_get(scoped_credentials::META_KEY)
+            .map_err(storage)?;
+        Ok(stored
+            .map(|text| {
+                scoped_credentials::decode(&text).unwrap_or_else(|e| {
+                    warn!(error = %e, "stored SNMP credentials unreadable; ignored");
+                    Vec::new()
+                })
+            })
+            .unwrap_or_default())
+    }
+
+    /// Sets (`Some`) or removes (`None`) the credentials of one scope:
+    /// checked, stored, applied to the next polls, told upstream without
+    /// secrets.
+    async fn change_scoped(
+        &self,
+        scope: String,
+        credentials: Option<crate::config::SnmpCredentials>,
+    ) -> Result<(), String> {
+        let parsed = scoped_credentials::Scope::parse(&scope)?;
+        if let Some(c) = &credentials {
+            crate::credentials::to_client(c)?;
+        }
+        let mut entries = self.scoped_entries()?;
+        let before = entries.len();
+        entries.retain(|e| scoped_credentials::Scope::parse(&e.scope).ok() != Some(parsed));
+        let action = match credentials {
+            Some(credentials) => {
+                if entries.len() >= scoped_credentials::MAX_ENTRIES {
+                    return Err(format!(
+                        "at most {} addresses or subnets have their own credentials",
+                        scoped_credentials::MAX_ENTRIES
+                    ));
+                }
+                entries.push(ScopedEntry {
+                    scope: scope.trim().to_owned(),
+                    credentials,
+                });
+                "set"
+            }
+            None if entries.len() == before => {
+                return Err(format!("no credentials are set for {scope:?}"));
+            }
+            None => "removed",
+        };
+        let text = scoped_credentials::encode(&entries);
+        self.blocking(move |store| {
+            store
+                .meta_set(scoped_credentials::META_KEY, &text)
+                .map_err(storage)
+        })
+        .await?;
+        self.poller
+            .live
+            .set_scoped(scoped_credentials::to_live(&entries));
+        info!(%scope, action, "SNMP credentials for an address or subnet changed");
+        self.publish_event(json!({
+            "event": "snmp_credentials_changed",
+            "source": "status_page",
+            "scope": scope.trim(),
+            "action": action,
+        }))
+        .await
     }
 
     pub(crate) async fn page_change(&self, change: PageChange) -> Result<(), String> {
@@ -387,6 +462,10 @@ impl Handler {
                 }))
                 .await
             }
+            PageChange::SetScopedCredentials { scope, credentials } => {
+                self.change_scoped(scope, Some(credentials)).await
+            }
+            PageChange::RemoveScopedCredentials { scope } => self.change_scoped(scope, None).await,
             PageChange::SetConfig { changes } => {
                 if changes.is_empty() {
                     return Err("nothing to change".to_owned());

@@ -4,6 +4,7 @@
 //! at once without a restart.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use asr_protocols::snmp::{Credentials, PollOptions};
 use tokio::sync::watch;
 
 use super::clock::Clock;
+use super::scoped_credentials::Scope;
 use crate::config::Config;
 
 /// Shortest real time between two polls of one printer, whatever the
@@ -32,6 +34,8 @@ pub(crate) struct LiveConfig {
     overrides: RwLock<BTreeMap<String, serde_json::Value>>,
     poll_interval: watch::Sender<Duration>,
     credentials: RwLock<Arc<Vec<Credentials>>>,
+    /// Credentials for an address or subnet, most specific first.
+    scoped: RwLock<Arc<Vec<(Scope, Credentials)>>>,
     poll_options: RwLock<PollOptions>,
 }
 
@@ -50,6 +54,7 @@ impl LiveConfig {
             overrides: RwLock::new(BTreeMap::new()),
             poll_interval: watch::Sender::new(poll_interval),
             credentials: RwLock::new(Arc::new(credentials)),
+            scoped: RwLock::new(Arc::new(Vec::new())),
             poll_options: RwLock::new(poll_options),
         }
     }
@@ -86,6 +91,38 @@ impl LiveConfig {
             .read()
             .map(|c| c.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Credentials tried in order on the printer at `ip`: those set for
+    /// its address or subnet first (most specific first), then the others.
+    pub fn credentials_for(&self, ip: IpAddr) -> Arc<Vec<Credentials>> {
+        let scoped = self
+            .scoped
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let general = self.credentials();
+        if scoped.is_empty() {
+            return general;
+        }
+        let mut list: Vec<Credentials> = scoped
+            .iter()
+            .filter(|(scope, _)| scope.contains(ip))
+            .map(|(_, c)| c.clone())
+            .collect();
+        if list.is_empty() {
+            return general;
+        }
+        list.extend(general.iter().cloned());
+        Arc::new(list)
+    }
+
+    /// Replaces the scoped credentials (already checked).
+    pub fn set_scoped(&self, mut scoped: Vec<(Scope, Credentials)>) {
+        scoped.sort_by_key(|(scope, _)| std::cmp::Reverse(scope.prefix()));
+        if let Ok(mut s) = self.scoped.write() {
+            *s = Arc::new(scoped);
+        }
     }
 
     /// Timeouts and retries of a poll.

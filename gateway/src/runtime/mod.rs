@@ -22,6 +22,7 @@ mod engine_task;
 mod live;
 mod poll_times;
 mod poller;
+mod scoped_credentials;
 pub mod settings;
 mod settings_view;
 mod status_report;
@@ -190,6 +191,14 @@ impl Gateway {
             settings.credentials.clone(),
             settings.poll_options.clone(),
         ));
+        match store.meta_get(scoped_credentials::META_KEY) {
+            Ok(Some(text)) => match scoped_credentials::decode(&text) {
+                Ok(entries) => live.set_scoped(scoped_credentials::to_live(&entries)),
+                Err(e) => warn!(error = %e, "stored SNMP credentials unreadable; ignored"),
+            },
+            Ok(None) => {}
+            Err(e) => warn!(error = %e, "cannot read stored SNMP credentials"),
+        }
         match store.config_overrides() {
             Ok(overrides) => {
                 for (key, value) in overrides {

@@ -224,7 +224,7 @@ async fn read_printer(
     state: &mut TargetState,
 ) -> Result<PrinterReport, String> {
     let addr = target.resolve().await.map_err(|e| e.to_string())?;
-    let credentials = shared.live.credentials();
+    let credentials = shared.live.credentials_for(addr.ip());
     let mut options = shared.live.poll_options();
     if let Some(wait) = state.learned_wait {
         options.timeout = wait.clamp(options.timeout, options.max_timeout.max(options.timeout));

@@ -1,11 +1,12 @@
 //! The configuration in force as the settings page shows it: values an
 //! admin may read, secrets only as "set" or "not set".
 
+use super::scoped_credentials::ScopedEntry;
 use crate::config::Config;
-use crate::web::{CloudView, SettingsView};
+use crate::web::{CloudView, ScopedCredentialsView, SettingsView};
 
-/// The page's view of `config`.
-pub(crate) fn of(config: &Config) -> SettingsView {
+/// The page's view of `config` and the scoped credentials.
+pub(crate) fn of(config: &Config, scoped: &[ScopedEntry]) -> SettingsView {
     let snmp = &config.snmp.credentials;
     let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
     let mqtt = &config.mqtt;
@@ -28,6 +29,14 @@ pub(crate) fn of(config: &Config) -> SettingsView {
                 .unwrap_or_else(|| config.gateway.id.clone()),
             username: mqtt.username.clone(),
         },
+        scoped: scoped
+            .iter()
+            .map(|e| ScopedCredentialsView {
+                scope: e.scope.clone(),
+                version: e.credentials.version.clone(),
+                user: e.credentials.user.clone().filter(|u| !u.is_empty()),
+            })
+            .collect(),
     }
 }
 
@@ -62,7 +71,7 @@ mod tests {
         config.snmp.credentials.version = "3".into();
         config.snmp.credentials.user = Some("asr".into());
         config.snmp.credentials.auth_pass = Some("very secret".into());
-        let view = of(&config);
+        let view = of(&config, &[]);
         assert!(view.auth_pass_set && !view.priv_pass_set);
         let text = serde_json::to_string(&view).expect("json");
         assert!(!text.contains("very secret"), "{text}");

@@ -217,8 +217,8 @@ impl StatusSource for GatewayStatus {
     fn settings(&self) -> Result<crate::web::SettingsView, String> {
         self.changes
             .get()
-            .map(|handler| handler.settings_view())
-            .ok_or_else(|| "the gateway is still starting: try again in a moment".to_owned())
+            .ok_or_else(|| "the gateway is still starting: try again in a moment".to_owned())?
+            .settings_view()
     }
 
     fn apply(&self, change: PageChange) -> Result<(), String> {

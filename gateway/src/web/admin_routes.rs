@@ -192,6 +192,10 @@ struct SettingsForm {
     current: String,
     new: String,
     confirm: String,
+    /// Address or subnet of scoped credentials (`scoped`).
+    scope: String,
+    /// The scope whose credentials go (`scoped`, remove button).
+    remove: String,
 }
 
 /// `POST /settings/{section}`.
@@ -254,15 +258,15 @@ async fn settings_submit(
             }
         };
     }
-    let changes = match section {
-        Section::Polling => polling_changes(&form),
-        _ => snmp_changes(&form),
+    let change = match section {
+        Section::Polling => polling_changes(&form).map(|changes| PageChange::SetConfig { changes }),
+        Section::Scoped => Ok(scoped_change(&form)),
+        _ => snmp_changes(&form).map(|changes| PageChange::SetConfig { changes }),
     };
-    let changes = match changes {
+    let change = match change {
         Ok(c) => c,
         Err(reason) => return refused(reason, StatusCode::BAD_REQUEST).await,
     };
-    let change = PageChange::SetConfig { changes };
     match on_source(Arc::clone(&state.source), move |s| s.apply(change)).await {
         Ok(()) => see_other(&saved),
         Err(reason) => refused(reason, StatusCode::BAD_REQUEST).await,
@@ -344,6 +348,31 @@ fn snmp_changes(form: &SettingsForm) -> Result<Vec<(String, Value)>, String> {
     set("priv_proto", form.priv_proto.trim());
     set("priv_pass", &form.priv_pass);
     Ok(changes)
+}
+
+/// Adds (or replaces) or removes one scope's credentials; the gateway
+/// checks the scope and the credentials.
+fn scoped_change(form: &SettingsForm) -> PageChange {
+    if !form.remove.trim().is_empty() {
+        return PageChange::RemoveScopedCredentials {
+            scope: form.remove.trim().to_owned(),
+        };
+    }
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let secret = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    PageChange::SetScopedCredentials {
+        scope: form.scope.trim().to_owned(),
+        credentials: crate::config::SnmpCredentials {
+            version: form.version.trim().to_owned(),
+            community: form.community.clone(),
+            user: text(&form.user),
+            auth_proto: text(&form.auth_proto),
+            auth_pass: secret(&form.auth_pass),
+            priv_proto: text(&form.priv_proto),
+            priv_pass: secret(&form.priv_pass),
+            context: None,
+        },
+    }
 }
 
 #[cfg(test)]

@@ -33,5 +33,6 @@ pub use server::{WebServer, serve};
 pub use source::{PageChange, StatusSource};
 pub use view::{
     AlertView, CloudView, HealthView, OrderLineView, OrderView, PrinterDetail, PrinterView,
-    Registration, SettingsView, StatusView, SupplyHistory, SupplyView, UplinkView,
+    Registration, ScopedCredentialsView, SettingsView, StatusView, SupplyHistory, SupplyView,
+    UplinkView,
 };

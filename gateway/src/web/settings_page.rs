@@ -13,6 +13,7 @@ use super::view::SettingsView;
 pub enum Section {
     Polling,
     Snmp,
+    Scoped,
     Password,
 }
 
@@ -22,15 +23,21 @@ impl Section {
         match self {
             Section::Polling => "polling",
             Section::Snmp => "snmp",
+            Section::Scoped => "scoped",
             Section::Password => "password",
         }
     }
 
     /// Parses a `?saved=` value.
     pub fn parse(s: &str) -> Option<Section> {
-        [Section::Polling, Section::Snmp, Section::Password]
-            .into_iter()
-            .find(|x| x.name() == s)
+        [
+            Section::Polling,
+            Section::Snmp,
+            Section::Scoped,
+            Section::Password,
+        ]
+        .into_iter()
+        .find(|x| x.name() == s)
     }
 }
 
@@ -75,6 +82,7 @@ pub fn settings_page(
     let csrf = csrf.unwrap_or_default();
     polling(&mut html, lang, s, csrf, notice);
     snmp(&mut html, lang, s, csrf, notice);
+    scoped(&mut html, lang, s, csrf, notice);
     cloud(&mut html, lang, s);
     password(&mut html, lang, csrf, notice, password_in_file);
     html.raw("</main>\n");
@@ -169,6 +177,7 @@ fn secret_state(lang: Lang, set: bool) -> &'static str {
 fn select(
     html: &mut Html,
     id: &str,
+    name: &str,
     label: &str,
     options: &[&str],
     current: Option<&str>,
@@ -176,7 +185,7 @@ fn select(
 ) {
     h!(
         html,
-        "<label for=\"{id}\">{}</label><select id=\"{id}\" name=\"{id}\"><option value=\"\">{}</option>",
+        "<label for=\"{id}\">{}</label><select id=\"{id}\" name=\"{name}\"><option value=\"\">{}</option>",
         Esc(label),
         Esc(empty)
     );
@@ -223,50 +232,122 @@ fn snmp(
         );
     }
     html.raw("</select>");
-    h!(
-        html,
-        "<label for=\"community\">{} <small>({})</small></label><input id=\"community\" name=\"community\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
-        Esc(lang.tr(Msg::Community)),
-        Esc(secret_state(lang, s.community_set))
-    );
-    h!(
-        html,
-        "<label for=\"user\">{}</label><input id=\"user\" name=\"user\" type=\"text\" maxlength=\"256\" value=\"{}\">",
-        Esc(lang.tr(Msg::SnmpUser)),
-        Esc(s.snmp_user.as_deref().unwrap_or_default())
-    );
-    select(
-        html,
-        "auth_proto",
-        lang.tr(Msg::AuthProto),
-        &AUTH_PROTOS,
-        s.auth_proto.as_deref(),
-        "—",
-    );
-    h!(
-        html,
-        "<label for=\"auth_pass\">{} <small>({})</small></label><input id=\"auth_pass\" name=\"auth_pass\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
-        Esc(lang.tr(Msg::AuthPass)),
-        Esc(secret_state(lang, s.auth_pass_set))
-    );
-    select(
-        html,
-        "priv_proto",
-        lang.tr(Msg::PrivProto),
-        &PRIV_PROTOS,
-        s.priv_proto.as_deref(),
-        "—",
-    );
-    h!(
-        html,
-        "<label for=\"priv_pass\">{} <small>({})</small></label><input id=\"priv_pass\" name=\"priv_pass\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
-        Esc(lang.tr(Msg::PrivPass)),
-        Esc(secret_state(lang, s.priv_pass_set))
-    );
+    credential_fields(html, lang, s, "");
     h!(
         html,
         "</fieldset><button type=\"submit\">{}</button></form></section>\n",
         Esc(lang.tr(Msg::Save))
+    );
+}
+
+/// The credential inputs; `p` prefixes the ids (two forms share the page).
+/// Secret inputs are always empty: an empty one keeps what is set.
+fn credential_fields(html: &mut Html, lang: Lang, current: &SettingsView, p: &str) {
+    h!(
+        html,
+        "<label for=\"{p}community\">{} <small>({})</small></label><input id=\"{p}community\" name=\"community\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
+        Esc(lang.tr(Msg::Community)),
+        Esc(secret_state(lang, current.community_set))
+    );
+    h!(
+        html,
+        "<label for=\"{p}user\">{}</label><input id=\"{p}user\" name=\"user\" type=\"text\" maxlength=\"256\" value=\"{}\">",
+        Esc(lang.tr(Msg::SnmpUser)),
+        Esc(current.snmp_user.as_deref().unwrap_or_default())
+    );
+    select(
+        html,
+        &format!("{p}auth_proto"),
+        "auth_proto",
+        lang.tr(Msg::AuthProto),
+        &AUTH_PROTOS,
+        current.auth_proto.as_deref(),
+        "—",
+    );
+    h!(
+        html,
+        "<label for=\"{p}auth_pass\">{} <small>({})</small></label><input id=\"{p}auth_pass\" name=\"auth_pass\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
+        Esc(lang.tr(Msg::AuthPass)),
+        Esc(secret_state(lang, current.auth_pass_set))
+    );
+    select(
+        html,
+        &format!("{p}priv_proto"),
+        "priv_proto",
+        lang.tr(Msg::PrivProto),
+        &PRIV_PROTOS,
+        current.priv_proto.as_deref(),
+        "—",
+    );
+    h!(
+        html,
+        "<label for=\"{p}priv_pass\">{} <small>({})</small></label><input id=\"{p}priv_pass\" name=\"priv_pass\" type=\"password\" maxlength=\"256\" value=\"\" autocomplete=\"new-password\">",
+        Esc(lang.tr(Msg::PrivPass)),
+        Esc(secret_state(lang, current.priv_pass_set))
+    );
+}
+
+/// Credentials for one address or subnet: listed without secrets, removed
+/// one by one, added with the same fields as the default ones.
+fn scoped(
+    html: &mut Html,
+    lang: Lang,
+    s: &SettingsView,
+    csrf: &str,
+    notice: Option<&SettingsNotice>,
+) {
+    open_section(
+        html,
+        lang,
+        "scoped",
+        Msg::ScopedCredentials,
+        notice,
+        Section::Scoped,
+    );
+    if s.scoped.is_empty() {
+        h!(
+            html,
+            "<p class=\"empty\">{}</p>",
+            Esc(lang.tr(Msg::NoScoped))
+        );
+    } else {
+        html.raw("<ul class=\"scoped\">");
+        for entry in &s.scoped {
+            h!(
+                html,
+                "<li><strong>{}</strong> · SNMP v{}{}",
+                Esc(&entry.scope),
+                Esc(&entry.version),
+                entry
+                    .user
+                    .as_deref()
+                    .map(|u| format!(" · {}", Esc(u)))
+                    .unwrap_or_default()
+            );
+            form_start(html, lang, Section::Scoped, csrf);
+            h!(
+                html,
+                "<input type=\"hidden\" name=\"remove\" value=\"{}\"><button type=\"submit\" class=\"danger\">{}</button></form></li>",
+                Esc(&entry.scope),
+                Esc(lang.tr(Msg::Remove))
+            );
+        }
+        html.raw("</ul>");
+    }
+    form_start(html, lang, Section::Scoped, csrf);
+    h!(
+        html,
+        "<label for=\"sc-scope\">{}</label><input id=\"sc-scope\" name=\"scope\" type=\"text\" required maxlength=\"64\" value=\"\">\
+         <label for=\"sc-version\">{}</label><select id=\"sc-version\" name=\"version\">\
+         <option value=\"2c\" selected>v2c</option><option value=\"1\">v1</option><option value=\"3\">v3</option></select>",
+        Esc(lang.tr(Msg::Scope)),
+        Esc(lang.tr(Msg::SnmpVersion))
+    );
+    credential_fields(html, lang, &SettingsView::default(), "sc-");
+    h!(
+        html,
+        "<button type=\"submit\">{}</button></form></section>\n",
+        Esc(lang.tr(Msg::AddCredentials))
     );
 }
 

@@ -39,6 +39,18 @@ pub enum PageChange {
         /// The printer's serial.
         serial: String,
     },
+    /// SNMP credentials for one address or subnet (replacing those it had).
+    SetScopedCredentials {
+        /// `192.168.10.21` or `192.168.10.0/24`.
+        scope: String,
+        /// The credentials, as the configuration file writes them.
+        credentials: crate::config::SnmpCredentials,
+    },
+    /// Drops the credentials of one address or subnet.
+    RemoveScopedCredentials {
+        /// As listed on the page.
+        scope: String,
+    },
     /// Configuration keys (the file's `<section>.<key>` names, those a
     /// remote `set_config` may change), validated and applied together.
     SetConfig {

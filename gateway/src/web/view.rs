@@ -263,6 +263,20 @@ pub struct SettingsView {
     pub priv_pass_set: bool,
     /// The cloud link as configured, without secrets.
     pub cloud: CloudView,
+    /// Credentials for one address or subnet, without their secrets.
+    #[serde(default)]
+    pub scoped: Vec<ScopedCredentialsView>,
+}
+
+/// One address's or subnet's SNMP credentials, as the page lists them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopedCredentialsView {
+    /// `192.168.10.21` or `192.168.10.0/24`.
+    pub scope: String,
+    /// `1`, `2c` or `3`.
+    pub version: String,
+    /// SNMPv3 user, when v3.
+    pub user: Option<String>,
 }
 
 /// The MQTT link's settings, read-only on the page.
