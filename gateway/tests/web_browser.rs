@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cdp::Browser;
-use fixture::{ADMIN_PASSWORD, FixedSource, Running, SequenceSource, sample_view, start};
+use fixture::{
+    ADMIN_PASSWORD, FixedSource, RecordingSource, Running, SequenceSource, sample_view, start,
+};
 
 /// A browser that logged in to `server` through its login page, as a person
 /// would: opening `path` sends it to `/login`, the form brings it back there
@@ -142,9 +144,28 @@ async fn chromium_renders_the_french_page() {
     drop(server);
 }
 
+/// The pictures the README shows, made from this test's screenshots when
+/// `ASR_README_SCREENSHOTS` names the directory to write them to (see
+/// `scripts/screenshots.sh`): (screenshot, README file).
+const README_SHOTS: [(&str, &str); 4] = [
+    ("status-en-1280.png", "status-page.png"),
+    ("printer-fr-1280.png", "printer-page-fr.png"),
+    ("registration-en-1280.png", "registration-page.png"),
+    ("settings-fr-1280.png", "settings-page-fr.png"),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_screenshots_laptop_and_phone() {
-    let server = start(Arc::new(FixedSource(sample_view()))).await;
+async fn chromium_screenshots_every_page_on_laptop_and_phone() {
+    // The sample fleet with one printer found but not assigned yet, so the
+    // registration page has something to show.
+    let mut view = sample_view();
+    view.printers[2].site = String::new();
+    view.printers[2].contact = String::new();
+    let source = Arc::new(RecordingSource {
+        view,
+        changes: std::sync::Mutex::new(Vec::new()),
+    });
+    let server = start(source).await;
     let dir = screenshot_dir();
     // The login page, as a first visit shows it.
     let mut browser = Browser::launch(1280, 900).await;
@@ -157,15 +178,49 @@ async fn chromium_screenshots_laptop_and_phone() {
         ("status-fr-1280.png", "/?lang=fr", (1280, 900)),
         ("status-en-1280.png", "/?lang=en", (1280, 900)),
         ("status-en-390.png", "/?lang=en", (390, 844)),
+        (
+            "printer-fr-1280.png",
+            "/printers/CNB1K2L3M4?lang=fr",
+            (1280, 900),
+        ),
+        (
+            "printer-fr-390.png",
+            "/printers/CNB1K2L3M4?lang=fr",
+            (390, 844),
+        ),
+        (
+            "registration-en-1280.png",
+            "/registration?lang=en",
+            (1280, 900),
+        ),
+        ("settings-fr-1280.png", "/settings?lang=fr", (1280, 900)),
+        ("settings-en-390.png", "/settings?lang=en", (390, 844)),
+        ("orders-en-1280.png", "/orders?lang=en", (1280, 900)),
+        ("alerts-fr-1280.png", "/alerts?lang=fr", (1280, 900)),
     ];
     for (name, path, (width, height)) in shots {
         let file = dir.join(name);
         let _ = std::fs::remove_file(&file);
         let mut browser = logged_in(&server, path, width, height).await;
+        // Fixed zone, so the pictures do not depend on the machine's.
+        browser
+            .call(
+                "Emulation.setTimezoneOverride",
+                serde_json::json!({ "timezoneId": "Europe/Paris" }),
+            )
+            .await;
+        browser.goto(&server.url(path)).await;
         browser.screenshot(&file).await;
         assert_png(&file);
     }
     drop(server);
+    if let Some(readme_dir) = std::env::var_os("ASR_README_SCREENSHOTS") {
+        let readme_dir = PathBuf::from(readme_dir);
+        for (shot, name) in README_SHOTS {
+            std::fs::copy(dir.join(shot), readme_dir.join(name)).expect("copy a README picture");
+        }
+        eprintln!("README pictures written to {}", readme_dir.display());
+    }
 }
 
 /// The DOM of `path` after `budget_ms` of virtual time, so the 10 s refresh

@@ -76,7 +76,7 @@ pub fn settings_page(
     top_bar(&mut html, lang, None, csrf);
     h!(
         html,
-        "<main id=\"main\" class=\"wrap narrow settings\"><h2>{}</h2>\n",
+        "<main id=\"main\" class=\"wrap settings\"><h2>{}</h2>\n",
         Esc(lang.tr(Msg::SettingsHeading))
     );
     let csrf = csrf.unwrap_or_default();
@@ -220,7 +220,7 @@ fn snmp(
     form_start(html, lang, Section::Snmp, csrf);
     h!(
         html,
-        "<fieldset><legend>{}</legend><label for=\"version\">{}</label><select id=\"version\" name=\"version\">",
+        "<p class=\"sub-h\">{}</p><label for=\"version\">{}</label><select id=\"version\" name=\"version\">",
         Esc(lang.tr(Msg::SnmpDefault)),
         Esc(lang.tr(Msg::SnmpVersion))
     );
@@ -235,7 +235,7 @@ fn snmp(
     credential_fields(html, lang, s, "");
     h!(
         html,
-        "</fieldset><button type=\"submit\">{}</button></form></section>\n",
+        "<button type=\"submit\">{}</button></form></section>\n",
         Esc(lang.tr(Msg::Save))
     );
 }
