@@ -290,10 +290,29 @@ impl StatusSource for RecordingSource {
                 )
             }))
             .collect();
+        // 120 pages a day.
+        let page_counts = (0..70)
+            .map(|d| (start + chrono::Duration::days(d), 40_000 + d as u64 * 120))
+            .collect();
+        let alerts = self
+            .alerts()?
+            .into_iter()
+            .filter(|a| a.printer == serial)
+            .collect();
+        let orders = self
+            .view
+            .orders
+            .iter()
+            .filter(|o| o.lines.iter().any(|l| l.printer == serial))
+            .cloned()
+            .collect();
         Ok(Some(PrinterDetail {
             generated_at: self.view.generated_at,
             printer: printer.clone(),
             history: vec![SupplyHistory { index: 1, points }],
+            page_counts,
+            alerts,
+            orders,
         }))
     }
 

@@ -74,6 +74,16 @@ async fn a_printer_page_shows_its_chart_eligibility_and_form() {
     );
     assert!(body.contains("13\u{a0}%"), "with the toner left");
     assert!(body.contains("Les consommables sont commandés automatiquement."));
+    // The page counter with the recent volume, this printer's alerts (the
+    // early swap, with its advice) and its orders.
+    assert!(body.contains("<svg class=\"chart counter\""));
+    assert!(body.contains("Environ 120 pages par jour"));
+    assert!(body.contains("id=\"palerts-h\""));
+    assert!(
+        body.contains("al-2") && !body.contains("al-1/ack"),
+        "only its own alerts"
+    );
+    assert!(body.contains("id=\"porders-h\"") && body.contains("ORD-2026-0042"));
     assert!(body.contains("value=\"Paris — Siège\""));
     assert!(body.contains("12 rue de la Paix, 75002 Paris</textarea>"));
     assert!(body.contains("value=\"accueil@example.fr\""));

@@ -199,10 +199,44 @@ impl StatusSource for GatewayStatus {
                 ),
             })
             .collect();
+        // One counter value per poll (every supply row of a poll has it).
+        let mut counts: Vec<(DateTime<Utc>, f64)> = Vec::new();
+        for r in &readings {
+            if let Some(count) = r.page_count
+                && counts.last().is_none_or(|(t, _)| *t != r.observed_at)
+            {
+                counts.push((r.observed_at, count as f64));
+            }
+        }
+        let page_counts = down_sample(counts.into_iter(), HISTORY_POINTS)
+            .into_iter()
+            .map(|(t, v)| (t, v.round() as u64))
+            .collect();
+        let alerts = self
+            .store
+            .recent_alerts(ALERTS_SHOWN)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .filter_map(alert_view)
+            .filter(|a| a.printer == key || a.printer == serial)
+            .collect();
+        let orders = view
+            .orders
+            .iter()
+            .filter(|o| {
+                o.lines
+                    .iter()
+                    .any(|l| l.printer == serial || l.printer == key)
+            })
+            .cloned()
+            .collect();
         Ok(Some(PrinterDetail {
             generated_at: view.generated_at,
             printer,
             history,
+            page_counts,
+            alerts,
+            orders,
         }))
     }
 

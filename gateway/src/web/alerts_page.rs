@@ -70,7 +70,14 @@ pub fn alerts_page(
     html.finish()
 }
 
-fn alert(html: &mut Html, lang: Lang, a: &AlertView, now: &DateTime<Utc>, csrf: Option<&str>) {
+/// One alert with its advice and, until acknowledged, the button.
+pub(super) fn alert(
+    html: &mut Html,
+    lang: Lang,
+    a: &AlertView,
+    now: &DateTime<Utc>,
+    csrf: Option<&str>,
+) {
     let acked = a.acked_at.is_some();
     h!(
         html,

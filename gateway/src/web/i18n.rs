@@ -319,6 +319,9 @@ pub enum Msg {
     Yes,
     No,
     TimeZoneNote,
+    PageCounter,
+    PagesPerDay,
+    OrdersAndDeliveries,
 }
 
 impl Msg {
@@ -641,6 +644,12 @@ impl Msg {
             Yes => ("yes", "oui"),
             No => ("no", "non"),
             TimeZoneNote => ("times in your time zone:", "heures dans votre fuseau :"),
+            PageCounter => ("Page counter", "Compteur de pages"),
+            PagesPerDay => (
+                "About {n} pages a day over the last 30 days. Expecting much more soon? Tell your supplier.",
+                "Environ {n} pages par jour sur les 30 derniers jours. Beaucoup plus à venir ? Prévenez votre fournisseur.",
+            ),
+            OrdersAndDeliveries => ("Orders and deliveries", "Commandes et livraisons"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod admin_routes;
 mod alerts_page;
 pub mod auth;
 mod chart;
+mod counter_chart;
 mod error;
 mod format;
 mod html;

@@ -716,7 +716,7 @@ fn orders(html: &mut Html, lang: Lang, view: &StatusView, limit: usize) {
         );
     }
     for (i, order) in view.orders.iter().take(limit).enumerate() {
-        order_card(html, lang, i, order, view);
+        order_card(html, lang, i, order, &view.generated_at, &view.printers);
     }
     if view.orders.len() > limit {
         h!(
@@ -792,7 +792,15 @@ pub fn orders_page(
     html.finish()
 }
 
-fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &StatusView) {
+/// One order; `printers` name the models of its lines' serials.
+pub(super) fn order_card(
+    html: &mut Html,
+    lang: Lang,
+    i: usize,
+    o: &OrderView,
+    now: &DateTime<Utc>,
+    printers: &[PrinterView],
+) {
     let (class, label) = match o.status.as_str() {
         "waiting" => ("waiting", lang.tr(Msg::StatusWaiting)),
         "sent" => ("sent", lang.tr(Msg::StatusSent)),
@@ -816,7 +824,7 @@ fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &Statu
         Esc(lang.tr(Msg::Created)),
         c = lang.colon(),
     );
-    time_rel(html, lang, &o.created_at, &view.generated_at, true);
+    time_rel(html, lang, &o.created_at, now, true);
     h!(
         html,
         " · {}{c} {} · {}{c} {}",
@@ -848,14 +856,19 @@ fn order_card(html: &mut Html, lang: Lang, i: usize, o: &OrderView, view: &Statu
         Esc(lang.tr(Msg::PredictedEmpty)),
     );
     for line in &o.lines {
-        order_line(html, lang, line, view);
+        order_line(html, lang, line, now, printers);
     }
     html.raw("</tbody></table></article>\n");
 }
 
-fn order_line(html: &mut Html, lang: Lang, line: &OrderLineView, view: &StatusView) {
-    let model = view
-        .printers
+fn order_line(
+    html: &mut Html,
+    lang: Lang,
+    line: &OrderLineView,
+    now: &DateTime<Utc>,
+    printers: &[PrinterView],
+) {
+    let model = printers
         .iter()
         .find(|p| p.serial == line.printer)
         .map(|p| p.model.as_str());
@@ -886,7 +899,7 @@ fn order_line(html: &mut Html, lang: Lang, line: &OrderLineView, view: &StatusVi
         Esc(lang.tr(Msg::PredictedEmpty)),
     );
     match &line.predicted_empty_at {
-        Some(at) => time_rel(html, lang, at, &view.generated_at, false),
+        Some(at) => time_rel(html, lang, at, now, false),
         None => html.raw("—"),
     }
     html.raw("</td></tr>\n");
@@ -973,6 +986,9 @@ mod tests {
             generated_at: view.generated_at,
             printer: view.printers[0].clone(),
             history: Vec::new(),
+            page_counts: Vec::new(),
+            alerts: Vec::new(),
+            orders: Vec::new(),
         };
         let card = super::super::printer_page::printer_page(
             &detail,

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::alerts_page;
 use super::chart;
+use super::counter_chart;
+use super::format;
 use super::html::{Esc, Html, h, percent_encode};
 use super::i18n::{Lang, Msg};
-use super::page::{colour_class, footer, head, printer_card, top_bar};
+use super::page::{colour_class, footer, head, order_card, printer_card, top_bar};
 use super::view::{PrinterDetail, PrinterView, Registration};
 
 /// What the form says after a submission.
@@ -78,6 +81,9 @@ pub fn printer_page(
     printer_card(&mut html, lang, 0, p, &now);
     eligibility(&mut html, lang, &p.registration);
     history(&mut html, lang, detail, now);
+    pages(&mut html, lang, detail);
+    printer_alerts(&mut html, lang, detail, now, csrf);
+    printer_orders(&mut html, lang, detail, now);
     order_now(&mut html, lang, p, csrf, notice);
     form(&mut html, lang, p, csrf, notice, values);
     forget_form(&mut html, lang, p, csrf);
@@ -133,6 +139,74 @@ fn history(html: &mut Html, lang: Lang, detail: &PrinterDetail, now: DateTime<Ut
             html,
             "<p class=\"empty\">{}</p>",
             Esc(lang.tr(Msg::HistoryEmpty))
+        );
+    }
+    html.raw("</section>\n");
+}
+
+/// The page counter's history and the recent print volume.
+fn pages(html: &mut Html, lang: Lang, detail: &PrinterDetail) {
+    if detail.page_counts.len() < 2 {
+        return;
+    }
+    h!(
+        html,
+        "<section class=\"history\" aria-labelledby=\"pages-h\"><h2 id=\"pages-h\">{}</h2>",
+        Esc(lang.tr(Msg::PageCounter))
+    );
+    if let Some(rate) = counter_chart::pages_per_day(&detail.page_counts, 30) {
+        h!(
+            html,
+            "<p class=\"rate\">{}</p>",
+            Esc(&lang
+                .tr(Msg::PagesPerDay)
+                .replace("{n}", &format::integer(lang, rate.round() as u64)))
+        );
+    }
+    counter_chart::counter_chart(html, lang, &detail.page_counts, lang.tr(Msg::PageCounter));
+    html.raw("</section>\n");
+}
+
+/// This printer's alerts, with the same advice and button as `/alerts`.
+fn printer_alerts(
+    html: &mut Html,
+    lang: Lang,
+    detail: &PrinterDetail,
+    now: DateTime<Utc>,
+    csrf: Option<&str>,
+) {
+    if detail.alerts.is_empty() {
+        return;
+    }
+    h!(
+        html,
+        "<section class=\"printer-alerts\" aria-labelledby=\"palerts-h\"><h2 id=\"palerts-h\">{}</h2><ul class=\"alerts\">",
+        Esc(lang.tr(Msg::AlertsHeading))
+    );
+    for a in &detail.alerts {
+        alerts_page::alert(html, lang, a, &now, csrf);
+    }
+    html.raw("</ul></section>\n");
+}
+
+/// Orders with a line for this printer: what is coming, what arrived.
+fn printer_orders(html: &mut Html, lang: Lang, detail: &PrinterDetail, now: DateTime<Utc>) {
+    if detail.orders.is_empty() {
+        return;
+    }
+    h!(
+        html,
+        "<section class=\"printer-orders\" aria-labelledby=\"porders-h\"><h2 id=\"porders-h\">{}</h2>",
+        Esc(lang.tr(Msg::OrdersAndDeliveries))
+    );
+    for (i, o) in detail.orders.iter().enumerate() {
+        order_card(
+            html,
+            lang,
+            i,
+            o,
+            &now,
+            std::slice::from_ref(&detail.printer),
         );
     }
     html.raw("</section>\n");

@@ -81,6 +81,9 @@ pub trait StatusSource: Send + Sync + 'static {
                 generated_at: view.generated_at,
                 printer,
                 history: Vec::new(),
+                page_counts: Vec::new(),
+                alerts: Vec::new(),
+                orders: Vec::new(),
             }))
     }
 

@@ -138,6 +138,15 @@ pub struct PrinterDetail {
     pub printer: PrinterView,
     /// Level history per supply, oldest first, down-sampled for a chart.
     pub history: Vec<SupplyHistory>,
+    /// The page counter over the same period, oldest first, down-sampled.
+    #[serde(default)]
+    pub page_counts: Vec<(DateTime<Utc>, u64)>,
+    /// This printer's recent alerts, newest first.
+    #[serde(default)]
+    pub alerts: Vec<AlertView>,
+    /// Recent orders with a line for this printer, newest first.
+    #[serde(default)]
+    pub orders: Vec<OrderView>,
 }
 
 /// The levels of one supply over time.
