@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use asr_protocols::mib::MibTree;
 use asr_protocols::printer;
-use asr_protocols::sim::{SimAgent, SimAgentConfig, SyntheticPrinter, SyntheticSpec, demo_fleet};
+use asr_protocols::sim::{
+    SimAgent, SimAgentConfig, SyntheticPrinter, SyntheticSpec, synthetic_fleet,
+};
 use asr_protocols::snmp::{self, Credentials, FetchPlan, PollOptions};
 use asr_protocols::snmprec;
 
@@ -413,25 +415,9 @@ pub async fn run(printers: usize, opts: &PollBenchOptions) -> Result<PollBenchRe
     })
 }
 
-/// `printers` synthetic printers: the demo fleet's models over and over,
-/// each copy with its own serial, name and MAC so no two look alike.
+/// `printers` synthetic printers (see [`synthetic_fleet`]).
 pub fn synthetic_specs(seed: u64, printers: usize) -> Vec<SyntheticSpec> {
-    let base = demo_fleet(seed);
-    let models = base.len().max(1);
-    (0..printers)
-        .filter_map(|i| {
-            let mut spec = base.get(i % models)?.clone();
-            let copy = i / models;
-            if copy > 0 {
-                spec.serial = format!("{}B{copy}", spec.serial);
-                spec.sys_name = format!("{}-{copy}", spec.sys_name);
-                let [hi, lo] = u16::try_from(copy).unwrap_or(u16::MAX).to_be_bytes();
-                spec.mac[3] = hi;
-                spec.mac[4] = lo;
-            }
-            Some(spec)
-        })
-        .collect()
+    synthetic_fleet(seed, printers)
 }
 
 /// The trees of every `.snmprec` file of `dir`, sorted by file name.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asr_cloud_sync::EmbeddedBroker;
-use asr_protocols::sim::{SimFleet, SyntheticSpec, demo_fleet};
+use asr_protocols::sim::{SimFleet, synthetic_fleet};
 use asr_protocols::snmp::{Credentials, PollOptions};
 use tracing::info;
 
@@ -91,7 +91,7 @@ impl Demo {
             CommandError::Runtime(format!("cannot create {}: {e}", data_dir.display()))
         })?;
 
-        let specs = fleet_specs(args.seed, args.printers);
+        let specs = synthetic_fleet(args.seed, args.printers);
         let assignments: Vec<Assignment> = specs.iter().map(Assignment::from).collect();
         let fleet = SimFleet::start(specs, args.fleet_ip, args.snmp_port, args.speed)
             .await
@@ -182,35 +182,21 @@ fn generate_password() -> String {
         .collect()
 }
 
+/// Most simulated printers (one loopback address each, 127.0.0.10 onwards).
+pub const MAX_PRINTERS: usize = 4096;
+
 fn validate(args: &DemoArgs) -> Result<(), CommandError> {
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000_000.0) {
         return Err(CommandError::Usage(
             "--speed must be between 0 and 10000000".into(),
         ));
     }
-    if args.printers == 0 || args.printers > 240 {
-        return Err(CommandError::Usage(
-            "--printers must be between 1 and 240".into(),
-        ));
+    if args.printers == 0 || args.printers > MAX_PRINTERS {
+        return Err(CommandError::Usage(format!(
+            "--printers must be between 1 and {MAX_PRINTERS}"
+        )));
     }
     Ok(())
-}
-
-/// The demo fleet, repeated with distinct serials when more printers are asked for.
-fn fleet_specs(seed: u64, count: usize) -> Vec<SyntheticSpec> {
-    let base = demo_fleet(seed);
-    (0..count)
-        .filter_map(|i| {
-            let mut spec = base.get(i % base.len().max(1))?.clone();
-            let round = i / base.len().max(1);
-            if round > 0 {
-                spec.serial = format!("{}{round}", spec.serial);
-                spec.sys_name = format!("{}-{round}", spec.sys_name);
-                spec.mac[5] = spec.mac[5].wrapping_add(u8::try_from(round).unwrap_or(0));
-            }
-            Some(spec)
-        })
-        .collect()
 }
 
 fn print_banner(args: &DemoArgs, demo: &Demo) {

@@ -7,7 +7,9 @@
 
 use std::process::ExitCode;
 
-use asr_protocols::sim::{AdvertiseError, AdvertisedPrinter, Advertiser, SimFleet, demo_fleet};
+use asr_protocols::sim::{
+    AdvertiseError, AdvertisedPrinter, Advertiser, SimFleet, synthetic_fleet,
+};
 
 use super::CommandError;
 use crate::cli::SimArgs;
@@ -31,8 +33,8 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, CommandError> {
     let fleet = match &args.recordings {
         Some(dir) => SimFleet::from_recordings(dir, args.base_ip, args.port).await,
         None => {
-            let mut specs = demo_fleet(args.seed);
-            specs.truncate(args.printers.max(1));
+            let specs =
+                synthetic_fleet(args.seed, args.printers.clamp(1, super::demo::MAX_PRINTERS));
             SimFleet::start(specs, args.base_ip, args.port, args.speed).await
         }
     }

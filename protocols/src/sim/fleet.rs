@@ -471,6 +471,28 @@ const LOW_START: [(usize, usize, i32); 7] = [
     (11, 0, 35),
 ];
 
+/// `count` synthetic printers: the demo fleet's models over and over, each
+/// copy with its own serial, name and MAC so no two look alike (the
+/// benchmarks and scale tests need hundreds).
+pub fn synthetic_fleet(seed: u64, count: usize) -> Vec<SyntheticSpec> {
+    let base = demo_fleet(seed);
+    let models = base.len().max(1);
+    (0..count)
+        .filter_map(|i| {
+            let mut spec = base.get(i % models)?.clone();
+            let copy = i / models;
+            if copy > 0 {
+                spec.serial = format!("{}B{copy}", spec.serial);
+                spec.sys_name = format!("{}-{copy}", spec.sys_name);
+                let [hi, lo] = u16::try_from(copy).unwrap_or(u16::MAX).to_be_bytes();
+                spec.mac[3] = hi;
+                spec.mac[4] = lo;
+            }
+            Some(spec)
+        })
+        .collect()
+}
+
 /// The demo fleet: 12 printers (mono and colour lasers, waste-toner bottles,
 /// one inkjet) over 3 sites and 4 contacts, deterministic for a seed.
 pub fn demo_fleet(seed: u64) -> Vec<SyntheticSpec> {

@@ -20,6 +20,6 @@ mod tree_handler;
 pub use advertise::{AdvertiseError, AdvertisedPrinter, Advertiser};
 pub use agent::{SimAgent, SimAgentConfig};
 pub use error::SimError;
-pub use fleet::{FleetMember, FleetOptions, SimFleet, demo_fleet};
+pub use fleet::{FleetMember, FleetOptions, SimFleet, demo_fleet, synthetic_fleet};
 pub use misbehaviour::{Misbehaviour, MisbehaviourSwitch};
 pub use synthetic::{SupplyKind, SupplyUnit, SyntheticPrinter, SyntheticSpec, SyntheticSupply};
