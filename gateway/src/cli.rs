@@ -308,4 +308,11 @@ pub struct BenchArgs {
     /// `uplink`: an MQTT broker HOST:PORT (default: a Mosquitto started for the run).
     #[arg(long)]
     pub broker: Option<String>,
+    /// `writes`: real seconds between two polls of a printer (15 simulated minutes).
+    #[arg(long, default_value_t = 5.0)]
+    pub poll_seconds: f64,
+    /// `writes`: where the database goes (a real disk; default: a temporary
+    /// directory under the current one).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }

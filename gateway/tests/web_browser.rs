@@ -298,7 +298,7 @@ async fn log_in_open_a_printer_fix_its_details_and_switch_to_french() {
         .await;
     assert_eq!(browser.path().await, "/printers/CNB1K2L3M4?lang=en");
     let charts = browser
-        .eval("document.querySelectorAll('svg.chart polyline').length")
+        .eval("document.querySelectorAll('svg.chart:not(.counter) polyline').length")
         .await;
     assert_eq!(
         charts,
@@ -306,7 +306,7 @@ async fn log_in_open_a_printer_fix_its_details_and_switch_to_french() {
         "the black toner's history is drawn"
     );
     let width = browser
-        .eval("document.querySelector('svg.chart').getBoundingClientRect().width")
+        .eval("document.querySelector('svg.chart:not(.counter)').getBoundingClientRect().width")
         .await;
     assert!(
         width.as_f64().is_some_and(|w| w > 300.0),

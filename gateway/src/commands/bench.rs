@@ -4,7 +4,9 @@
 
 use std::process::ExitCode;
 
-use super::{CommandError, bench_page, bench_poll, bench_uplink};
+use std::time::Duration;
+
+use super::{CommandError, bench_page, bench_poll, bench_uplink, bench_writes};
 use crate::cli::BenchArgs;
 
 /// Runs the chosen benchmark and prints its table.
@@ -53,6 +55,17 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
         }
         "uplink" => bench_uplink::uplink_command(args.messages, args.broker.clone()).await,
         "page" => bench_page::page_command().await,
+        "writes" => {
+            bench_writes::writes_command(bench_writes::WritesOptions {
+                printers: args.printers,
+                rounds: args.rounds,
+                real_poll: Duration::from_secs_f64(args.poll_seconds.clamp(0.5, 600.0)),
+                base_ip: args.base_ip,
+                port: args.port,
+                data_dir: args.data_dir.clone(),
+            })
+            .await
+        }
         "poll-plan" => {
             print!("{}", bench_poll::plan_listing());
             Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_page;
 pub mod bench_poll;
 pub mod bench_uplink;
+pub mod bench_writes;
 pub mod check_config;
 pub mod demo;
 pub mod discover;

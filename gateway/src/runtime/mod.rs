@@ -244,12 +244,25 @@ impl Gateway {
             let status_tx = status_tx.clone();
             let gid = gateway_id.clone();
             let version = version.clone();
+            let snapshot_every = settings
+                .clock
+                .real_duration(engine_task::SNAPSHOT_EVERY)
+                .max(Duration::from_millis(100));
             std::thread::Builder::new()
                 .name("engine".into())
                 .spawn(move || {
-                    engine_task::run(engine, engine_rx, store, outputs, wake, move |store| {
-                        let _ = status_tx.send(uplink_glue::status_payload(store, &gid, &version));
-                    })
+                    engine_task::run(
+                        snapshot_every,
+                        engine,
+                        engine_rx,
+                        store,
+                        outputs,
+                        wake,
+                        move |store| {
+                            let _ =
+                                status_tx.send(uplink_glue::status_payload(store, &gid, &version));
+                        },
+                    )
                 })
                 .map_err(|e| RuntimeError::Uplink(format!("cannot start the engine thread: {e}")))?
         };
@@ -424,6 +437,12 @@ impl Gateway {
     /// The store (for tests and tools).
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Polls since start: (answered, unanswered).
+    pub fn polls(&self) -> (u64, u64) {
+        let counts = self.poll_now.times.counts();
+        (counts.ok, counts.failed)
     }
 
     /// Polls every printer now.

@@ -24,6 +24,8 @@ pub struct Store {
     /// Whether the clock was trusted when a message is queued (stamped on
     /// every outbox message as `clock_synced`).
     clock_synced: std::sync::atomic::AtomicBool,
+    /// Poll values not written because nothing else changed.
+    pub(crate) recent: super::poll_cache::PollCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,6 +113,7 @@ impl Store {
             conn: Mutex::new(conn),
             path,
             clock_synced: std::sync::atomic::AtomicBool::new(false),
+            recent: super::poll_cache::PollCache::default(),
         })
     }
 

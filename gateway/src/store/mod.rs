@@ -26,6 +26,7 @@ mod order_updates;
 mod orders;
 mod outbox;
 mod outbox_budget;
+mod poll_cache;
 mod polls;
 mod printers;
 mod readings;

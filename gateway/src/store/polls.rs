@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::outbox::{OutboxKind, enqueue};
+use super::poll_cache::HEARTBEAT;
 use super::printers::StoredStatus;
 use super::supplies::{RawSupply, SupplyRow, enum_to_text};
 use super::time::to_db;
@@ -104,96 +105,237 @@ impl Store {
         report: &PrinterReport,
         at: DateTime<Utc>,
     ) -> Result<PollOutcome, StoreError> {
-        if key.trim().is_empty() {
-            return Err(StoreError::InvalidInput {
-                what: "printer key",
-                reason: format!("empty key for the printer at {address}"),
-            });
+        let poll = PollRecord::Answered {
+            key,
+            address,
+            report,
+            at,
+        };
+        self.record_polls(std::slice::from_ref(&poll))
+            .pop()
+            .unwrap_or_else(|| Ok(PollOutcome::default()))
+    }
+
+    /// Records several polls in one transaction: a whole poll cycle costs
+    /// the SD card one commit, and each table page it touches is written
+    /// once rather than once per printer. Should one poll fail to record,
+    /// the others are recorded one by one; each gets its own result.
+    pub fn record_polls(&self, polls: &[PollRecord<'_>]) -> Vec<Result<PollOutcome, StoreError>> {
+        let synced = self.clock_synced();
+        let all = self.transaction(|tx| {
+            polls
+                .iter()
+                .map(|poll| write_poll(tx, &self.recent, poll, synced))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match all {
+            Ok(written) => written
+                .into_iter()
+                .map(|(outcome, effect)| {
+                    self.remember(effect);
+                    Ok(outcome)
+                })
+                .collect(),
+            Err(e) if polls.len() == 1 => vec![Err(e)],
+            Err(_) => polls
+                .iter()
+                .map(|poll| {
+                    self.record_polls(std::slice::from_ref(poll))
+                        .pop()
+                        .unwrap_or_else(|| Ok(PollOutcome::default()))
+                })
+                .collect(),
         }
-        if let Some(error) = &report.error {
-            self.record_poll_failure(key, address, error, at)?;
-            return Ok(PollOutcome::default());
+    }
+
+    /// What a committed poll leaves in the cache of unwritten values.
+    fn remember(&self, effect: CacheEffect) {
+        match effect {
+            CacheEffect::Seen {
+                key,
+                at,
+                page_count,
+                appended,
+            } => {
+                self.recent.seen(&key, at, page_count);
+                self.recent.read(&key, &appended, at);
+            }
+            CacheEffect::Failed { key, at } => self.recent.failed(&key, at),
+            CacheEffect::Nothing => {}
         }
-        let status = serde_json::to_string(&StoredStatus {
-            sys_name: report.sys_name.clone(),
-            status: report.status.clone(),
-            alerts: report.alerts.clone(),
+    }
+}
+
+/// One poll to record.
+#[derive(Debug, Clone, Copy)]
+pub enum PollRecord<'a> {
+    /// The printer answered (a report carrying an error is a failure).
+    Answered {
+        key: &'a str,
+        address: &'a str,
+        report: &'a PrinterReport,
+        at: DateTime<Utc>,
+    },
+    /// A known printer did not answer.
+    Failed {
+        key: &'a str,
+        address: &'a str,
+        error: &'a str,
+        at: DateTime<Utc>,
+    },
+}
+
+/// What to note in the cache once the transaction committed.
+enum CacheEffect {
+    Seen {
+        key: String,
+        at: DateTime<Utc>,
+        page_count: Option<u64>,
+        appended: Vec<u32>,
+    },
+    Failed {
+        key: String,
+        at: DateTime<Utc>,
+    },
+    Nothing,
+}
+
+fn write_poll(
+    tx: &Transaction<'_>,
+    recent: &super::poll_cache::PollCache,
+    poll: &PollRecord<'_>,
+    synced: bool,
+) -> Result<(PollOutcome, CacheEffect), StoreError> {
+    let (key, address, report, at) = match *poll {
+        PollRecord::Failed {
+            key,
+            address,
+            error,
+            at,
+        } => {
+            let known = super::printers::write_failure(tx, key, address, error, at)?;
+            let effect = if known {
+                CacheEffect::Failed {
+                    key: key.to_owned(),
+                    at,
+                }
+            } else {
+                CacheEffect::Nothing
+            };
+            return Ok((PollOutcome::default(), effect));
+        }
+        PollRecord::Answered {
+            key,
+            address,
+            report,
+            at,
+        } => (key, address, report, at),
+    };
+    if key.trim().is_empty() {
+        return Err(StoreError::InvalidInput {
+            what: "printer key",
+            reason: format!("empty key for the printer at {address}"),
+        });
+    }
+    if let Some(error) = &report.error {
+        let failed = PollRecord::Failed {
+            key,
+            address,
+            error,
+            at,
+        };
+        return write_poll(tx, recent, &failed, synced);
+    }
+    let status = serde_json::to_string(&StoredStatus {
+        sys_name: report.sys_name.clone(),
+        status: report.status.clone(),
+        alerts: report.alerts.clone(),
+    })
+    .map_err(|source| StoreError::Json {
+        column: "printers.status",
+        source,
+    })?;
+    let prepared = report
+        .supplies
+        .iter()
+        .map(|supply| {
+            Ok(Prepared {
+                supply,
+                class: enum_to_text(&supply.class, "supplies.class")?,
+                gauge: enum_to_text(&supply.gauge, "supplies.gauge")?,
+                // SQLite stores NaN as NULL: keep the comparison honest.
+                percent: supply.percent.filter(|p| p.is_finite()),
+            })
         })
-        .map_err(|source| StoreError::Json {
-            column: "printers.status",
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let page_count = report.page_count.and_then(|n| i64::try_from(n).ok());
+
+    let mut appended: Vec<u32> = Vec::new();
+    let mut outcome = upsert_printer(tx, key, address, report, page_count, &status, at)?;
+    let current = current_supplies(tx, key)?;
+    let mut moved = Vec::new();
+    for item in &prepared {
+        let old = current.get(&item.supply.index);
+        let changed = old.is_none_or(|old| !same_values(old, item));
+        if changed {
+            write_supply(tx, key, item, at)?;
+            outcome.supplies_written += 1;
+        }
+        if old.is_none_or(|old| level_moved(old, item)) {
+            moved.push(LevelEntry::new(item));
+        }
+        // Only what changed, and an hourly point: an unchanged
+        // level every 15 minutes tells nothing new.
+        if changed || recent.reading_due(key, item.supply.index, at) {
+            append_reading(tx, key, item, page_count, at)?;
+            appended.push(item.supply.index);
+            outcome.readings_added += 1;
+        }
+    }
+    // An empty table is more likely a glitch than every supply gone.
+    if !prepared.is_empty() {
+        let reported: HashSet<u32> = prepared.iter().map(|p| p.supply.index).collect();
+        for index in current.keys().filter(|i| !reported.contains(i)) {
+            tx.execute(
+                "DELETE FROM supplies WHERE printer_key = ?1 AND supply_index = ?2",
+                params![key, index],
+            )?;
+            outcome.supplies_removed += 1;
+        }
+    }
+    if !moved.is_empty() {
+        let message = LevelMessage {
+            id: format!("lvl-{key}-{}", at.timestamp_millis()),
+            printer: key,
+            serial: report.serial.as_deref(),
+            model: report.model.as_deref(),
+            address,
+            at,
+            page_count: report.page_count,
+            supplies: moved,
+        };
+        let payload = serde_json::to_string(&message).map_err(|source| StoreError::Json {
+            column: "outbox.payload",
             source,
         })?;
-        let prepared = report
-            .supplies
-            .iter()
-            .map(|supply| {
-                Ok(Prepared {
-                    supply,
-                    class: enum_to_text(&supply.class, "supplies.class")?,
-                    gauge: enum_to_text(&supply.gauge, "supplies.gauge")?,
-                    // SQLite stores NaN as NULL: keep the comparison honest.
-                    percent: supply.percent.filter(|p| p.is_finite()),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let page_count = report.page_count.and_then(|n| i64::try_from(n).ok());
-
-        let synced = self.clock_synced();
-        self.transaction(|tx| {
-            let mut outcome = upsert_printer(tx, key, address, report, page_count, &status, at)?;
-            let current = current_supplies(tx, key)?;
-            let mut moved = Vec::new();
-            for item in &prepared {
-                let old = current.get(&item.supply.index);
-                if old.is_none_or(|old| !same_values(old, item)) {
-                    write_supply(tx, key, item, at)?;
-                    outcome.supplies_written += 1;
-                }
-                if old.is_none_or(|old| level_moved(old, item)) {
-                    moved.push(LevelEntry::new(item));
-                }
-                append_reading(tx, key, item, page_count, at)?;
-                outcome.readings_added += 1;
-            }
-            // An empty table is more likely a glitch than every supply gone.
-            if !prepared.is_empty() {
-                let reported: HashSet<u32> = prepared.iter().map(|p| p.supply.index).collect();
-                for index in current.keys().filter(|i| !reported.contains(i)) {
-                    tx.execute(
-                        "DELETE FROM supplies WHERE printer_key = ?1 AND supply_index = ?2",
-                        params![key, index],
-                    )?;
-                    outcome.supplies_removed += 1;
-                }
-            }
-            if !moved.is_empty() {
-                let message = LevelMessage {
-                    id: format!("lvl-{key}-{}", at.timestamp_millis()),
-                    printer: key,
-                    serial: report.serial.as_deref(),
-                    model: report.model.as_deref(),
-                    address,
-                    at,
-                    page_count: report.page_count,
-                    supplies: moved,
-                };
-                let payload =
-                    serde_json::to_string(&message).map_err(|source| StoreError::Json {
-                        column: "outbox.payload",
-                        source,
-                    })?;
-                outcome.level_message = Some(enqueue(
-                    tx,
-                    OutboxKind::Level,
-                    &payload,
-                    at,
-                    Some(key),
-                    synced,
-                )?);
-            }
-            Ok(outcome)
-        })
+        outcome.level_message = Some(enqueue(
+            tx,
+            OutboxKind::Level,
+            &payload,
+            at,
+            Some(key),
+            synced,
+        )?);
     }
+    Ok((
+        outcome,
+        CacheEffect::Seen {
+            key: key.to_owned(),
+            at,
+            page_count: report.page_count,
+            appended,
+        },
+    ))
 }
 
 /// Inserts or updates the printer row; reports whether it is new or moved.
@@ -206,10 +348,53 @@ fn upsert_printer(
     status: &str,
     at: DateTime<Utc>,
 ) -> Result<PollOutcome, StoreError> {
-    let previous: Option<String> = tx
-        .prepare_cached("SELECT address FROM printers WHERE printer_key = ?1")?
-        .query_row([key], |row| row.get(0))
+    type Current = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<String>,
+        i64,
+    );
+    let current: Option<Current> = tx
+        .prepare_cached(
+            "SELECT address, serial, mac, model, status, last_poll_ok, last_error, last_seen
+             FROM printers WHERE printer_key = ?1",
+        )?
+        .query_row([key], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+                row.get(7)?,
+            ))
+        })
         .optional()?;
+    // Nothing but the time and the counter changed, and the row was written
+    // within the heartbeat: leave it (the store's cache has the new values).
+    if let Some((addr, serial, mac, model, old_status, ok, error, seen)) = &current {
+        let same = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+        let recent = at.timestamp_millis() - *seen < HEARTBEAT.num_milliseconds()
+            && at.timestamp_millis() >= *seen;
+        if addr == address
+            && same(&report.serial, serial)
+            && same(&report.mac, mac)
+            && same(&report.model, model)
+            && old_status.as_deref() == Some(status)
+            && *ok
+            && error.is_none()
+            && recent
+        {
+            return Ok(PollOutcome::default());
+        }
+    }
+    let previous = current.map(|c| c.0);
     let at = to_db(at);
     let mut outcome = PollOutcome::default();
     match previous {

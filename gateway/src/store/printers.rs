@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::poll_cache::HEARTBEAT;
 use super::time::{from_db, to_db};
 use super::{Store, StoreError};
 
@@ -91,26 +92,46 @@ pub struct PrinterUpdate {
 impl Store {
     /// All known printers, by key.
     pub fn printers(&self) -> Result<Vec<PrinterRow>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM printers ORDER BY printer_key"
-        ))?;
-        let raw = stmt
-            .query_map([], RawPrinter::read)?
-            .collect::<Result<Vec<_>, _>>()?;
-        raw.into_iter().map(RawPrinter::into_row).collect()
+        let raw = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM printers ORDER BY printer_key"
+            ))?;
+            stmt.query_map([], RawPrinter::read)?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        raw.into_iter()
+            .map(|r| r.into_row().map(|row| self.with_fresh(row)))
+            .collect()
     }
 
     /// One printer by identity key.
     pub fn printer(&self, key: &str) -> Result<Option<PrinterRow>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM printers WHERE printer_key = ?1"
-        ))?;
-        stmt.query_row([key], RawPrinter::read)
-            .optional()?
-            .map(RawPrinter::into_row)
+        let raw = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM printers WHERE printer_key = ?1"
+            ))?;
+            stmt.query_row([key], RawPrinter::read).optional()?
+        };
+        raw.map(|r| r.into_row().map(|row| self.with_fresh(row)))
             .transpose()
+    }
+
+    /// The row with the poll values not written yet (see `poll_cache`).
+    fn with_fresh(&self, mut row: PrinterRow) -> PrinterRow {
+        if let Some(f) = self.recent.fresh(&row.key) {
+            if let Some(t) = f.last_seen.filter(|t| *t > row.last_seen) {
+                row.last_seen = t;
+            }
+            if let Some(t) = f.last_poll_at.filter(|t| *t > row.last_poll_at) {
+                row.last_poll_at = t;
+            }
+            if f.page_count.is_some() {
+                row.page_count = f.page_count;
+            }
+        }
+        row
     }
 
     /// Records the operator's assignment of a printer. Returns `false` (and
@@ -183,11 +204,13 @@ impl Store {
     /// cascade). Orders and alerts stay: they are the record of what was
     /// asked for. Returns whether the printer was known.
     pub fn forget_printer(&self, key: &str) -> Result<bool, StoreError> {
-        self.transaction(|tx| {
+        let forgotten = self.transaction(|tx| {
             tx.execute("DELETE FROM readings WHERE printer_key = ?1", [key])?;
             tx.execute("DELETE FROM supplies WHERE printer_key = ?1", [key])?;
             Ok(tx.execute("DELETE FROM printers WHERE printer_key = ?1", [key])? > 0)
-        })
+        })?;
+        self.recent.forget(key);
+        Ok(forgotten)
     }
 
     /// Records a failed poll of a known printer. The address is not changed
@@ -201,22 +224,53 @@ impl Store {
         error: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let conn = self.lock();
-        let changed = conn.execute(
-            "UPDATE printers SET last_poll_at = ?2, last_poll_ok = 0, last_error = ?3
-             WHERE printer_key = ?1",
-            params![key, to_db(at), error],
-        )?;
-        if changed == 0 {
-            tracing::debug!(
-                key,
-                address,
-                error,
-                "poll failure for an unknown printer ignored"
-            );
+        let known = self.transaction(|tx| write_failure(tx, key, address, error, at))?;
+        if known {
+            self.recent.failed(key, at);
         }
-        Ok(changed > 0)
+        Ok(known)
     }
+}
+
+/// Writes a failed poll inside `tx`; `false` when no printer has that key.
+///
+/// A printer that stays off (nights, weekends) fails every poll with the
+/// same error: the row is written when it starts failing, when the error
+/// changes and at each heartbeat, not every poll (the cache of unwritten
+/// values carries the fresh time meanwhile).
+pub(super) fn write_failure(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    address: &str,
+    error: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let known: Option<(bool, Option<String>, i64)> = tx
+        .prepare_cached(
+            "SELECT last_poll_ok, last_error, last_poll_at FROM printers WHERE printer_key = ?1",
+        )?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((ok, old, written)) = known else {
+        tracing::debug!(
+            key,
+            address,
+            error,
+            "poll failure for an unknown printer ignored"
+        );
+        return Ok(false);
+    };
+    let age = to_db(at) - written;
+    let same_error = !ok && old.as_deref() == Some(error);
+    if same_error && (0..HEARTBEAT.num_milliseconds()).contains(&age) {
+        return Ok(true);
+    }
+    tx.execute(
+        "UPDATE printers SET last_poll_at = ?2, last_poll_ok = 0, last_error = ?3
+         WHERE printer_key = ?1",
+        params![key, to_db(at), error],
+    )?;
+    Ok(true)
 }
 
 /// A row as SQLite hands it over, before conversions that can fail.

@@ -1,0 +1,165 @@
+//! `asr-gateway bench writes`: what the live gateway writes to its storage
+//! per printer poll — the figure that decides how long an SD card lives.
+//!
+//! A real gateway (poller, store, engine, uplink to an embedded broker)
+//! polls `--printers` simulated printers, each on its own loopback address,
+//! with a scaled clock so that one real poll interval is 15 simulated
+//! minutes (levels move as they would). The counter is the process's
+//! `write_bytes` (`/proc/self/io`: bytes sent towards the block device,
+//! WAL, checkpoints and the database file included), read after a first
+//! full round and again after `--rounds` more. The baseline, measured in
+//! the same run for the same time, is the gateway with polling paused:
+//! what it writes doing nothing. Result: bytes per printer poll and the
+//! projection for 500 printers polled every 15 minutes, against the 50 MB
+//! a day budget. The database must be on a real disk (`--data-dir`;
+//! tmpfs counts nothing).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use asr_protocols::sim::{SimFleet, synthetic_fleet};
+use asr_protocols::snmp::{Credentials, PollOptions};
+
+use super::{CommandError, proc_stats};
+use crate::runtime::clock::ScaledClock;
+use crate::runtime::{Assignment, Gateway, MqttSettings, Settings};
+
+/// Simulated time between two polls of a printer.
+const SIMULATED_POLL: Duration = Duration::from_secs(15 * 60);
+/// Polls a day of one printer polled every 15 minutes.
+const POLLS_PER_DAY: f64 = 96.0;
+/// The budget: 50 MB a day for 500 printers.
+const BUDGET_BYTES_PER_DAY: f64 = 50e6;
+
+/// What the benchmark is asked for.
+#[derive(Debug, Clone)]
+pub struct WritesOptions {
+    pub printers: usize,
+    pub rounds: u32,
+    pub real_poll: Duration,
+    pub base_ip: Ipv4Addr,
+    pub port: u16,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Runs it and prints the table.
+pub async fn writes_command(opts: WritesOptions) -> Result<ExitCode, CommandError> {
+    if proc_stats::write_bytes().is_none() {
+        return Err(CommandError::Runtime(
+            "/proc/self/io is not readable here: nothing to measure".into(),
+        ));
+    }
+    let keep;
+    let dir = match &opts.data_dir {
+        Some(d) => d.clone(),
+        None => {
+            keep = tempfile::tempdir_in(".")
+                .map_err(|e| CommandError::Runtime(format!("temporary directory: {e}")))?;
+            keep.path().to_path_buf()
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CommandError::Runtime(format!("{}: {e}", dir.display())))?;
+    let speed = SIMULATED_POLL.as_secs_f64() / opts.real_poll.as_secs_f64();
+    let specs = synthetic_fleet(7, opts.printers);
+    let fleet = SimFleet::start(specs.clone(), opts.base_ip, opts.port, speed)
+        .await
+        .map_err(|e| CommandError::Runtime(format!("simulated printers: {e}")))?;
+    let mqtt = asr_cloud_sync::free_local_addr(Ipv4Addr::LOCALHOST.into())
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(mqtt)
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let clock = Arc::new(ScaledClock::new(chrono::Utc::now(), speed));
+    let settings = Settings {
+        gateway_id: "bench-writes".into(),
+        db_path: dir.join("gateway.db"),
+        poll_interval: opts.real_poll,
+        max_concurrent_polls: 32,
+        outbox_max_bytes: 64 << 20,
+        housekeeping_every: Duration::from_secs(60),
+        targets: fleet.members().iter().map(|m| m.addr().into()).collect(),
+        credentials: vec![Credentials::v2c("public")],
+        poll_options: PollOptions {
+            timeout: Duration::from_millis(800),
+            retries: 1,
+            ..PollOptions::default()
+        },
+        mqtt: MqttSettings {
+            host: "127.0.0.1".into(),
+            port: mqtt.port(),
+            client_id: "bench-writes".into(),
+            username: None,
+            password: None,
+            keep_alive: Duration::from_secs(30),
+            transport: asr_cloud_sync::TransportSettings::tcp(),
+        },
+        http: None,
+        admin_password_hash: None,
+        metrics_public: false,
+        http_tls: None,
+        engine: asr_engine::EngineConfig::default(),
+        assignments: specs.iter().map(Assignment::from).collect(),
+        tick_every: opts.real_poll,
+        clock,
+        mdns: None,
+        snmp_port: opts.port,
+        sweep: None,
+        config: None,
+    };
+    let gateway = Gateway::start(settings)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    // A first full round: every printer is new (rows created once).
+    let warm = Instant::now();
+    while gateway.polls().0 < opts.printers as u64 {
+        if warm.elapsed() > Duration::from_secs(120) {
+            return Err(CommandError::Runtime(format!(
+                "only {} of {} printers answered in 2 minutes",
+                gateway.polls().0,
+                opts.printers
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let span = opts.real_poll * opts.rounds;
+    let (polls0, bytes0) = (gateway.polls().0, proc_stats::write_bytes().unwrap_or(0));
+    tokio::time::sleep(span).await;
+    let (polls1, bytes1) = (gateway.polls().0, proc_stats::write_bytes().unwrap_or(0));
+    let db_bytes = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(dir.join(format!("gateway.db{s}"))).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    gateway.shutdown().await;
+    drop(fleet);
+
+    let polls = polls1.saturating_sub(polls0).max(1);
+    let written = bytes1.saturating_sub(bytes0);
+    let per_poll = written as f64 / polls as f64;
+    let per_day_500 = per_poll * 500.0 * POLLS_PER_DAY;
+    println!(
+        "bench writes: {} printers, {} rounds of {:?} real = 15 simulated minutes",
+        opts.printers, opts.rounds, opts.real_poll
+    );
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| printer polls measured | {polls} |");
+    println!("| bytes written (write_bytes) | {written} |");
+    println!("| bytes per printer poll | {per_poll:.0} |");
+    println!(
+        "| projected, 500 printers every 15 min | {:.1} MB/day |",
+        per_day_500 / 1e6
+    );
+    println!(
+        "| ratio to the 50 MB/day budget | {:.2} |",
+        per_day_500 / BUDGET_BYTES_PER_DAY
+    );
+    println!(
+        "| database + WAL at the end | {:.1} MB |",
+        db_bytes as f64 / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
