@@ -12,6 +12,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::ConsumerError;
 
+/// How long opening waits for the other instances of the group.
+const OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// What the ledger made of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
@@ -33,20 +43,37 @@ impl std::fmt::Debug for Ledger {
 }
 
 impl Ledger {
-    /// Opens (creating) the ledger at `path`.
+    /// Opens (creating) the ledger at `path`. Instances of a group often
+    /// start together: switching a fresh file to WAL takes an exclusive
+    /// lock for which SQLite does not always wait (it answers "database is
+    /// locked" at once), so the set-up is retried for up to `OPEN_PATIENCE`.
     pub fn open(path: &Path) -> Result<Ledger, ConsumerError> {
         let fail = |source: rusqlite::Error| ConsumerError::Ledger {
             path: path.display().to_string(),
             source,
         };
-        let conn = Connection::open(path).map_err(fail)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(fail)?;
+        let started = std::time::Instant::now();
+        loop {
+            match Self::try_open(path) {
+                Ok(conn) => return Ok(Ledger { conn }),
+                Err(e) if is_busy(&e) && started.elapsed() < OPEN_PATIENCE => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<Connection, rusqlite::Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(OPEN_PATIENCE)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         // FULL: a row is on disk before the broker is acknowledged, so a
         // power cut cannot lose a message the broker then forgets.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS received (
                  id          TEXT PRIMARY KEY,
@@ -56,9 +83,8 @@ impl Ledger {
                  received_at INTEGER NOT NULL,
                  payload     TEXT NOT NULL
              ) WITHOUT ROWID;",
-        )
-        .map_err(fail)?;
-        Ok(Ledger { conn })
+        )?;
+        Ok(conn)
     }
 
     /// Records message `id` unless it is already there. Committed before
@@ -133,5 +159,32 @@ mod tests {
         );
         assert_eq!(b.processed_by("o-1").expect("q").as_deref(), Some("a"));
         assert_eq!(a.count("order").expect("count"), 1);
+    }
+
+    #[test]
+    fn instances_opening_a_fresh_ledger_together_all_get_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("ledger.sqlite");
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let ledger = Ledger::open(&path).expect("open");
+                    ledger
+                        .record(&format!("o-{i}"), "order", "gw", "c", Utc::now(), "{}")
+                        .expect("record")
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().expect("thread"), Recorded::New);
+        }
+        assert_eq!(
+            Ledger::open(&path)
+                .expect("open")
+                .count("order")
+                .expect("n"),
+            8
+        );
     }
 }
