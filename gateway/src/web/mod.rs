@@ -7,6 +7,7 @@
 
 mod admin_routes;
 mod alerts_page;
+pub mod api;
 pub mod auth;
 mod chart;
 mod counter_chart;

@@ -3,7 +3,8 @@
 //! | Route            | Answer                                             |
 //! |------------------|----------------------------------------------------|
 //! | `GET /`          | the HTML status page                               |
-//! | `GET /api/status`| the [`StatusView`] as JSON                         |
+//! | `GET /api/status`| the [`StatusView`] as JSON (kept for old scripts: `/api/v1/status`) |
+//! | `/api/v1/…`      | the JSON API, described at `/api/v1/openapi.json` (see `api`) |
 //! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data) |
 //! | `GET /metrics`   | Prometheus text format (behind the login unless `[http] metrics_public`) |
 //! | `GET /printers/{serial}`, `POST` same | a printer's page; its delivery-details form |
@@ -82,6 +83,7 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
         .with_state(AppState {
             source: Arc::clone(&source),
         })
+        .nest("/api/v1", super::api::routes(Arc::clone(&source)))
         .merge(super::admin_routes::routes(source, Arc::clone(&auth)))
         .merge(login)
         .fallback(not_found)

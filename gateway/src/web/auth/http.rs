@@ -121,7 +121,8 @@ pub async fn require_login(
         let body = axum::Json(serde_json::json!({
             "error": "login required: POST /login with the admin password, then send the session cookie"
         }));
-        return (StatusCode::UNAUTHORIZED, body).into_response();
+        let no_store = [(header::CACHE_CONTROL, "no-store")];
+        return (StatusCode::UNAUTHORIZED, no_store, body).into_response();
     }
     if !auth.password_set() {
         return see_other("/setup");
