@@ -77,6 +77,10 @@ fn semantic_problems_name_the_dotted_key() {
             "gateway.id",
         ),
         (
+            "[gateway]\nid = \"ok\"\nreadings_days = 3\n[mqtt]\nhost = \"h\"\n",
+            "gateway.readings_days",
+        ),
+        (
             "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[engine]\nhorizon_days = 1\n",
             "engine.horizon_days",
         ),

@@ -629,6 +629,75 @@ fn prune_keeps_recent_readings_and_works_in_batches() {
 }
 
 #[test]
+fn old_readings_fold_into_daily_rows_in_small_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("g.db")).unwrap();
+    // 20 days, a poll every 15 minutes, the level falling by one each poll
+    // and a new cartridge on day 10: 1920 polls, 2 supplies each.
+    let mut level = 1000;
+    for poll in 0..1920 {
+        level = if poll == 960 { 1000 } else { level - 1 };
+        store
+            .record_poll(
+                "SN1",
+                "h:161",
+                &report("h", "SN1", &[level, 500]),
+                t(poll * 15),
+            )
+            .unwrap();
+    }
+    let raw = store.readings_after(0, 100_000).unwrap();
+    let cutoff = t(17 * 24 * 60); // keep the last 3 days raw
+    let old = raw.iter().filter(|r| r.observed_at < cutoff).count() as u64;
+    assert!(old > 1000, "{old} old readings: several batches");
+
+    // A run limited to 2 batches leaves the rest for the next run.
+    let first = store.compact_readings(cutoff, 2).unwrap();
+    assert_eq!((first.folded, first.batches, first.more), (1000, 2, true));
+    let rest = store.compact_readings(cutoff, 100).unwrap();
+    assert_eq!(first.folded + rest.folded, old);
+    assert!(!rest.more);
+    assert_eq!(
+        store.compact_readings(cutoff, 100).unwrap().folded,
+        0,
+        "nothing left to fold"
+    );
+
+    let left = store.readings_after(0, 100_000).unwrap();
+    assert!(left.iter().all(|r| r.observed_at >= cutoff));
+    assert_eq!(left.len() as u64, raw.len() as u64 - old);
+    let days = store
+        .daily_readings("SN1", t(0) - Duration::days(1))
+        .unwrap();
+    let toner: Vec<_> = days.iter().filter(|d| d.supply_index == 1).collect();
+    // 1 March 8:00 to 18 March 8:00: 18 UTC days, the first and last partial.
+    assert_eq!(toner.len(), 18, "one row a day: {toner:?}");
+    assert_eq!(
+        toner.iter().map(|d| d.samples).sum::<u64>(),
+        raw.iter()
+            .filter(|r| r.observed_at < cutoff && r.supply_index == 1)
+            .count() as u64
+    );
+    let swap_day = toner
+        .iter()
+        .find(|d| d.max_percent == Some(100.0))
+        .expect("the swap's day");
+    assert!(swap_day.min_percent.unwrap() < 70.0, "{swap_day:?}");
+    for pair in toner.windows(2) {
+        assert!(pair[0].day < pair[1].day);
+    }
+    // The unchanged supply kept its daily point.
+    assert!(
+        days.iter()
+            .filter(|d| d.supply_index == 2)
+            .all(|d| d.last_percent == Some(50.0))
+    );
+    // Forgetting the printer forgets its daily rows.
+    assert!(store.forget_printer("SN1").unwrap());
+    assert!(store.daily_readings("SN1", t(0)).unwrap().is_empty());
+}
+
+#[test]
 fn meta_values_round_trip() {
     let store = Store::open_in_memory().unwrap();
     assert_eq!(store.meta_get("gateway_id").unwrap(), None);

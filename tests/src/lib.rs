@@ -83,6 +83,7 @@ pub fn settings(
         clock,
         tick_every: Duration::from_millis(100),
         outbox_max_bytes: 64 << 20,
+        readings_days: 90,
         housekeeping_every: Duration::from_secs(1),
         mdns: None,
         snmp_port: 161,

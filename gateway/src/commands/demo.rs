@@ -120,6 +120,7 @@ impl Demo {
             poll_interval,
             max_concurrent_polls: 8,
             outbox_max_bytes: 64 << 20,
+            readings_days: 90,
             housekeeping_every: Duration::from_secs(10),
             targets: fleet.members().iter().map(|m| m.addr().into()).collect(),
             credentials: vec![Credentials::v2c("public")],

@@ -74,6 +74,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
         poll_interval: config.gateway.poll_interval,
         max_concurrent_polls: config.gateway.max_concurrent_polls,
         outbox_max_bytes: config.gateway.outbox_max_mb << 20,
+        readings_days: config.gateway.readings_days,
         housekeeping_every: std::time::Duration::from_secs(60),
         targets,
         credentials,

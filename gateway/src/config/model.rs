@@ -47,6 +47,9 @@ pub struct GatewaySection {
     /// are dropped; orders and alerts never are. 1 GiB is weeks of a large
     /// site on a 16 GB card.
     pub outbox_max_mb: u64,
+    /// Days raw supply readings are kept; older ones are folded into one
+    /// row per supply and day (lowest, highest, last level, page counter).
+    pub readings_days: u32,
 }
 
 impl Default for GatewaySection {
@@ -57,6 +60,7 @@ impl Default for GatewaySection {
             poll_interval: Duration::from_secs(15 * 60),
             max_concurrent_polls: 16,
             outbox_max_mb: 1024,
+            readings_days: 90,
         }
     }
 }

@@ -24,6 +24,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 1048576 (MiB)",
         ));
     }
+    if !(7..=3650).contains(&c.gateway.readings_days) {
+        return Err(ConfigError::invalid(
+            "gateway.readings_days",
+            "must be between 7 and 3650 (days)",
+        ));
+    }
     match (&c.http.tls_cert_file, &c.http.tls_key_file) {
         (Some(_), None) | (None, Some(_)) => {
             return Err(ConfigError::invalid(

@@ -57,7 +57,7 @@ pub(crate) async fn run(
                 let target = Target::from(std::net::SocketAddr::new(ip, snmp_port));
                 if polled.insert(target.clone()) {
                     info!(name = %printer.name, %target, model = printer.model.as_deref().unwrap_or("?"), "printer announced; polling it");
-                    tokio::spawn(poller::poll_loop(shared.clone(), target, Duration::ZERO));
+                    tokio::spawn(poller::poll_loop(shared.clone(), target));
                 }
             }
             Some(DiscoveryUpdate::Removed { .. }) => {}
@@ -97,7 +97,7 @@ pub(crate) async fn sweep_loop(
                     let target = Target::from(hit.addr);
                     if polled.insert(target.clone()) {
                         info!(%target, descr = hit.sys_descr.as_deref().unwrap_or("?"), "printer found by sweep; polling it");
-                        tokio::spawn(poller::poll_loop(shared.clone(), target, Duration::ZERO));
+                        tokio::spawn(poller::poll_loop(shared.clone(), target));
                     }
                 }
             }

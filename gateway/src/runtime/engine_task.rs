@@ -33,7 +33,7 @@ pub(crate) struct EngineOutputs {
 /// much of the engine's learning, which the next polls rebuild. The snapshot
 /// is the largest thing the gateway writes (deflated, ~150 KB for 500
 /// printers): every 30 s it cost an SD card gigabytes a day.
-pub(crate) const SNAPSHOT_EVERY: Duration = Duration::from_secs(15 * 60);
+pub(crate) const SNAPSHOT_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Forecasts and the uplink status are rebuilt at most this often (and
 /// always right after decisions were committed).

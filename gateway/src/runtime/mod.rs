@@ -21,6 +21,7 @@ mod discovery_task;
 mod engine_task;
 mod live;
 mod poll_times;
+mod poll_writer;
 mod poller;
 mod scoped_credentials;
 pub mod settings;
@@ -40,7 +41,7 @@ use asr_engine::{Engine, Event};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub use settings::{Assignment, MqttSettings, Settings};
 
@@ -275,6 +276,7 @@ impl Gateway {
         }
 
         // Polling.
+        let (writer, writer_task) = poll_writer::PollWriter::spawn(store.clone(), shutdown.clone());
         let shared = Arc::new(PollerShared {
             store: store.clone(),
             clock: settings.clock.clone(),
@@ -291,15 +293,13 @@ impl Gateway {
                 .map(|a| (a.serial.clone(), a.clone()))
                 .collect(),
             times: poll_times.clone(),
+            writer,
+            epoch: tokio::time::Instant::now(),
         });
-        let n = settings.targets.len().max(1) as u32;
-        for (i, target) in settings.targets.iter().cloned().enumerate() {
-            let offset = live
-                .poll_interval()
-                .mul_f64(f64::from(i as u32) / f64::from(n));
+        for target in settings.targets.iter().cloned() {
             tasks.push((
                 "poller",
-                tokio::spawn(poller::poll_loop(shared.clone(), target, offset)),
+                tokio::spawn(poller::poll_loop(shared.clone(), target)),
             ));
         }
 
@@ -361,17 +361,22 @@ impl Gateway {
             let store = store.clone();
             let budget = settings.outbox_max_bytes;
             let every = settings.housekeeping_every;
+            let keep = chrono::Duration::days(i64::from(settings.readings_days));
+            let clock = settings.clock.clone();
             let token = shutdown.clone();
             tasks.push((
                 "housekeeping",
                 tokio::spawn(periodically(every, token, move || {
                     let store = store.clone();
+                    // `sent_at` is wall-clock time, whatever the engine's clock;
+                    // readings carry the gateway's.
+                    let now = chrono::Utc::now();
+                    let readings_before = clock.now() - keep;
                     async move {
-                        // `sent_at` is wall-clock time, whatever the engine's clock.
-                        let now = chrono::Utc::now();
-                        let _ =
-                            tokio::task::spawn_blocking(move || housekeeping(&store, budget, now))
-                                .await;
+                        let _ = tokio::task::spawn_blocking(move || {
+                            housekeeping(&store, budget, now, readings_before)
+                        })
+                        .await;
                         true
                     }
                 })),
@@ -416,6 +421,8 @@ impl Gateway {
             "commands",
             tokio::spawn(command_handler::run(cmd_rx, handler, shutdown.clone())),
         ));
+        // Last: stopping waits for the pollers first, whose final polls it records.
+        tasks.push(("poll writer", writer_task));
 
         let _ = status_tx; // kept alive by the engine thread's closure
         Ok(Gateway {
@@ -476,6 +483,12 @@ impl Gateway {
                 warn!("engine thread ended abnormally");
             }
         }
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.flush_recent()).await {
+            Ok(Ok(n)) => debug!(printers = n, "last poll times written"),
+            Ok(Err(e)) => warn!(error = %e, "cannot write the last poll times"),
+            Err(e) => warn!(error = %e, "cannot write the last poll times"),
+        }
         info!("gateway stopped");
     }
 }
@@ -506,7 +519,17 @@ const SENT_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 /// One housekeeping round: keep the outbox within its byte budget, prune
 /// delivered messages. Failures are logged and retried on the next round.
-fn housekeeping(store: &Store, budget: u64, now: chrono::DateTime<chrono::Utc>) {
+/// Transactions of folding old readings per housekeeping round: a backlog
+/// (a first run on a year of history) is worked off over several rounds,
+/// never in one long lock.
+const COMPACT_BATCHES_PER_ROUND: u64 = 20;
+
+fn housekeeping(
+    store: &Store,
+    budget: u64,
+    now: chrono::DateTime<chrono::Utc>,
+    readings_before: chrono::DateTime<chrono::Utc>,
+) {
     match store.outbox_enforce_budget(budget) {
         Ok(o) if o.thinned + o.dropped > 0 => warn!(
             thinned = o.thinned,
@@ -525,6 +548,15 @@ fn housekeeping(store: &Store, budget: u64, now: chrono::DateTime<chrono::Utc>) 
     }
     if let Err(e) = store.outbox_prune_sent(now - SENT_KEPT) {
         warn!(error = %e, "pruning delivered messages failed");
+    }
+    match store.compact_readings(readings_before, COMPACT_BATCHES_PER_ROUND) {
+        Ok(o) if o.folded > 0 => debug!(
+            folded = o.folded,
+            more = o.more,
+            "old readings folded into daily rows"
+        ),
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "folding old readings failed"),
     }
 }
 

@@ -1,6 +1,11 @@
 //! The polling loop: one task per printer address, at most N polls at once
 //! across the fleet, never two at once on one printer (printers are fragile).
 //! Each poll is stored first, then handed to the engine.
+//!
+//! Every printer is polled on one shared grid (multiples of the interval
+//! from the gateway's start): a cycle is a burst, paced by the concurrency
+//! limit, that the poll writer records in a few transactions — where
+//! polls spread over the interval would each cost the SD card a commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +22,7 @@ use tracing::{debug, info, warn};
 use super::clock::Clock;
 use super::engine_task::EngineInput;
 use super::live::LiveConfig;
+use super::poll_writer::PollJob;
 use super::settings::Assignment;
 use crate::store::Store;
 use crate::target::Target;
@@ -38,16 +44,16 @@ pub(crate) struct PollerShared {
     pub assignments: HashMap<String, Assignment>,
     /// How long polls take (page and metrics).
     pub times: Arc<super::poll_times::PollTimes>,
+    /// Records polls, several to a transaction.
+    pub writer: super::poll_writer::PollWriter,
+    /// The origin of the polling grid.
+    pub epoch: tokio::time::Instant,
 }
 
-/// Polls `target` every interval until shutdown. `offset` spreads the first
-/// polls of a fleet over one interval instead of hitting every printer at once.
-pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target, offset: Duration) {
+/// Polls `target` at once, then on the grid of the interval, until shutdown.
+pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target) {
     let mut state = TargetState::default();
     let mut interval = shared.live.watch_poll_interval();
-    if wait(&shared, tokio::time::Instant::now(), offset, None).await {
-        return;
-    }
     loop {
         let permit = tokio::select! {
             p = shared.permits.acquire() => p,
@@ -64,16 +70,30 @@ pub(crate) async fn poll_loop(shared: Arc<PollerShared>, target: Target, offset:
     }
 }
 
-/// Sleeps until `from + d`, or until "poll now"; true when shutting down.
-/// A new poll interval (`set_config`) moves the deadline to `from` plus the
-/// new interval: a shorter one takes effect now, not after the old wait.
+/// The first point of the grid of step `every` from `epoch` after `from`.
+pub(crate) fn next_on_grid(
+    epoch: tokio::time::Instant,
+    from: tokio::time::Instant,
+    every: Duration,
+) -> tokio::time::Instant {
+    let step = every.as_nanos().max(1);
+    let since = from.saturating_duration_since(epoch).as_nanos();
+    let steps = since / step + 1;
+    let offset = u64::try_from(steps.saturating_mul(step)).unwrap_or(u64::MAX);
+    epoch + Duration::from_nanos(offset)
+}
+
+/// Sleeps until the next grid point after `from`, or until "poll now";
+/// true when shutting down. A new poll interval (`set_config`) moves the
+/// deadline onto the new grid: a shorter one takes effect now, not after
+/// the old wait.
 async fn wait(
     shared: &PollerShared,
     from: tokio::time::Instant,
     d: Duration,
     mut interval: Option<&mut tokio::sync::watch::Receiver<Duration>>,
 ) -> bool {
-    let mut deadline = from + d;
+    let mut deadline = next_on_grid(shared.epoch, from, d);
     loop {
         let changed = async {
             match interval.as_mut() {
@@ -87,7 +107,9 @@ async fn wait(
             () = shared.shutdown.cancelled() => return true,
             ok = changed => {
                 match (ok, interval.as_mut()) {
-                    (true, Some(rx)) => deadline = from + *rx.borrow_and_update(),
+                    (true, Some(rx)) => {
+                        deadline = next_on_grid(shared.epoch, from, *rx.borrow_and_update());
+                    }
                     // The sender is gone (shutdown): keep the deadline.
                     _ => interval = None,
                 }
@@ -135,16 +157,17 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 info!(%target, printer = %key, model = report.model.as_deref().unwrap_or("?"), "printer identified");
             }
             state.key = Some(key.clone());
-            let store = shared.store.clone();
-            let address = target.to_string();
-            let stored = {
-                let report = report.clone();
-                let key = key.clone();
-                tokio::task::spawn_blocking(move || store.record_poll(&key, &address, &report, at))
-                    .await
-            };
+            let stored = shared
+                .writer
+                .record(PollJob::Answered {
+                    key: key.clone(),
+                    address: target.to_string(),
+                    report: Box::new(report.clone()),
+                    at,
+                })
+                .await;
             match stored {
-                Ok(Ok(outcome)) => {
+                Ok(outcome) => {
                     if let Some(old) = &outcome.moved_from {
                         info!(printer = %key, from = %old, to = %target, "printer moved to a new address");
                     }
@@ -157,12 +180,8 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                         );
                     }
                 }
-                Ok(Err(e)) => {
-                    warn!(%target, error = %e, "could not store a poll; the engine does not see it either");
-                    return;
-                }
                 Err(e) => {
-                    warn!(%target, error = %e, "storage task failed");
+                    warn!(%target, error = %e, "could not store a poll; the engine does not see it either");
                     return;
                 }
             }
@@ -198,14 +217,15 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 debug!(%target, printer = %key, "printer moved away from this address");
                 return;
             }
-            let store = shared.store.clone();
-            let address = target.to_string();
-            let message = error.clone();
-            let key2 = key.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                store.record_poll_failure(&key2, &address, &message, at)
-            })
-            .await;
+            let failure = PollJob::Failed {
+                key: key.clone(),
+                address: here,
+                error: error.clone(),
+                at,
+            };
+            if let Err(e) = shared.writer.record(failure).await {
+                warn!(%target, error = %e, "could not store a failed poll");
+            }
             let _ = shared
                 .engine
                 .send(EngineInput::Events(vec![Event::PollFailed {
@@ -302,5 +322,30 @@ fn class_name(class: printer::SupplyClass) -> &'static str {
         printer::SupplyClass::Consumed => "consumed",
         printer::SupplyClass::Receptacle => "receptacle",
         printer::SupplyClass::Other => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_point_is_strictly_after_and_on_a_multiple() {
+        let epoch = tokio::time::Instant::now();
+        let every = Duration::from_secs(900);
+        let s = Duration::from_secs;
+        assert_eq!(next_on_grid(epoch, epoch, every), epoch + s(900));
+        assert_eq!(next_on_grid(epoch, epoch + s(3), every), epoch + s(900));
+        assert_eq!(next_on_grid(epoch, epoch + s(900), every), epoch + s(1800));
+        assert_eq!(
+            next_on_grid(epoch, epoch + s(2000), Duration::from_secs(60)),
+            epoch + s(2040),
+            "a new interval starts its own grid from the same origin"
+        );
+        assert_eq!(
+            next_on_grid(epoch, epoch, Duration::ZERO),
+            epoch + Duration::from_nanos(1),
+            "a zero interval cannot spin on one instant"
+        );
     }
 }

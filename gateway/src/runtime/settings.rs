@@ -87,6 +87,9 @@ pub struct Settings {
     pub outbox_max_bytes: u64,
     /// Real time between two housekeeping rounds (outbox budget, pruning).
     pub housekeeping_every: Duration,
+    /// Days raw readings are kept (gateway time); older ones are folded
+    /// into daily rows (see `gateway.readings_days`).
+    pub readings_days: u32,
     /// Printers to poll.
     pub targets: Vec<Target>,
     /// Credentials tried in order on a printer until one answers; the first
@@ -140,6 +143,7 @@ impl Settings {
         c.gateway.poll_interval = self.poll_interval.mul_f64(self.clock.speed().max(1e-9));
         c.gateway.max_concurrent_polls = self.max_concurrent_polls.clamp(1, 256);
         c.gateway.outbox_max_mb = (self.outbox_max_bytes >> 20).clamp(1, 1_048_576);
+        c.gateway.readings_days = self.readings_days.clamp(7, 3650);
         c.mqtt.host = self.mqtt.host.clone();
         c.mqtt.port = self.mqtt.port;
         c.mqtt.client_id = Some(self.mqtt.client_id.clone());

@@ -169,8 +169,27 @@ DROP INDEX outbox_pending;
 CREATE INDEX outbox_pending ON outbox (id, kind, created_at, size) WHERE sent_at IS NULL;
 ";
 
+/// Version 4: raw readings are kept for a window (`gateway.readings_days`)
+/// and folded into one row per supply and UTC day beyond it.
+const V4: &str = "
+CREATE TABLE daily_readings (
+    printer_key  TEXT NOT NULL REFERENCES printers (printer_key) ON DELETE CASCADE,
+    supply_index INTEGER NOT NULL,
+    day          INTEGER NOT NULL,       -- midnight UTC, ms
+    min_percent  REAL,
+    max_percent  REAL,
+    last_at      INTEGER NOT NULL,
+    last_level   INTEGER NOT NULL,
+    last_percent REAL,
+    page_count   INTEGER,
+    samples      INTEGER NOT NULL,
+    PRIMARY KEY (printer_key, supply_index, day)
+) WITHOUT ROWID;
+";
+
 /// The migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Forward only: a release adds an entry, never edits one.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this code writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -260,5 +279,37 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(payload, "{\"id\":\"o-1\"}");
         assert_eq!(size, payload.len() as i64);
+    }
+
+    /// The previous release's database (schema 3) with printers, readings
+    /// and an order: the upgrade adds the daily table and keeps every row.
+    #[test]
+    fn a_schema_3_database_is_upgraded_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v3.sqlite");
+        let mut conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO printers (printer_key, serial, address, first_seen, last_seen,
+                 last_poll_at, last_poll_ok) VALUES ('SN1', 'SN1', '192.0.2.1', 1, 2, 2, 1);
+             INSERT INTO readings (observed_at, printer_key, supply_index, level, max_capacity,
+                 percent) VALUES (2, 'SN1', 1, 40, 100, 40.0);",
+        )
+        .expect("old rows");
+        migrate(&mut conn, &path).expect("upgrade");
+        let (version, readings, daily): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM readings), (SELECT count(*) FROM daily_readings)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("counts");
+        assert_eq!((version, readings, daily), (SCHEMA_VERSION, 1, 0));
+        migrate(&mut conn, &path).expect("a second run changes nothing");
     }
 }

@@ -16,6 +16,7 @@
 mod alerts;
 mod command_answers;
 mod config_overrides;
+mod daily_readings;
 mod db;
 mod decisions;
 mod engine_state;
@@ -34,6 +35,7 @@ mod supplies;
 mod time;
 
 pub use alerts::{AlertRow, NewAlert};
+pub use daily_readings::{COMPACT_BATCH, CompactOutcome, DailyReading};
 pub use db::Store;
 pub use decisions::{CommitOutcome, DecisionBatch};
 pub use error::StoreError;
@@ -42,7 +44,7 @@ pub use order_updates::{LineQuantity, OrderUpdate, OrderUpdateOutcome, SupplierS
 pub use orders::{NewOrder, OrderRow, OrderStatus};
 pub use outbox::{OutboxKind, OutboxRow};
 pub use outbox_budget::{BudgetOutcome, OutboxFigures};
-pub use polls::PollOutcome;
+pub use polls::{PollOutcome, PollRecord};
 pub use printers::{PrinterRow, PrinterUpdate};
 pub use readings::ReadingRow;
 pub use supplies::SupplyRow;

@@ -284,7 +284,7 @@ fn write_poll(
         if old.is_none_or(|old| level_moved(old, item)) {
             moved.push(LevelEntry::new(item));
         }
-        // Only what changed, and an hourly point: an unchanged
+        // Only what changed, and a daily point: an unchanged
         // level every 15 minutes tells nothing new.
         if changed || recent.reading_due(key, item.supply.index, at) {
             append_reading(tx, key, item, page_count, at)?;

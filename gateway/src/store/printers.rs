@@ -134,6 +134,36 @@ impl Store {
         row
     }
 
+    /// Writes the poll values the heartbeat has not written yet (last seen,
+    /// last poll, page counter) of every printer, in one transaction: a
+    /// clean stop leaves the database exact. Returns the rows updated.
+    pub fn flush_recent(&self) -> Result<usize, StoreError> {
+        let fresh = self.recent.all_fresh();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        self.transaction(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE printers SET
+                     last_seen = max(last_seen, coalesce(?2, last_seen)),
+                     last_poll_at = max(last_poll_at, coalesce(?3, last_poll_at)),
+                     page_count = coalesce(?4, page_count)
+                 WHERE printer_key = ?1",
+            )?;
+            let mut updated = 0;
+            for (key, f) in &fresh {
+                let page_count = f.page_count.and_then(|n| i64::try_from(n).ok());
+                updated += stmt.execute(params![
+                    key,
+                    f.last_seen.map(to_db),
+                    f.last_poll_at.map(to_db),
+                    page_count
+                ])?;
+            }
+            Ok(updated)
+        })
+    }
+
     /// Records the operator's assignment of a printer. Returns `false` (and
     /// changes nothing) when no printer has that key yet: a printer must have
     /// been polled once before it can be assigned.
@@ -206,6 +236,7 @@ impl Store {
     pub fn forget_printer(&self, key: &str) -> Result<bool, StoreError> {
         let forgotten = self.transaction(|tx| {
             tx.execute("DELETE FROM readings WHERE printer_key = ?1", [key])?;
+            tx.execute("DELETE FROM daily_readings WHERE printer_key = ?1", [key])?;
             tx.execute("DELETE FROM supplies WHERE printer_key = ?1", [key])?;
             Ok(tx.execute("DELETE FROM printers WHERE printer_key = ?1", [key])? > 0)
         })?;

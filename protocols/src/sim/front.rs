@@ -24,7 +24,12 @@ use super::misbehaviour::{Misbehaviour, MisbehaviourSwitch, backwards_next};
 use crate::mib::MibTree;
 
 /// Clients remembered at once; the least recently seen is forgotten first.
-const MAX_RELAYS: usize = 256;
+const MAX_RELAYS: usize = 64;
+/// A client silent this long is forgotten (its relay socket closed): an
+/// SNMP exchange lasts seconds, and a poller uses a new port per poll, so
+/// keeping relays longer only piles up sockets (a 500-printer fleet polled
+/// for a day ran out of file descriptors).
+const RELAY_IDLE: Duration = Duration::from_secs(30);
 /// Varbinds a broken GETBULK answer holds at most.
 const MAX_BROKEN_VARBINDS: usize = 1000;
 
@@ -102,6 +107,13 @@ impl Front {
             r.last_used = Instant::now();
             return Some(r.socket.clone());
         }
+        relays.retain(|_, r| {
+            let keep = r.last_used.elapsed() < RELAY_IDLE;
+            if !keep {
+                r.task.abort();
+            }
+            keep
+        });
         if relays.len() >= MAX_RELAYS
             && let Some(oldest) = relays
                 .iter()
