@@ -11,6 +11,8 @@ command -v snmpsimd >/dev/null 2>&1 || missing+=(snmpsim)
 command -v snmpbulkwalk >/dev/null 2>&1 || missing+=(snmp)
 /usr/bin/python3 -c "import zeroconf" >/dev/null 2>&1 || missing+=(python3-zeroconf)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   sudo_cmd=()
@@ -20,3 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cargo test --workspace --all-targets
+
+# The Debian package: built (release, amd64), then its contents, conffile and
+# systemd unit checked (`systemd-analyze verify` and `security`).
+deb="$(bash images/build-deb.sh amd64 | tail -1)"
+bash images/check-deb.sh "$deb"

@@ -5,10 +5,18 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Where the installed package keeps things (shown by `--help`).
+pub const WHERE_THINGS_ARE: &str = "\
+Installed as a service (Debian package or Raspberry Pi image):
+  configuration  /etc/asr-gateway/gateway.toml (every key: /usr/share/doc/asr-gateway/gateway.example.toml)
+  data           /var/lib/asr-gateway/gateway.db (SQLite)
+  service        systemctl status asr-gateway; logs: journalctl -u asr-gateway
+  status page    http://<this box>:8080/ (health: /healthz)";
+
 /// ASR edge gateway: finds office printers, watches their supplies, and orders
 /// replacements before they run out.
 #[derive(Debug, Parser)]
-#[command(name = "asr-gateway", version, about, long_about = None)]
+#[command(name = "asr-gateway", version, about, long_about = None, after_help = WHERE_THINGS_ARE)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -16,6 +16,7 @@ pub mod config;
 pub mod credentials;
 pub mod diagnostics;
 pub mod runtime;
+pub mod service_manager;
 pub mod store;
 pub mod target;
 pub mod web;

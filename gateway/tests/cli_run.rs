@@ -1,5 +1,6 @@
-//! `asr-gateway run --config FILE` as an operator starts it: real printers
-//! (simulated over UDP), a real broker, then SIGTERM as systemd sends it.
+//! `asr-gateway run --config FILE` as systemd starts it: real printers
+//! (simulated over UDP), a real broker, a notify socket and a watchdog
+//! (`Type=notify`), then SIGTERM as systemd sends it.
 
 #![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
@@ -58,8 +59,38 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
         .await
         .unwrap();
 
+    // systemd's side of `Type=notify`: a datagram socket collecting messages.
+    let notify_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let collected = messages.clone();
+    let listening = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let still = listening.clone();
+    let collector = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while still.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(n) = notify.recv(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                collected.lock().unwrap().push(text);
+            }
+        }
+    });
+    let heard = |what: &str| {
+        messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.lines().any(|l| l == what))
+            .count()
+    };
+
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
         .args(["run", "--config", path.to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("WATCHDOG_USEC", "1000000")
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -78,6 +109,14 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
             }
         }
     }
+    // Ready once, then the watchdog pinged every half second while well.
+    assert_eq!(heard("READY=1"), 1, "{:?}", messages.lock().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while heard("WATCHDOG=1") < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "watchdog pings");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // The page is behind the admin password given in the file.
     let base = format!("http://{http}");
     let (_, session) = fixture::login(&base, fixture::ADMIN_PASSWORD).await;
@@ -114,6 +153,9 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
         .expect("stops within 15 s")
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
+    assert_eq!(heard("STOPPING=1"), 1, "systemd told of the stop");
+    listening.store(false, std::sync::atomic::Ordering::Relaxed);
+    collector.join().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let event = tokio::time::timeout_at(deadline, events.poll())

@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use asr_engine::EngineConfig;
 use asr_protocols::snmp::PollOptions;
-use tracing::info;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
 use super::CommandError;
 use crate::cli::RunArgs;
 use crate::config::{Config, ConfigError};
 use crate::runtime::clock::SystemClock;
 use crate::runtime::{Assignment, Gateway, MqttSettings, Settings};
+use crate::service_manager;
 use crate::target::Target;
 
 /// Loads the config (exit 2 if bad, before anything is touched), starts, and
@@ -30,7 +32,24 @@ pub async fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
         .await
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     info!(gateway = %config.gateway.id, "gateway running; Ctrl-C to stop");
+    let watchdog = CancellationToken::new();
+    tokio::spawn(service_manager::watchdog(
+        Arc::clone(gateway.store()),
+        watchdog.clone(),
+    ));
+    let status = format!(
+        "READY=1\nSTATUS=polling {} address(es); page on {}",
+        config.discovery.static_targets.len(),
+        gateway
+            .http_addr()
+            .map_or_else(|| "no address".to_owned(), |a| a.to_string())
+    );
+    if let Err(e) = service_manager::notify(&status) {
+        warn!(error = %e, "cannot tell systemd the gateway is ready");
+    }
     super::signal::wait_for_stop().await;
+    let _ = service_manager::notify("STOPPING=1\nSTATUS=stopping");
+    watchdog.cancel();
     gateway.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -156,6 +156,13 @@ impl Store {
         Ok(value)
     }
 
+    /// Whether the database answers a query (the systemd watchdog's check).
+    pub fn health_check(&self) -> Result<(), StoreError> {
+        let conn = self.lock();
+        conn.query_row("SELECT count(*) FROM meta", [], |row| row.get::<_, i64>(0))?;
+        Ok(())
+    }
+
     /// Runs `work` in one ordinary (synchronous=NORMAL) transaction.
     pub(crate) fn transaction<T>(
         &self,
