@@ -17,7 +17,8 @@ dpkg-deb -x "$deb" "$root"
 dpkg-deb -e "$deb" "$control"
 
 fail() { echo "check-deb: $*" >&2; exit 1; }
-for f in usr/bin/asr-gateway usr/lib/systemd/system/asr-gateway.service etc/asr-gateway/gateway.toml \
+for f in usr/bin/asr-gateway usr/lib/systemd/system/asr-gateway.service \
+         usr/lib/systemd/system/asr-gateway-provision.service etc/asr-gateway/gateway.toml \
          usr/lib/sysusers.d/asr-gateway.conf usr/share/doc/asr-gateway/gateway.example.toml; do
   [ -e "$root/$f" ] || fail "missing /$f"
 done
@@ -33,7 +34,8 @@ perm=$(stat -c %a "$root/etc/asr-gateway/gateway.toml")
 mkdir -p "$root/lib/systemd/system"
 cp -rn /lib/systemd/system/. "$root/lib/systemd/system/" 2>/dev/null || true
 systemd-analyze verify --root="$root" /usr/lib/systemd/system/asr-gateway.service \
-  || fail "systemd-analyze verify refused the unit"
+  /usr/lib/systemd/system/asr-gateway-provision.service \
+  || fail "systemd-analyze verify refused a unit"
 exposure=$(systemd-analyze security --offline=true --root="$root" asr-gateway.service 2>/dev/null \
   | sed -n 's/.*Overall exposure level for asr-gateway.service: \([0-9.]*\).*/\1/p')
 [ -n "$exposure" ] || fail "systemd-analyze security gave no score"
@@ -45,5 +47,6 @@ if [ "$arch" = "$(dpkg --print-architecture)" ]; then
   "$root/usr/bin/asr-gateway" --version >/dev/null || fail "the packaged binary does not run"
   "$root/usr/bin/asr-gateway" check-config --config "$root/etc/asr-gateway/gateway.toml" >/dev/null \
     || fail "the packaged configuration does not pass check-config"
+  "$root/usr/bin/asr-gateway" provision --help >/dev/null || fail "the packaged binary cannot provision"
 fi
 echo "check-deb: $(basename "$deb") ok ($arch, $(du -k "$deb" | cut -f1) KiB, systemd-analyze security exposure $exposure)"

@@ -33,6 +33,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check a configuration file and exit (status 2 if it is bad).
     CheckConfig(RunArgs),
+    /// First boot: turn the boot partition's asr-gateway.toml into the
+    /// configuration in /etc/asr-gateway (0600) and remove it from the card
+    /// (status 2 and nothing changed if it is bad).
+    Provision(ProvisionArgs),
     /// Read one or more printers once and print what they say.
     Poll(PollArgs),
     /// Find printers on the LAN (mDNS/DNS-SD, optionally a CIDR sweep) and
@@ -136,6 +140,21 @@ pub struct RunArgs {
     /// The TOML configuration file.
     #[arg(long, short)]
     pub config: PathBuf,
+}
+
+/// `provision`
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The provisioning file (a gateway.toml with `mqtt.url`, inline
+    /// certificates and password allowed; `gateway.id` optional).
+    #[arg(long, default_value = "/boot/firmware/asr-gateway.toml")]
+    pub from: PathBuf,
+    /// Where the configuration goes.
+    #[arg(long, default_value = "/etc/asr-gateway")]
+    pub config_dir: PathBuf,
+    /// The user that will read the files (the service's), e.g. `asr-gateway`.
+    #[arg(long)]
+    pub owner: Option<String>,
 }
 
 /// `poll`

@@ -12,6 +12,7 @@ mod error;
 pub mod hash_password;
 pub mod poll;
 mod proc_stats;
+pub mod provision;
 pub mod replay;
 pub mod run;
 mod signal;
