@@ -171,3 +171,98 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
     }
     fleet.shutdown().await;
 }
+
+/// A box whose first-boot file was rejected runs on the packaged
+/// configuration: it says so in the journal, on the page and upstream
+/// (once), and orders nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovisioned_box_says_why_on_the_page_in_the_log_and_upstream() {
+    let broker_addr = asr_cloud_sync::free_local_addr(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(broker_addr).unwrap();
+    let http = asr_cloud_sync::free_local_addr(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[gateway]\nid = \"unprovisioned\"\ndata_dir = \"{}\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = {}\n\
+         [http]\nlisten = \"{http}\"\nadmin_password_hash = \"{hash}\"\n[discovery]\nmdns = false\n",
+        dir.path().join("data").display(),
+        broker_addr.port(),
+        hash = fixture::admin_hash(),
+    );
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, config).unwrap();
+    std::fs::write(
+        dir.path().join("provisioning.json"),
+        r#"{"state":"rejected","gateway_id":null,"error":"not valid TOML: line 3, column 12: invalid string","at":"2026-12-04T02:00:00Z"}"#,
+    )
+    .unwrap();
+
+    let mut options = MqttOptions::new("unprovisioned-watcher", "127.0.0.1", broker_addr.port());
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 50);
+    client
+        .subscribe("asr/v1/unprovisioned/events", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
+        .args(["run", "--config", path.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let event = loop {
+        let event = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .expect("the rejection is told upstream")
+            .unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = event {
+            let body: Value = serde_json::from_slice(&p.payload).unwrap();
+            if body["event"] == "provisioning_rejected" {
+                break body;
+            }
+        }
+    };
+    assert_eq!(event["unprovisioned"], true);
+    assert!(event["error"].as_str().unwrap().contains("line 3"));
+
+    let base = format!("http://{http}");
+    let (_, session) = fixture::login(&base, fixture::ADMIN_PASSWORD).await;
+    let cookie = format!("asr_session={}", session.unwrap());
+    let status: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/status"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notice = status["health"]["notice"].as_str().unwrap_or_default();
+    assert!(
+        notice.contains("nothing is ordered") && notice.contains("line 3"),
+        "{status}"
+    );
+    let page = reqwest::Client::new()
+        .get(format!("{base}/?lang=fr"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"provisioning\"") && page.contains("Mise en service"));
+
+    let pid = child.id().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("stops")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("not provisioned, nothing is ordered"), "{log}");
+}

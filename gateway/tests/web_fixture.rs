@@ -250,6 +250,7 @@ pub fn sample_view() -> StatusView {
             open_alerts: 2,
             polls_ok: 1_204,
             polls_failed: 17,
+            notice: None,
         },
     }
 }

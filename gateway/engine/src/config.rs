@@ -41,6 +41,9 @@ pub struct EngineConfig {
     /// travel together; only a cartridge that may run out before goods could
     /// arrive does not wait.
     pub order_hour_utc: u32,
+    /// Orders nothing (forecasts and alerts go on): a box not provisioned
+    /// yet must not send orders nobody set it up for. Requests wait.
+    pub ordering_paused: bool,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +63,7 @@ impl Default for EngineConfig {
             // Late afternoon in Europe: the day's consumption is in, and the
             // supplier ships the next morning.
             order_hour_utc: 16,
+            ordering_paused: false,
         }
     }
 }

@@ -523,6 +523,9 @@ impl Engine {
     }
 
     fn place_orders(&mut self, now: i64, out: &mut Vec<Decision>) {
+        if self.config.ordering_paused {
+            return;
+        }
         let mut order: Vec<usize> = (0..self.printers.len())
             .filter(|&i| {
                 let p = &self.printers[i];
@@ -921,6 +924,27 @@ mod tests {
             }
         }
         assert_eq!(orders, vec![(25, 2)]);
+    }
+
+    #[test]
+    fn a_paused_box_orders_nothing_until_it_is_provisioned() {
+        let mut e = engine_with(&["A"]);
+        let paused = EngineConfig {
+            ordering_paused: true,
+            ..EngineConfig::default()
+        };
+        e.handle(Event::ConfigChanged(paused));
+        let t0 = 1_740_960_000;
+        assert!(
+            run(&mut e, t0, 48, |_, _| 3).is_empty(),
+            "nothing while paused"
+        );
+        assert!(!e.forecasts().is_empty(), "forecasts go on");
+        e.handle(Event::ConfigChanged(EngineConfig::default()));
+        assert!(
+            !run(&mut e, t0 + 48 * HOUR, 48, |_, _| 3).is_empty(),
+            "the need is ordered once provisioned"
+        );
     }
 
     #[test]

@@ -27,24 +27,12 @@ use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde::Serialize;
 use toml::Value;
 
 use super::CommandError;
 use crate::cli::ProvisionArgs;
 
-/// The outcome, as `provisioning.json` records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// `provisioned` or `rejected`.
-    pub state: String,
-    /// The gateway id in force after a success.
-    pub gateway_id: Option<String>,
-    /// Why the file was rejected (never quoting it).
-    pub error: Option<String>,
-    /// When (UTC, RFC 3339).
-    pub at: String,
-}
+use crate::config::provisioning::{REPORT_FILE, Report};
 
 /// Files made from the provisioning file: name in the config dir, contents.
 struct Outputs {
@@ -347,7 +335,7 @@ fn write_report(dir: &Path, report: &Report) -> Result<(), CommandError> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(report)
         .map_err(|e| CommandError::Runtime(format!("provisioning report: {e}")))?;
-    std::fs::write(dir.join("provisioning.json"), json + "\n")?;
+    std::fs::write(dir.join(REPORT_FILE), json + "\n")?;
     Ok(())
 }
 

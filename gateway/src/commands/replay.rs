@@ -14,9 +14,7 @@ use crate::cli::ReplayArgs;
 /// Runs the replay; exit 2 for bad arguments or a bad header, 1 for I/O.
 pub fn run(args: ReplayArgs) -> Result<ExitCode, CommandError> {
     let mut config = match &args.config {
-        Some(path) => {
-            super::run::engine_config(&crate::config::load(path, std::env::vars())?.engine)
-        }
+        Some(path) => super::run::engine_config(&crate::config::load(path, std::env::vars())?),
         None => asr_engine::EngineConfig::default(),
     };
     if let Some(days) = args.lead_time_days {

@@ -32,6 +32,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
         .await
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     info!(gateway = %config.gateway.id, "gateway running; Ctrl-C to stop");
+    report_provisioning(&config, &args.config, gateway.store());
     let watchdog = CancellationToken::new();
     tokio::spawn(service_manager::watchdog(
         Arc::clone(gateway.store()),
@@ -52,6 +53,46 @@ pub async fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
     watchdog.cancel();
     gateway.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store keys of what the page shows about provisioning and of the
+/// last rejection told upstream.
+pub const NOTICE_KEY: &str = "provisioning_notice";
+const REPORTED_KEY: &str = "provisioning_reported";
+
+/// Says what there is to say about provisioning: in the journal at every
+/// start, on the page (the store's `provisioning_notice`), and upstream
+/// once per rejected file (a `provisioning_rejected` event, sent when the
+/// broker is reachable).
+fn report_provisioning(config: &Config, path: &std::path::Path, store: &crate::store::Store) {
+    use crate::config::provisioning;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let report = provisioning::read_report(dir);
+    let notice = provisioning::notice(&config.gateway.id, report.as_ref());
+    if let Some(text) = &notice {
+        warn!("{text}");
+    }
+    if let Err(e) = store.meta_set(NOTICE_KEY, notice.as_deref().unwrap_or_default()) {
+        warn!(error = %e, "cannot record the provisioning state");
+    }
+    let Some(report) = report.filter(provisioning::Report::rejected) else {
+        return;
+    };
+    if store.meta_get(REPORTED_KEY).ok().flatten().as_deref() == Some(report.at.as_str()) {
+        return;
+    }
+    let event = serde_json::json!({
+        "event": "provisioning_rejected",
+        "rejected_at": report.at,
+        "error": report.error,
+        "unprovisioned": provisioning::unprovisioned(&config.gateway.id),
+    });
+    match store.outbox_push(crate::store::OutboxKind::Event, &event, chrono::Utc::now()) {
+        Ok(_) => {
+            let _ = store.meta_set(REPORTED_KEY, &report.at);
+        }
+        Err(e) => warn!(error = %e, "cannot queue the provisioning report"),
+    }
 }
 
 /// Turns a validated config into start-up settings.
@@ -129,7 +170,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
                 },
             }
         }),
-        engine: engine_config(&config.engine),
+        engine: engine_config(config),
         assignments: config
             .printers
             .iter()
@@ -157,9 +198,12 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
     })
 }
 
-/// The engine's policy from the `[engine]` section.
-pub fn engine_config(e: &crate::config::EngineSection) -> EngineConfig {
+/// The engine's policy from the `[engine]` section; ordering paused while
+/// the box is not provisioned (see `config::provisioning`).
+pub fn engine_config(config: &Config) -> EngineConfig {
+    let e = &config.engine;
     EngineConfig {
+        ordering_paused: crate::config::provisioning::unprovisioned(&config.gateway.id),
         lead_time_days: e.lead_time_days,
         horizon_days: e.horizon_days,
         supply_days: e.supply_days,
@@ -175,13 +219,21 @@ mod tests {
 
     #[test]
     fn the_engine_section_reaches_the_engine() {
-        let section = crate::config::EngineSection {
+        let mut config = Config::default();
+        config.gateway.id = "acme-01".into();
+        config.engine = crate::config::EngineSection {
             lead_time_days: 7.0,
             order_hour_utc: 6,
             ..Default::default()
         };
-        let c = engine_config(&section);
+        let c = engine_config(&config);
         assert_eq!((c.lead_time_days, c.order_hour_utc), (7.0, 6));
         assert_eq!(c.silent_after_secs, 24 * 3600);
+        assert!(!c.ordering_paused);
+        config.gateway.id = crate::config::provisioning::UNPROVISIONED_ID.into();
+        assert!(
+            engine_config(&config).ordering_paused,
+            "nothing ordered unprovisioned"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod error;
 pub mod link;
 mod load;
 mod model;
+pub mod provisioning;
 pub mod remote;
 mod validate;
 

@@ -149,7 +149,7 @@ impl LiveConfig {
             self.poll_interval.send_replace(real);
         }
         if config.engine != previous.engine {
-            effects.engine = Some(crate::commands::run::engine_config(&config.engine));
+            effects.engine = Some(crate::commands::run::engine_config(&config));
         }
         if config.snmp.credentials != previous.snmp.credentials {
             // The default credentials come first; per-printer ones follow.

@@ -161,6 +161,12 @@ impl StatusSource for GatewayStatus {
                 open_alerts,
                 polls_ok: polls.ok,
                 polls_failed: polls.failed,
+                notice: self
+                    .store
+                    .meta_get(crate::commands::run::NOTICE_KEY)
+                    .ok()
+                    .flatten()
+                    .filter(|n| !n.is_empty()),
             },
         })
     }

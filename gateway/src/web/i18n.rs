@@ -269,6 +269,7 @@ pub enum Msg {
     LastPoll,
     DiskFree,
     ClockLabel,
+    SetUp,
     ClockSynced,
     ClockNotSynced,
     Uptime,
@@ -552,6 +553,7 @@ impl Msg {
             ),
             DiskFree => ("Disk free", "Espace disque libre"),
             ClockLabel => ("Clock", "Horloge"),
+            SetUp => ("Set-up", "Mise en service"),
             ClockSynced => ("synchronised", "synchronisée"),
             ClockNotSynced => (
                 "not synchronised: dates may be wrong",

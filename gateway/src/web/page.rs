@@ -367,6 +367,14 @@ fn summary(html: &mut Html, lang: Lang, view: &StatusView) {
 /// trusted, which version runs.
 fn health(html: &mut Html, lang: Lang, view: &StatusView) {
     let h = &view.health;
+    if let Some(notice) = &h.notice {
+        h!(
+            html,
+            "<div class=\"stat wide warn\" id=\"provisioning\" role=\"alert\"><span class=\"k\">{}</span><span class=\"v\">{}</span></div>\n",
+            Esc(lang.tr(Msg::SetUp)),
+            Esc(notice)
+        );
+    }
     let class = if h.open_alerts > 0 { " warn" } else { "" };
     h!(
         html,

@@ -50,6 +50,10 @@ pub struct HealthView {
     /// Polls unanswered (or unreadable) since start.
     #[serde(default)]
     pub polls_failed: u64,
+    /// What the site's IT must know about the box's set-up: not
+    /// provisioned (nothing is ordered), a first-boot file rejected.
+    #[serde(default)]
+    pub notice: Option<String>,
 }
 
 /// State of the MQTT uplink.
