@@ -37,6 +37,10 @@ pub enum Command {
     /// configuration in /etc/asr-gateway (0600) and remove it from the card
     /// (status 2 and nothing changed if it is bad).
     Provision(ProvisionArgs),
+    /// After the service stops (systemd `ExecStopPost=`): keep a failed
+    /// stop's result so the next start reports it.
+    #[command(hide = true)]
+    RecordExit(RecordExitArgs),
     /// Read one or more printers once and print what they say.
     Poll(PollArgs),
     /// Find printers on the LAN (mDNS/DNS-SD, optionally a CIDR sweep) and
@@ -140,6 +144,14 @@ pub struct RunArgs {
     /// The TOML configuration file.
     #[arg(long, short)]
     pub config: PathBuf,
+}
+
+/// `record-exit`
+#[derive(Debug, Args)]
+pub struct RecordExitArgs {
+    /// The gateway's data directory.
+    #[arg(long, default_value = "/var/lib/asr-gateway")]
+    pub data_dir: PathBuf,
 }
 
 /// `provision`

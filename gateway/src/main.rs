@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::CheckConfig(args) => commands::check_config::run(args),
             Command::Provision(args) => commands::provision::run(args),
+            Command::RecordExit(args) => commands::record_exit::run(&args.data_dir),
             Command::Poll(args) => commands::poll::run(args).await,
             Command::Discover(args) => commands::discover::run(args).await,
             Command::Sim(args) => commands::sim::run(args).await,

@@ -174,7 +174,8 @@ async fn run_polls_configured_printers_reports_online_and_stops_on_sigterm() {
 
 /// A box whose first-boot file was rejected runs on the packaged
 /// configuration: it says so in the journal, on the page and upstream
-/// (once), and orders nothing.
+/// (once), and orders nothing. Failed stops systemd reported before this
+/// start (`record-exit`, as `ExecStopPost=` runs it) are told the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unprovisioned_box_says_why_on_the_page_in_the_log_and_upstream() {
     let broker_addr = asr_cloud_sync::free_local_addr(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
@@ -196,6 +197,20 @@ async fn an_unprovisioned_box_says_why_on_the_page_in_the_log_and_upstream() {
     )
     .unwrap();
 
+    // Two failed stops before this start, then a clean one (not counted).
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for result in ["exit-code", "watchdog", "success"] {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_asr-gateway"))
+            .args(["record-exit", "--data-dir", data.to_str().unwrap()])
+            .env("SERVICE_RESULT", result)
+            .env("EXIT_CODE", "exited")
+            .env("EXIT_STATUS", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     let mut options = MqttOptions::new("unprovisioned-watcher", "127.0.0.1", broker_addr.port());
     options.set_keep_alive(Duration::from_secs(5));
     let (client, mut events) = AsyncClient::new(options, 50);
@@ -211,18 +226,22 @@ async fn an_unprovisioned_box_says_why_on_the_page_in_the_log_and_upstream() {
         .unwrap();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let event = loop {
+    let mut told = std::collections::HashMap::new();
+    while told.len() < 2 {
         let event = tokio::time::timeout_at(deadline, events.poll())
             .await
-            .expect("the rejection is told upstream")
+            .expect("the rejection and the failures are told upstream")
             .unwrap();
         if let Event::Incoming(Packet::Publish(p)) = event {
             let body: Value = serde_json::from_slice(&p.payload).unwrap();
-            if body["event"] == "provisioning_rejected" {
-                break body;
+            if let Some(name) = body["event"].as_str() {
+                told.insert(name.to_owned(), body.clone());
             }
         }
-    };
+    }
+    let event = &told["provisioning_rejected"];
+    assert_eq!(told["restarted_after_failure"]["failures"], 2);
+    assert_eq!(told["restarted_after_failure"]["last_result"], "watchdog");
     assert_eq!(event["unprovisioned"], true);
     assert!(event["error"].as_str().unwrap().contains("line 3"));
 
@@ -243,6 +262,8 @@ async fn an_unprovisioned_box_says_why_on_the_page_in_the_log_and_upstream() {
         notice.contains("nothing is ordered") && notice.contains("line 3"),
         "{status}"
     );
+    assert!(notice.contains("failure 2 time(s)"), "{status}");
+    assert!(!data.join("last-failure.json").exists(), "told once");
     let page = reqwest::Client::new()
         .get(format!("{base}/?lang=fr"))
         .header("Cookie", &cookie)

@@ -13,6 +13,7 @@ pub mod hash_password;
 pub mod poll;
 mod proc_stats;
 pub mod provision;
+pub mod record_exit;
 pub mod replay;
 pub mod run;
 mod signal;

@@ -33,6 +33,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode, CommandError> {
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     info!(gateway = %config.gateway.id, "gateway running; Ctrl-C to stop");
     report_provisioning(&config, &args.config, gateway.store());
+    report_earlier_failures(&config.gateway.data_dir, gateway.store());
     let watchdog = CancellationToken::new();
     tokio::spawn(service_manager::watchdog(
         Arc::clone(gateway.store()),
@@ -92,6 +93,33 @@ fn report_provisioning(config: &Config, path: &std::path::Path, store: &crate::s
             let _ = store.meta_set(REPORTED_KEY, &report.at);
         }
         Err(e) => warn!(error = %e, "cannot queue the provisioning report"),
+    }
+}
+
+/// The store key of the earlier failures shown on the page.
+pub const FAILURES_KEY: &str = "failures_notice";
+
+/// Tells the failed stops systemd recorded before this start (see
+/// `record-exit`): journal, page, and upstream as a `restarted_after_failure`
+/// event. A good start clears the page's line.
+fn report_earlier_failures(data_dir: &std::path::Path, store: &crate::store::Store) {
+    let Some(failures) = super::record_exit::take(data_dir) else {
+        let _ = store.meta_set(FAILURES_KEY, "");
+        return;
+    };
+    let text = failures.describe();
+    warn!("{text}");
+    let _ = store.meta_set(FAILURES_KEY, &text);
+    let event = serde_json::json!({
+        "event": "restarted_after_failure",
+        "failures": failures.count,
+        "last_result": failures.result,
+        "last_code": failures.code,
+        "last_status": failures.status,
+        "last_at": failures.at,
+    });
+    if let Err(e) = store.outbox_push(crate::store::OutboxKind::Event, &event, chrono::Utc::now()) {
+        warn!(error = %e, "cannot queue the failure report");
     }
 }
 

@@ -46,6 +46,20 @@ pub(crate) struct GatewayStatus {
 }
 
 impl GatewayStatus {
+    /// What the site's IT must know about the box's set-up and its last
+    /// starts (provisioning, earlier failures), one line.
+    fn notice(&self) -> Option<String> {
+        let lines: Vec<String> = [
+            crate::commands::run::NOTICE_KEY,
+            crate::commands::run::FAILURES_KEY,
+        ]
+        .iter()
+        .filter_map(|k| self.store.meta_get(k).ok().flatten())
+        .filter(|n| !n.is_empty())
+        .collect();
+        (!lines.is_empty()).then(|| lines.join("; "))
+    }
+
     /// A source over `store` alone (no engine, no uplink): what the page
     /// benchmark measures, the store reads and the rendering.
     pub(crate) fn over_store(store: Arc<Store>, clock: Arc<dyn Clock>) -> Self {
@@ -161,12 +175,7 @@ impl StatusSource for GatewayStatus {
                 open_alerts,
                 polls_ok: polls.ok,
                 polls_failed: polls.failed,
-                notice: self
-                    .store
-                    .meta_get(crate::commands::run::NOTICE_KEY)
-                    .ok()
-                    .flatten()
-                    .filter(|n| !n.is_empty()),
+                notice: self.notice(),
             },
         })
     }
