@@ -354,4 +354,9 @@ pub struct BenchArgs {
     /// directory under the current one).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// `writes`: days of level history put in the database before measuring
+    /// (8 changed levels a day per supply), as a gateway that has run that
+    /// long holds: the indexes a poll touches are then spread out.
+    #[arg(long, default_value_t = 0)]
+    pub history_days: u32,
 }

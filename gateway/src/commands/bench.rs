@@ -63,6 +63,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
                 base_ip: args.base_ip,
                 port: args.port,
                 data_dir: args.data_dir.clone(),
+                history_days: args.history_days,
             })
             .await
         }

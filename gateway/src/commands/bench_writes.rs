@@ -46,6 +46,76 @@ pub struct WritesOptions {
     pub base_ip: Ipv4Addr,
     pub port: u16,
     pub data_dir: Option<PathBuf>,
+    pub history_days: u32,
+}
+
+/// Polls a day of history holds per printer (each one a changed level).
+const HISTORY_POLLS_PER_DAY: i64 = 8;
+
+/// `days` of history for the fleet's printers, ending now: every printer
+/// polled 8 times a day with every supply a little lower each time (so
+/// every poll appends), one transaction a day, as the poll writer would.
+fn prefill(
+    db: &std::path::Path,
+    specs: &[asr_protocols::sim::SyntheticSpec],
+    days: u32,
+) -> Result<u64, CommandError> {
+    use asr_protocols::printer::{Gauge, PrinterReport, Supply, SupplyClass};
+    let store = crate::store::Store::open(db).map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let start = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+    let colours = ["black", "cyan", "magenta", "yellow"];
+    let mut rows = 0u64;
+    for step in 0..i64::from(days) * HISTORY_POLLS_PER_DAY {
+        let at = start + chrono::Duration::minutes(step * 24 * 60 / HISTORY_POLLS_PER_DAY);
+        let reports: Vec<(String, PrinterReport)> = specs
+            .iter()
+            .map(|spec| {
+                let level = 1000 - (step % 950);
+                let supplies = (0..4u32)
+                    .map(|i| Supply {
+                        index: i + 1,
+                        description: format!("Toner {}", colours[i as usize]),
+                        part_number: None,
+                        kind: "toner".to_owned(),
+                        class: SupplyClass::Consumed,
+                        colorant: Some(colours[i as usize].to_owned()),
+                        unit: Some("percent".to_owned()),
+                        max_capacity: 1000,
+                        level,
+                        percent: Some(level as f64 / 10.0),
+                        gauge: Gauge::Exact,
+                    })
+                    .collect();
+                let report = PrinterReport {
+                    serial: Some(spec.serial.clone()),
+                    model: Some("history".to_owned()),
+                    page_count: Some(u64::try_from(step).unwrap_or_default() * 50),
+                    supplies,
+                    error: None,
+                    ..PrinterReport::failed("192.0.2.1:161", "")
+                };
+                (spec.serial.clone(), report)
+            })
+            .collect();
+        let polls: Vec<crate::store::PollRecord<'_>> = reports
+            .iter()
+            .map(|(key, report)| crate::store::PollRecord::Answered {
+                key,
+                address: "192.0.2.1:161",
+                report,
+                at,
+            })
+            .collect();
+        for outcome in store.record_polls(&polls) {
+            rows += outcome
+                .map_err(|e| CommandError::Runtime(e.to_string()))?
+                .readings_added as u64;
+        }
+    }
+    store
+        .checkpoint()
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    Ok(rows)
 }
 
 /// Writes the database's dirty pages out (fsync of each file).
@@ -84,6 +154,15 @@ pub async fn writes_command(opts: WritesOptions) -> Result<ExitCode, CommandErro
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let _broker = asr_cloud_sync::EmbeddedBroker::start(mqtt)
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    if opts.history_days > 0 {
+        let started = Instant::now();
+        let rows = prefill(&dir.join("gateway.db"), &specs, opts.history_days)?;
+        println!(
+            "bench writes: {} days of history put in first ({rows} readings, {:.0} s)",
+            opts.history_days,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let clock = Arc::new(ScaledClock::new(chrono::Utc::now(), speed));
     let settings = Settings {
         gateway_id: "bench-writes".into(),
