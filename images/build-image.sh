@@ -32,6 +32,7 @@ step() { echo "build-image: [$(( $(date +%s) - started ))s] $*" >&2; }
 
 need=()
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v arch-test >/dev/null || need+=(arch-test)
 [ -e /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static binfmt-support)
 command -v mkfs.vfat >/dev/null || need+=(dosfstools)
 command -v mcopy >/dev/null || need+=(mtools)
