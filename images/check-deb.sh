@@ -26,6 +26,12 @@ grep -qx /etc/asr-gateway/gateway.toml "$control/conffiles" || fail "gateway.tom
 grep -q "^Type=notify" "$root/usr/lib/systemd/system/asr-gateway.service" || fail "the unit is not Type=notify"
 grep -q 'systemd-sysusers\|adduser' "$control/postinst" || fail "postinst makes no system user"
 grep -q 'deb-systemd-helper' "$control/postinst" || fail "postinst does not enable the unit"
+sh -n "$control/postinst" || fail "postinst is not valid shell"
+# Every file systemd-sysusers is given is one the package installs (a bare
+# name is looked up in sysusers.d): a wrong name fails the configure step.
+for f in $(grep -o 'systemd-sysusers[^;&|]*' "$control/postinst" | tr ' ' '\n' | grep '\.conf$'); do
+  [ -f "$root/usr/lib/sysusers.d/$(basename "$f")" ] || fail "postinst runs systemd-sysusers on $f, not installed"
+done
 perm=$(stat -c %a "$root/etc/asr-gateway/gateway.toml")
 [ "$perm" = 640 ] || fail "gateway.toml is mode $perm, not 640"
 
