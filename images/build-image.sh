@@ -59,7 +59,15 @@ deb="$(bash images/build-deb.sh arm64 | tail -1)"
 
 out=target/images
 work="$out/work"
-rm -rf "$work"
+# A build killed half-way can leave mmdebstrap's /proc, /sys and /dev
+# mounts behind in the old root: unmount them before deleting it, and
+# never let the delete cross into another filesystem.
+if [ -d "$work" ]; then
+  real_work="$(realpath "$work")"
+  awk -v w="$real_work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m"; done
+fi
+rm -rf --one-file-system "$work"
 mkdir -p "$work"
 rootfs="$work/rootfs"
 cp "$deb" "$work/asr-gateway.deb"
@@ -105,5 +113,5 @@ dd if="$work/root.ext4" of="$img" bs=1M seek=$((4 + boot_mib)) conv=notrunc stat
 
 step "compressing"
 zstd -q -10 -T0 "$img" -o "$img.zst"
-rm -rf "$work"
+rm -rf --one-file-system "$work"
 step "done: $img ($(du -m "$img" | cut -f1) MiB), $img.zst ($(du -m "$img.zst" | cut -f1) MiB), $(( $(date +%s) - started )) s"

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::order_status::{OrderStatusBody, OrderStatusUpdate};
 use crate::topics::{CommandName, Topic};
+use crate::update_order::{UpdateBody, UpdateOrder};
 
 /// Largest command body accepted: commands are small JSON objects, and
 /// anything bigger is refused before it is parsed.
@@ -91,11 +92,13 @@ pub enum CommandAction {
     GetDiagnostics,
     /// The supplier's news about one order.
     OrderStatus(OrderStatusUpdate),
+    /// Installs a signed package; handed to the updater, which answers.
+    Update(UpdateOrder),
 }
 
 impl CommandAction {
     /// Names accepted in the topic, for error messages and documentation.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "poll_now",
         "set_printer",
         "forget_printer",
@@ -106,6 +109,7 @@ impl CommandAction {
         "get_status",
         "get_diagnostics",
         "order_status",
+        "update",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -120,6 +124,7 @@ impl CommandAction {
             CommandAction::GetStatus => "get_status",
             CommandAction::GetDiagnostics => "get_diagnostics",
             CommandAction::OrderStatus(_) => "order_status",
+            CommandAction::Update(_) => "update",
         }
     }
 }
@@ -388,6 +393,12 @@ pub fn parse_command(
                 .map(CommandAction::OrderStatus)
                 .map_err(|reason| invalid("order_status", reason))
         }
+        "update" => {
+            let b: UpdateBody = body("update", value)?;
+            b.validate()
+                .map(CommandAction::Update)
+                .map_err(|reason| invalid("update", reason))
+        }
         simple @ ("get_config" | "rescan" | "get_status" | "get_diagnostics") => {
             let command = CommandAction::NAMES
                 .into_iter()
@@ -554,6 +565,13 @@ impl CommandReply {
         self.send(CommandResponse::failed(&self.id, reason));
     }
 
+    /// Gives the final answer up to another process (the updater, which
+    /// outlives the gateway it replaces): nothing more is sent from here,
+    /// and dropping the handle no longer reports `failed`.
+    pub fn hand_over(mut self) {
+        self.finished = true;
+    }
+
     /// Answers with a response recorded earlier (a redelivered command
     /// gets its first answer again instead of running twice).
     pub fn replay(mut self, response: CommandResponse) {
@@ -622,6 +640,23 @@ mod tests {
                 value: serde_json::json!(300)
             })
         );
+        let signature = format!("{}==", "Q".repeat(86));
+        let update = parse(
+            "update",
+            &format!(
+                r#"{{"url":"https://pkg.example.com/asr-gateway_0.2.0-1_arm64.deb","version":"0.2.0-1","signature":"{signature}"}}"#
+            ),
+        );
+        assert!(
+            matches!(&update, Ok(CommandAction::Update(o)) if o.version == "0.2.0-1"),
+            "{update:?}"
+        );
+        let err = parse(
+            "update",
+            &format!(r#"{{"url":"https://x/a.deb","version":"1","signature":"{signature}","force":true}}"#),
+        )
+        .expect_err("unknown field");
+        assert!(err.to_string().contains("force"), "{err}");
     }
 
     #[test]

@@ -7,11 +7,13 @@ pub mod broker;
 pub mod commands;
 pub mod consumer;
 mod inflight;
+pub mod one_shot;
 pub mod order_status;
 pub mod outbox;
 pub mod payload;
 pub mod topics;
 pub mod transport;
+pub mod update_order;
 pub mod uplink;
 
 pub use broker::{BrokerError, EmbeddedBroker, free_local_addr};
@@ -19,6 +21,7 @@ pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
     CommandUpdate, MAX_COMMAND_BYTES, PrinterChanges, parse_order_status,
 };
+pub use one_shot::{OneShotError, publish_retained};
 pub use order_status::{DeliveredLine, OrderState, OrderStatusUpdate};
 pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};
 pub use payload::{PayloadError, SCHEMA_VERSION, StatusPayload};
@@ -26,4 +29,5 @@ pub use topics::{
     CommandId, CommandName, GatewayId, OrderId, Topic, TopicError, TopicSchema, parse_any,
 };
 pub use transport::{CaSource, Carrier, TlsSettings, TransportError, TransportSettings};
+pub use update_order::UpdateOrder;
 pub use uplink::{Credentials, Uplink, UplinkConfig, UplinkError, UplinkState};

@@ -41,6 +41,15 @@ pub enum Command {
     /// stop's result so the next start reports it.
     #[command(hide = true)]
     RecordExit(RecordExitArgs),
+    /// The updater (run as root by asr-gateway-update.service when the
+    /// gateway hands over an `update` command): download, check the
+    /// signature, install, confirm health, roll back otherwise, report.
+    ApplyUpdate(ApplyUpdateArgs),
+    /// Update signing keys: make a key pair, sign or verify a package.
+    UpdateKey {
+        #[command(subcommand)]
+        command: UpdateKeyCommand,
+    },
     /// Read one or more printers once and print what they say.
     Poll(PollArgs),
     /// Find printers on the LAN (mDNS/DNS-SD, optionally a CIDR sweep) and
@@ -152,6 +161,57 @@ pub struct RecordExitArgs {
     /// The gateway's data directory.
     #[arg(long, default_value = "/var/lib/asr-gateway")]
     pub data_dir: PathBuf,
+}
+
+/// `apply-update`
+#[derive(Debug, Args)]
+pub struct ApplyUpdateArgs {
+    /// The gateway's configuration (broker, data directory, update key,
+    /// status page address).
+    #[arg(long, short, default_value = "/etc/asr-gateway/gateway.toml")]
+    pub config: PathBuf,
+    /// The request the gateway left (default: <data_dir>/update/request.json).
+    #[arg(long)]
+    pub request: Option<PathBuf>,
+    /// Root's own directory: downloads and the installed package's copy
+    /// (`installed.deb`) that a rollback reinstalls.
+    #[arg(long, default_value = "/var/lib/asr-gateway-update")]
+    pub work_dir: PathBuf,
+    /// Install into this root instead of / (dpkg --root; tests).
+    #[arg(long)]
+    pub dpkg_root: Option<PathBuf>,
+    /// How to restart the gateway (default: systemctl restart asr-gateway.service).
+    #[arg(long)]
+    pub restart_command: Option<String>,
+    /// A CA certificate (PEM) trusted for downloads besides the system's.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `update-key`
+#[derive(Debug, Subcommand)]
+pub enum UpdateKeyCommand {
+    /// Make a key pair (the private file is created 0600 and never overwritten).
+    Generate {
+        #[arg(long)]
+        private: PathBuf,
+        #[arg(long)]
+        public: PathBuf,
+    },
+    /// Print the base64 signature of a package (the `update` command's `signature`).
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+        package: PathBuf,
+    },
+    /// Check a signature against a public key file.
+    Verify {
+        #[arg(long)]
+        public: PathBuf,
+        package: PathBuf,
+        #[arg(long)]
+        signature: String,
+    },
 }
 
 /// `provision`

@@ -19,4 +19,5 @@ pub mod runtime;
 pub mod service_manager;
 pub mod store;
 pub mod target;
+pub mod update;
 pub mod web;

@@ -28,6 +28,8 @@ fn main() -> ExitCode {
             Command::CheckConfig(args) => commands::check_config::run(args),
             Command::Provision(args) => commands::provision::run(args),
             Command::RecordExit(args) => commands::record_exit::run(&args.data_dir),
+            Command::ApplyUpdate(args) => commands::apply_update::run(args).await,
+            Command::UpdateKey { command } => commands::update_key::run(command),
             Command::Poll(args) => commands::poll::run(args).await,
             Command::Discover(args) => commands::discover::run(args).await,
             Command::Sim(args) => commands::sim::run(args).await,

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns an exit code or a [`CommandError`].
 
+pub mod apply_update;
 pub mod bench;
 pub mod bench_page;
 pub mod bench_poll;
@@ -19,6 +20,7 @@ pub mod run;
 mod signal;
 pub mod sim;
 pub mod sim_fleet;
+pub mod update_key;
 pub mod upstream;
 
 pub use error::CommandError;

@@ -10,7 +10,15 @@ use super::error::ConfigError;
 use super::model::Config;
 
 /// Sections that environment variables may address.
-const SECTIONS: &[&str] = &["gateway", "mqtt", "http", "snmp", "discovery", "engine"];
+const SECTIONS: &[&str] = &[
+    "gateway",
+    "mqtt",
+    "http",
+    "snmp",
+    "discovery",
+    "engine",
+    "update",
+];
 
 /// Reads, overrides from `vars` (pass `std::env::vars()`), and validates.
 pub fn load(

@@ -25,6 +25,8 @@ pub struct Config {
     pub discovery: DiscoverySection,
     /// Replenishment policy.
     pub engine: EngineSection,
+    /// Remote updates.
+    pub update: UpdateSection,
     /// Per-printer assignments (site, contact) and credentials, keyed by serial.
     pub printers: Vec<PrinterSection>,
 }
@@ -177,6 +179,26 @@ impl Default for HttpSection {
             tls: false,
             tls_cert_file: None,
             tls_key_file: None,
+        }
+    }
+}
+
+/// `[update]` — remote updates. The gateway only hands a signed package
+/// over to the updater (a separate root service); this is where both find
+/// the public key packages must be signed with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateSection {
+    /// The ed25519 public key (base64, as `asr-gateway update-key generate`
+    /// writes it) baked into the image. Without this file the `update`
+    /// command is refused.
+    pub key_file: PathBuf,
+}
+
+impl Default for UpdateSection {
+    fn default() -> Self {
+        Self {
+            key_file: PathBuf::from("/etc/asr-gateway/update-key.pub"),
         }
     }
 }

@@ -20,6 +20,7 @@ use super::engine_task::EngineInput;
 use super::poller::PollerShared;
 use super::scoped_credentials::{self, ScopedEntry};
 use super::status_report;
+use super::update_handover;
 use crate::store::{
     LineQuantity, OrderUpdate, OrderUpdateOutcome, OutboxKind, PrinterUpdate, Store, SupplierStatus,
 };
@@ -73,6 +74,9 @@ impl Handler {
             }
             Ok(None) => {}
             Err(e) => warn!(error = %e, "cannot read recorded command answers"),
+        }
+        if let CommandAction::Update(order) = command.action {
+            return self.update(command.id, order, command.reply, key).await;
         }
         command.reply.executing();
         let outcome = self.execute(command.action).await;
@@ -171,6 +175,58 @@ impl Handler {
                     .map(Some)
             }
             CommandAction::OrderStatus(update) => self.order_status(update).await,
+            CommandAction::Update(_) => Err("internal error: update is handed over".into()),
+        }
+    }
+
+    /// Hands an update over to the updater, which gives the final answer;
+    /// a redelivery of the one in progress is left to it.
+    async fn update(
+        &self,
+        id: String,
+        order: asr_cloud_sync::UpdateOrder,
+        reply: asr_cloud_sync::CommandReply,
+        key: String,
+    ) {
+        let config = self.poller.live.effective();
+        let data_dir = config.gateway.data_dir.clone();
+        let now = self.poller.clock.now();
+        let submitted = self
+            .blocking({
+                let id = id.clone();
+                move |store| {
+                    update_handover::import_outcomes(store, &config.gateway.data_dir);
+                    if update_handover::is_in_progress(store, &id) {
+                        return Ok(None);
+                    }
+                    update_handover::submit(store, &config, &id, order, now).map(Some)
+                }
+            })
+            .await;
+        match submitted {
+            Ok(Some(_)) => {
+                reply.executing();
+                reply.hand_over();
+                update_handover::watch(self.store.clone(), data_dir, id);
+            }
+            Ok(None) => {
+                info!(%id, "update already handed over; the updater answers");
+                reply.hand_over();
+            }
+            Err(reason) => {
+                info!(%id, %reason, "update refused");
+                let response = CommandResponse::failed(&id, reason.clone());
+                if let Ok(value) = serde_json::to_value(&response) {
+                    let _ = self
+                        .blocking(move |store| {
+                            store
+                                .record_command_answer(&key, &value, chrono::Utc::now())
+                                .map_err(|e| e.to_string())
+                        })
+                        .await;
+                }
+                reply.failed(reason);
+            }
         }
     }
 

@@ -29,8 +29,10 @@ mod settings_view;
 mod status_report;
 mod status_source;
 pub(crate) use status_source::GatewayStatus;
+mod update_handover;
 mod uplink_glue;
 pub(crate) use uplink_glue::StoreOutbox;
+pub(crate) use uplink_glue::uplink_config;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -401,6 +403,12 @@ impl Gateway {
                     }
                 }),
             ));
+        }
+        // What the updater did while this gateway was not running (it is
+        // usually the reason this gateway just started): recorded before a
+        // redelivered `update` command could be answered.
+        if let Some(data_dir) = settings.db_path.parent() {
+            update_handover::resume(&store, data_dir);
         }
         let handler = Arc::new(command_handler::Handler {
             store: store.clone(),

@@ -5,7 +5,7 @@
 //! | `GET /`          | the HTML status page                               |
 //! | `GET /api/status`| the [`StatusView`] as JSON (kept for old scripts: `/api/v1/status`) |
 //! | `/api/v1/…`      | the JSON API, described at `/api/v1/openapi.json` (see `api`) |
-//! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data) |
+//! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data), version in `X-Gateway-Version` |
 //! | `GET /metrics`   | Prometheus text format (behind the login unless `[http] metrics_public`) |
 //! | `GET /printers/{serial}`, `POST` same | a printer's page; its delivery-details form |
 //! | `POST /printers/{serial}/order` | "order one now" for a supply |
@@ -662,12 +662,20 @@ async fn local_time_js() -> impl IntoResponse {
     )
 }
 
+/// Alive, and which version: the updater waits for the new version here
+/// before it keeps an update.
 async fn healthz() -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::HeaderName::from_static(crate::update::health::VERSION_HEADER),
+                HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+            ),
+        ],
         "ok",
     )
 }
