@@ -12,17 +12,24 @@
 # image file. About 15–20 minutes on 2 cores; run as root (mmdebstrap's root
 # mode). Not part of .ci/run: a separate, documented command.
 #
-#   images/build-image.sh [--suite bookworm] [--size 2G]
+# Remote updates must be signed with the private key of the public key
+# baked in (/etc/asr-gateway/update-key.pub): give it with --update-key, or
+# a pair is made once in target/images/update-signing.key (+ .pub) — keep
+# the private one, every update for these images needs it.
+#
+#   images/build-image.sh [--suite bookworm] [--size 2G] [--update-key PUBLIC_KEY_FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 suite=bookworm
 image_size=2G
+update_key=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --suite) suite="$2"; shift 2 ;;
     --size) image_size="$2"; shift 2 ;;
-    *) echo "usage: $0 [--suite SUITE] [--size SIZE]" >&2; exit 2 ;;
+    --update-key) update_key="$2"; shift 2 ;;
+    *) echo "usage: $0 [--suite SUITE] [--size SIZE] [--update-key PUBLIC_KEY_FILE]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "build-image: run as root (mmdebstrap --mode=root)" >&2; exit 2; }
@@ -72,13 +79,26 @@ mkdir -p "$work"
 rootfs="$work/rootfs"
 cp "$deb" "$work/asr-gateway.deb"
 
+if [ -z "$update_key" ]; then
+  update_key="$out/update-signing.key.pub"
+  if [ ! -f "$out/update-signing.key" ]; then
+    step "making the update signing key pair (target/images/update-signing.key: keep it)"
+    # The package's own binary, run through qemu-user.
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/asr-gateway > "$work/asr-gateway-arm64"
+    chmod +x "$work/asr-gateway-arm64"
+    "$work/asr-gateway-arm64" update-key generate --private "$out/update-signing.key" --public "$update_key"
+  fi
+fi
+[ -s "$update_key" ] || { echo "build-image: no update key at $update_key" >&2; exit 2; }
+cp "$update_key" "$work/update-key.pub"
+
 step "making the arm64 root filesystem (mmdebstrap, $suite)"
 # Every change to the root is in images/rootfs/ (copied in) or in the
 # customize script, so what the image holds is read in one place.
 mmdebstrap --mode=root --arch=arm64 --variant=minbase \
   --components="main non-free-firmware" \
   --include=systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,systemd-timesyncd,systemd-resolved,fake-hwclock,ca-certificates,cloud-guest-utils,e2fsprogs,openssh-server,iproute2,netbase \
-  --customize-hook='copy-in target/images/work/asr-gateway.deb /tmp' \
+  --customize-hook='copy-in target/images/work/asr-gateway.deb target/images/work/update-key.pub /tmp' \
   --customize-hook='copy-in images/rootfs/etc images/rootfs/usr /' \
   --customize-hook='chroot "$1" sh -s < images/customize-rootfs.sh' \
   "$suite" "$rootfs"

@@ -5,7 +5,12 @@ export DEBIAN_FRONTEND=noninteractive
 
 # The gateway, from the package built for this image.
 apt-get install -y -qq --no-install-recommends /tmp/asr-gateway.deb
-rm -f /tmp/asr-gateway.deb
+# Remote updates: the key packages must be signed with, and a copy of the
+# installed package for the updater to roll back to.
+install -m 0644 -o root -g root /tmp/update-key.pub /etc/asr-gateway/update-key.pub
+install -d -m 0700 /var/lib/asr-gateway-update
+install -m 0600 /tmp/asr-gateway.deb /var/lib/asr-gateway-update/installed.deb
+rm -f /tmp/asr-gateway.deb /tmp/update-key.pub
 
 # Network by systemd-networkd (DHCP), names by systemd-resolved, time by
 # timesyncd; without a hardware clock, fake-hwclock keeps time across reboots.

@@ -93,7 +93,7 @@ fn updater(
     Ok(Updater {
         system,
         health: HttpHealth::new(listen, config.http.tls)?,
-        fetch: HttpsFetch::new(args.ca_file.as_ref())?,
+        fetch: HttpsFetch::new(args.ca_file.as_ref().or(config.update.ca_file.as_ref()))?,
         keys,
         work_dir: args.work_dir.clone(),
         poll_every: Duration::from_secs(2),

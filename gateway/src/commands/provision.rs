@@ -12,7 +12,8 @@
 //!   of host, port, tls and transport;
 //! - `[mqtt] ca_pem`, `client_cert_pem`, `client_key_pem` hold certificates
 //!   inline, and `password` the broker password: each is written to its own
-//!   file next to the configuration and referenced from it.
+//!   file next to the configuration and referenced from it; so does
+//!   `[update] ca_pem`, the CA of a private package server.
 //!
 //! Every file written is mode 0600, owned by the service's user (`--owner`),
 //! and lands by rename only once all of it is valid: a bad file changes
@@ -141,23 +142,42 @@ fn prepare(
         };
         apply_url(mqtt, &url)?;
     }
-    for (key, file, file_key, pem) in [
-        ("ca_pem", "broker-ca.pem", "ca_file", true),
-        ("client_cert_pem", "client.pem", "client_cert_file", true),
-        ("client_key_pem", "client.key", "client_key_file", true),
-        ("password", "mqtt-password", "password_file", false),
+    for (section_name, key, file, file_key, pem) in [
+        ("mqtt", "ca_pem", "broker-ca.pem", "ca_file", true),
+        (
+            "mqtt",
+            "client_cert_pem",
+            "client.pem",
+            "client_cert_file",
+            true,
+        ),
+        (
+            "mqtt",
+            "client_key_pem",
+            "client.key",
+            "client_key_file",
+            true,
+        ),
+        ("mqtt", "password", "mqtt-password", "password_file", false),
+        ("update", "ca_pem", "update-ca.pem", "ca_file", true),
     ] {
-        let Some(value) = mqtt.remove(key) else {
+        if !doc.contains_key(section_name) {
+            continue;
+        }
+        let table = section(&mut doc, section_name)?;
+        let Some(value) = table.remove(key) else {
             continue;
         };
         let Value::String(value) = value else {
-            return Err(format!("`mqtt.{key}` must be a string"));
+            return Err(format!("`{section_name}.{key}` must be a string"));
         };
         if pem && !value.contains("-----BEGIN ") {
-            return Err(format!("`mqtt.{key}` is not PEM text (-----BEGIN …)"));
+            return Err(format!(
+                "`{section_name}.{key}` is not PEM text (-----BEGIN …)"
+            ));
         }
         extra.push((file, value));
-        mqtt.insert(
+        table.insert(
             file_key.into(),
             Value::String(dir.join(file).display().to_string()),
         );
@@ -409,9 +429,11 @@ mod tests {
     fn a_url_and_inline_secrets_become_keys_and_files() {
         let text = format!(
             "[mqtt]\nurl = \"mqtts://broker.example.net:8884\"\nusername = \"gw\"\npassword = \"s3cret-pw\"\n\
-             ca_pem = \"\"\"{}\"\"\"\n[http]\nadmin_password_hash = \"{}\"\n",
+             ca_pem = \"\"\"{}\"\"\"\n[http]\nadmin_password_hash = \"{}\"\n\
+             [update]\nca_pem = \"\"\"{}\"\"\"\n",
             ca_pem(),
-            crate::web::auth::hash_password("a password").unwrap()
+            crate::web::auth::hash_password("a password").unwrap(),
+            ca_pem(),
         );
         let out = prepared(&text).unwrap();
         assert_eq!(out.gateway_id, "asr-00c0ffee");
@@ -428,7 +450,11 @@ mod tests {
         assert!(out.config.contains("port = 8884"));
         assert!(out.config.contains("tls = true"));
         let names: Vec<&str> = out.extra.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["broker-ca.pem", "mqtt-password"]);
+        assert_eq!(names, ["broker-ca.pem", "mqtt-password", "update-ca.pem"]);
+        assert!(
+            out.config
+                .contains("ca_file = \"/etc/asr-gateway/update-ca.pem\"")
+        );
     }
 
     #[test]

@@ -193,12 +193,16 @@ pub struct UpdateSection {
     /// writes it) baked into the image. Without this file the `update`
     /// command is refused.
     pub key_file: PathBuf,
+    /// A CA certificate (PEM) trusted for package downloads besides the
+    /// system's: the supplier's own package server.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for UpdateSection {
     fn default() -> Self {
         Self {
             key_file: PathBuf::from("/etc/asr-gateway/update-key.pub"),
+            ca_file: None,
         }
     }
 }

@@ -30,6 +30,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 7 and 3650 (days)",
         ));
     }
+    // The key file is checked when an update arrives (a gateway without one
+    // simply refuses updates); a CA named is read now.
+    if let Some(path) = &c.update.ca_file {
+        asr_cloud_sync::transport::read_certs("CA file", path)
+            .map_err(|e| ConfigError::invalid("update.ca_file", e.to_string()))?;
+    }
     match (&c.http.tls_cert_file, &c.http.tls_key_file) {
         (Some(_), None) | (None, Some(_)) => {
             return Err(ConfigError::invalid(

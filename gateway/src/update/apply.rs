@@ -163,9 +163,10 @@ impl<S: PackageSystem, H: HealthProbe, F: Fetch> Updater<S, H, F> {
         self.wait_healthy(installed, timeout).await
     }
 
-    /// Waits until the gateway reports `version` healthy several times in a
-    /// row; how long it took, or the last problem seen.
+    /// Waits until the gateway of package `version` reports healthy several
+    /// times in a row; how long it took, or the last problem seen.
     async fn wait_healthy(&self, version: &str, timeout: Duration) -> Result<Duration, String> {
+        let version = upstream_version(version);
         let started = Instant::now();
         let mut in_a_row = 0;
         let mut last = "no answer yet".to_string();
@@ -203,6 +204,17 @@ impl<S: PackageSystem, H: HealthProbe, F: Fetch> Updater<S, H, F> {
             warn!(error = %e, "cannot keep the installed package: the next update will refuse");
         }
     }
+}
+
+/// The program's own version inside a Debian package version: without the
+/// epoch (`1:`) and the Debian revision (`-1`), as the binary reports it.
+pub fn upstream_version(package_version: &str) -> &str {
+    let without_epoch = package_version
+        .split_once(':')
+        .map_or(package_version, |(_, rest)| rest);
+    without_epoch
+        .rsplit_once('-')
+        .map_or(without_epoch, |(upstream, _)| upstream)
 }
 
 fn describe_rollback(installed: &str, back: Result<Duration, String>) -> String {

@@ -17,6 +17,8 @@ struct Machine {
     running: Option<String>,
     broken: BTreeSet<String>,
     fail_install: BTreeSet<String>,
+    /// The binary says `0.2.0` for package `0.2.0-1`, as the real one does.
+    running_reports_upstream: bool,
     log: Vec<String>,
 }
 
@@ -67,7 +69,17 @@ impl PackageSystem for Fake {
     async fn restart(&self) -> Result<(), String> {
         self.with(|m| {
             m.log.push("restart".into());
-            m.running = m.installed.clone().filter(|v| !m.broken.contains(v));
+            m.running = m
+                .installed
+                .clone()
+                .filter(|v| !m.broken.contains(v))
+                .map(|v| {
+                    if m.running_reports_upstream {
+                        upstream_version(&v).to_string()
+                    } else {
+                        v
+                    }
+                });
             Ok(())
         })
     }
@@ -175,6 +187,24 @@ async fn a_healthy_update_is_kept_and_reported() {
         "asr-gateway 0.1.0 arm64"
     );
     assert_eq!(s.log(), ["install 0.2.0", "restart"]);
+}
+
+#[test]
+fn the_binary_reports_the_upstream_part_of_the_package_version() {
+    assert_eq!(upstream_version("0.2.0-1"), "0.2.0");
+    assert_eq!(upstream_version("1:0.2.0-rc1-3"), "0.2.0-rc1");
+    assert_eq!(upstream_version("0.2.0"), "0.2.0");
+    assert_eq!(upstream_version("0.2.0+b1"), "0.2.0+b1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_debian_revision_is_healthy_when_its_binary_runs() {
+    let s = setup();
+    s.fake.with(|m| m.running_reports_upstream = true);
+    let request = s.request("a.deb", "asr-gateway 0.2.0-1 arm64", "0.2.0-1", &s.key);
+    let answer = s.updater.apply(&request).await;
+    assert_eq!(answer.status, CommandStatus::Successful, "{answer:?}");
+    assert_eq!(answer.result.expect("result")["to"], "0.2.0-1");
 }
 
 #[tokio::test(start_paused = true)]
