@@ -6,7 +6,11 @@
 #   - first boot provisions the gateway (the file leaves the FAT partition),
 #   - asr-gateway.service is started (serial console),
 #   - /healthz answers on the forwarded port,
-#   - the gateway's retained status (online) arrives at the broker.
+#   - the gateway's retained status (online) arrives at the broker,
+#   - a remote `update` command (the image's own package repacked as the
+#     next Debian revision, signed with target/images/update-signing.key,
+#     served over HTTPS from this machine) is installed by the updater and
+#     answered `successful` on its result topic.
 # The image is never written: the "card" is a sparse copy with the file
 # dropped in, under a qcow2 overlay. Prints the boot-to-healthy time.
 #
@@ -64,6 +68,42 @@ pids+=($!)
 # on its FAT partition (4 MiB in), kernel and initrd read from the same place.
 cp --sparse=always "$image" "$work/card.img"
 hash=$(printf 'boot test password' | target/release/asr-gateway hash-password 2>/dev/null || true)
+
+# The update: the image's package as the next revision, signed, on HTTPS
+# with a certificate for 10.0.2.2 the guest trusts through [update] ca_pem.
+signing_key=target/images/update-signing.key
+arm_deb=$(ls target/debian/asr-gateway_*_arm64.deb 2>/dev/null | head -1 || true)
+update_section=""
+if [ -f "$signing_key" ] && [ -n "$arm_deb" ] && [ -x target/release/asr-gateway ]; then
+  dpkg-deb -R "$arm_deb" "$work/pkg"
+  old_version=$(sed -n 's/^Version: //p' "$work/pkg/DEBIAN/control")
+  new_version="${old_version%-*}-$(( ${old_version##*-} + 1 ))"
+  sed -i "s/^Version: .*/Version: $new_version/" "$work/pkg/DEBIAN/control"
+  mkdir -p "$work/www"
+  dpkg-deb --root-owner-group -Zxz -b "$work/pkg" "$work/www/update.deb" >/dev/null
+  signature=$(target/release/asr-gateway update-key sign --key "$signing_key" "$work/www/update.deb")
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=10.0.2.2 -addext subjectAltName=IP:10.0.2.2 \
+    -keyout "$work/www-key.pem" -out "$work/www-cert.pem" 2>/dev/null
+  https_port=$(free_port)
+  python3 - "$work/www" "$https_port" "$work/www-cert.pem" "$work/www-key.pem" >"$work/https.log" 2>&1 <<'PY' &
+import functools, http.server, ssl, sys
+root, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+PY
+  pids+=($!)
+  update_section="[update]
+ca_pem = \"\"\"
+$(cat "$work/www-cert.pem")
+\"\"\""
+else
+  echo "boot-test: no $signing_key or arm64 package: the update check is skipped" >&2
+fi
 cat > "$work/asr-gateway.toml" <<EOF
 [gateway]
 id = "boot-test"
@@ -74,6 +114,7 @@ listen = "0.0.0.0:8080"
 ${hash:+admin_password_hash = \"$hash\"}
 [discovery]
 mdns = false
+$update_section
 EOF
 mcopy -i "$work/card.img@@4M" "$work/asr-gateway.toml" ::asr-gateway.toml
 kernel=$(mdir -b -i "$work/card.img@@4M" :: | tr -d '\r' | grep -m1 '/vmlinuz-' || true)
@@ -114,10 +155,33 @@ fail() {
 [ -n "$healthy" ] || fail "/healthz did not answer within ${timeout_s}s"
 wait "$sub_pid" || fail "no retained status from the gateway at the broker"
 grep -q '"online":true' "$work/status.json" || fail "the status says offline: $(cat "$work/status.json")"
-grep -q 'Started asr-gateway.service\|Started.*ASR edge gateway (printer' "$work/console.log" \
+# systemd colours and shortens unit names on the console ("asr-gateway.servic…").
+sed 's/\x1b\[[0-9;]*m//g' "$work/console.log" > "$work/console.txt"
+grep -q 'Started asr-gateway\.servic' "$work/console.txt" \
   || fail "asr-gateway.service was not started"
-grep -q 'Finished asr-gateway-provision.service\|Finished.*provisioning from the boot partition' "$work/console.log" \
+grep -q 'Finished asr-gateway-provi' "$work/console.txt" \
   || fail "the provisioning unit did not run"
+
+updated=""
+if [ -n "$update_section" ]; then
+  update_started=$(date +%s)
+  mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t 'asr/v1/boot-test/cmd/update/boot1/res' -W 1200 \
+    >"$work/update-res.json" 2>>"$work/sub.log" &
+  res_pid=$!
+  pids+=($res_pid)
+  sleep 1
+  mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -q 1 -t 'asr/v1/boot-test/cmd/update/boot1' \
+    -m "{\"url\":\"https://10.0.2.2:$https_port/update.deb\",\"version\":\"$new_version\",\"signature\":\"$signature\",\"health_timeout_seconds\":600}"
+  while kill -0 "$res_pid" 2>/dev/null; do
+    if grep -q '"status":"successful"\|"status":"failed"' "$work/update-res.json" 2>/dev/null; then break; fi
+    [ $(( $(date +%s) - update_started )) -lt 1200 ] || break
+    sleep 2
+  done
+  kill "$res_pid" 2>/dev/null || true
+  grep -q '"status":"successful"' "$work/update-res.json" \
+    || fail "the update was not successful: $(tail -n 1 "$work/update-res.json" 2>/dev/null)"
+  updated=$(( $(date +%s) - update_started ))
+fi
 kill "$(cat "$work/qemu.pid")" 2>/dev/null || true
 sleep 3
 # What the guest left on its card: the provisioning file gone from the FAT.
@@ -126,3 +190,6 @@ if mdir -b -i "$work/after.img@@4M" :: | tr -d '\r' | grep -q '/asr-gateway.toml
   fail "the provisioning file is still on the boot partition"
 fi
 echo "boot-test: ok — healthy ${healthy}s after power-on; status: $(cat "$work/status.json" | head -c 200)"
+if [ -n "$updated" ]; then
+  echo "boot-test: update $old_version -> $new_version successful in ${updated}s: $(tail -n 1 "$work/update-res.json" | head -c 300)"
+fi
