@@ -13,6 +13,11 @@ command -v snmpbulkwalk >/dev/null 2>&1 || missing+=(snmp)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v ippeveprinter >/dev/null 2>&1 || missing+=(cups-ipp-utils)
+command -v avahi-daemon >/dev/null 2>&1 || missing+=(avahi-daemon)
+command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   sudo_cmd=()

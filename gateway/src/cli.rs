@@ -232,7 +232,7 @@ pub struct ProvisionArgs {
 /// `poll`
 #[derive(Debug, Args)]
 pub struct PollArgs {
-    /// Printers to read, as host[:port].
+    /// Printers to read, as host[:port] (SNMP) or ipp[s]://host[:port]/path (IPP).
     #[arg(required = true)]
     pub targets: Vec<String>,
     /// SNMP v1/v2c community.

@@ -53,6 +53,8 @@ fn report(serial: &str, levels: &[i64; 4]) -> PrinterReport {
             })
             .collect(),
         error: None,
+        source: asr_protocols::printer::ReportSource::Snmp,
+        uuid: None,
     }
 }
 

@@ -56,6 +56,8 @@ fn report(target: &str, serial: &str, levels: &[i64]) -> PrinterReport {
         alerts: vec![],
         supplies,
         error: None,
+        source: asr_protocols::printer::ReportSource::Snmp,
+        uuid: None,
     }
 }
 

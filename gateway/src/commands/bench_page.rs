@@ -71,6 +71,8 @@ fn report(serial: &str, at_step: u64) -> PrinterReport {
         alerts: vec![],
         supplies,
         error: None,
+        source: asr_protocols::printer::ReportSource::Snmp,
+        uuid: None,
     }
 }
 

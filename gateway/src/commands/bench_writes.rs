@@ -92,6 +92,8 @@ fn prefill(
                     page_count: Some(u64::try_from(step).unwrap_or_default() * 50),
                     supplies,
                     error: None,
+                    source: asr_protocols::printer::ReportSource::Snmp,
+                    uuid: None,
                     ..PrinterReport::failed("192.0.2.1:161", "")
                 };
                 (spec.serial.clone(), report)

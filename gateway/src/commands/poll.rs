@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use asr_protocols::printer::{self, PrinterReport};
+use asr_protocols::ipp::{IppClient, IppUrl};
+use asr_protocols::printer::{self, PrinterReport, ReportSource};
 use asr_protocols::snmp::{self, PollOptions};
 
 use super::CommandError;
@@ -47,6 +48,8 @@ pub async fn run(args: PollArgs) -> Result<ExitCode, CommandError> {
         ));
     }
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let ipp = IppClient::new(options.timeout.max(Duration::from_secs(2)) * 3)
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let plan = printer::fetch_plan();
     let mut tasks = Vec::new();
     for text in &args.targets {
@@ -55,9 +58,23 @@ pub async fn run(args: PollArgs) -> Result<ExitCode, CommandError> {
         let options = options.clone();
         let plan = plan.clone();
         let permits = permits.clone();
+        let ipp = ipp.clone();
         tasks.push(tokio::spawn(async move {
             // Never fails: the semaphore is not closed while tasks run.
             let _permit = permits.acquire_owned().await.ok();
+            if text.starts_with("ipp://") || text.starts_with("ipps://") {
+                return match IppUrl::parse(&text) {
+                    Ok(url) => match asr_protocols::ipp::read_printer(&ipp, &url, None).await {
+                        Ok((report, _)) => report,
+                        Err(e) => PrinterReport::failed_over(
+                            ReportSource::Ipp,
+                            url.to_string(),
+                            e.to_string(),
+                        ),
+                    },
+                    Err(e) => PrinterReport::failed_over(ReportSource::Ipp, text, e.to_string()),
+                };
+            }
             let target = match Target::parse(&text, 161) {
                 Ok(t) => t,
                 Err(e) => return PrinterReport::failed(text, e.to_string()),
@@ -101,12 +118,20 @@ fn human(r: &PrinterReport) -> String {
         let _ = writeln!(out, "{}: ERROR {e}", r.target);
         return out;
     }
+    let identity = match (&r.serial, &r.uuid) {
+        (Some(serial), _) => format!("serial {serial}"),
+        (None, Some(uuid)) => format!("no serial, uuid {uuid}"),
+        (None, None) => "serial (none reported)".into(),
+    };
+    let source = match r.source {
+        ReportSource::Snmp => "SNMP",
+        ReportSource::Ipp => "IPP",
+    };
     let _ = writeln!(
         out,
-        "{}: {} serial {} — {} pages",
+        "{}: {} {identity} — {} pages (over {source})",
         r.target,
         r.model.as_deref().unwrap_or("unknown model"),
-        r.serial.as_deref().unwrap_or("(none reported)"),
         r.page_count.map_or("?".to_string(), |p| p.to_string()),
     );
     for s in &r.supplies {

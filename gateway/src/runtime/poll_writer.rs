@@ -190,6 +190,8 @@ mod tests {
             serial: Some(serial.to_owned()),
             model: Some("Test".to_owned()),
             error: None,
+            source: asr_protocols::printer::ReportSource::Snmp,
+            uuid: None,
             ..PrinterReport::failed("192.0.2.1", "")
         }
     }

@@ -30,7 +30,9 @@ pub mod vendor;
 use crate::mib::MibTree;
 
 pub use fetch::fetch_plan;
-pub use report::{Gauge, PrinterAlert, PrinterReport, PrinterStatus, Supply, SupplyClass};
+pub use report::{
+    Gauge, PrinterAlert, PrinterReport, PrinterStatus, ReportSource, Supply, SupplyClass,
+};
 
 /// Interprets one poll (or recording) of the printer at `target`.
 pub fn interpret(target: &str, tree: &MibTree) -> PrinterReport {
@@ -50,5 +52,7 @@ pub fn interpret(target: &str, tree: &MibTree) -> PrinterReport {
         alerts: alerts::alerts(tree),
         supplies: supplies::supplies(tree),
         error: None,
+        source: report::ReportSource::Snmp,
+        uuid: None,
     }
 }

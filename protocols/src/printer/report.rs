@@ -34,6 +34,21 @@ pub struct PrinterReport {
     pub supplies: Vec<Supply>,
     /// Why the poll failed, when it did; the other fields are then empty.
     pub error: Option<String>,
+    /// Which protocol read it.
+    #[serde(default)]
+    pub source: ReportSource,
+    /// `printer-uuid` (IPP), the key of a printer that tells no serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+}
+
+/// The protocol a report came over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportSource {
+    #[default]
+    Snmp,
+    Ipp,
 }
 
 impl PrinterReport {
@@ -53,15 +68,31 @@ impl PrinterReport {
             alerts: Vec::new(),
             supplies: Vec::new(),
             error: Some(error.into()),
+            source: ReportSource::Snmp,
+            uuid: None,
         }
     }
 
-    /// The stable key of this device: its serial, else `mac:<mac>`, else none.
-    /// Never the IP address: DHCP moves printers.
+    /// The same, for a poll over `source`.
+    pub fn failed_over(
+        source: ReportSource,
+        target: impl Into<String>,
+        error: impl Into<String>,
+    ) -> Self {
+        Self {
+            source,
+            ..Self::failed(target, error)
+        }
+    }
+
+    /// The stable key of this device: its serial, else `mac:<mac>`, else
+    /// `uuid:<printer-uuid>`, else none. Never the IP address: DHCP moves
+    /// printers.
     pub fn identity_key(&self) -> Option<String> {
         self.serial
             .clone()
             .or_else(|| self.mac.as_ref().map(|m| format!("mac:{m}")))
+            .or_else(|| self.uuid.as_ref().map(|u| format!("uuid:{u}")))
     }
 }
 

@@ -66,15 +66,24 @@ pub fn supplies(tree: &MibTree) -> Vec<Supply> {
         })
         .collect();
 
+    mark_stepped(rows.iter_mut().map(|(s, f)| (s, *f)));
+    rows.into_iter().map(|(s, _)| s).collect()
+}
+
+/// Step detection across all supplies of one poll (see
+/// [`gauge::detect_steps`]): exact readings of a printer that only reports
+/// coarse steps become `Stepped`. `rows` pairs each supply with its exact
+/// fraction, if any.
+pub(crate) fn mark_stepped<'a>(rows: impl Iterator<Item = (&'a mut Supply, Option<(i64, i64)>)>) {
+    let rows: Vec<(&mut Supply, Option<(i64, i64)>)> = rows.collect();
     let fractions: Vec<(i64, i64)> = rows.iter().filter_map(|(_, f)| *f).collect();
     if gauge::detect_steps(&fractions) {
-        for (supply, fraction) in &mut rows {
+        for (supply, fraction) in rows {
             if fraction.is_some() && supply.gauge == Gauge::Exact {
                 supply.gauge = Gauge::Stepped;
             }
         }
     }
-    rows.into_iter().map(|(s, _)| s).collect()
 }
 
 /// The class column when valid; else derived from the type (waste types
@@ -83,11 +92,17 @@ pub fn supplies(tree: &MibTree) -> Vec<Supply> {
 /// for marker supplies.
 fn class(column: Option<i64>, kind: Option<i64>, description: &str) -> SupplyClass {
     match column {
-        Some(1) => return SupplyClass::Other,
-        Some(3) => return SupplyClass::Consumed,
-        Some(4) => return SupplyClass::Receptacle,
-        _ => {}
+        Some(1) => SupplyClass::Other,
+        Some(3) => SupplyClass::Consumed,
+        Some(4) => SupplyClass::Receptacle,
+        _ => inferred_class(kind, description),
     }
+}
+
+/// The class of a supply whose printer does not say it: from the type
+/// (waste types are receptacles), else from the printer's own words ("Waste
+/// …" is a receptacle), else consumed. Shared with the IPP path.
+pub(crate) fn inferred_class(kind: Option<i64>, description: &str) -> SupplyClass {
     match kind {
         Some(k) if enums::is_waste_type(k) => SupplyClass::Receptacle,
         Some(1) => SupplyClass::Other,
