@@ -244,3 +244,113 @@ fn alerts(a: Option<&Attribute>) -> Vec<PrinterAlert> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipp::codec::{Group, Value::*};
+    use crate::printer::{Gauge, SupplyClass};
+
+    fn attr(name: &str, values: Vec<Value>) -> Attribute {
+        Attribute {
+            name: name.into(),
+            values,
+        }
+    }
+
+    fn answer(attributes: Vec<Attribute>) -> Message {
+        Message {
+            version: (1, 1),
+            code: 0,
+            request_id: 1,
+            groups: vec![Group {
+                tag: GroupTag::Printer,
+                attributes,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_full_answer_becomes_the_snmp_shaped_report() {
+        let m = answer(vec![
+            attr(
+                "printer-device-id",
+                vec![Text("MFG:Brother;CMD:PJL,PCL;MDL:HL-L8360CDW;SN:E78123K9N123456;".into())],
+            ),
+            attr("printer-uuid", vec![Uri("urn:uuid:4E5B6C70-1111-2222-3333-444455556666".into())]),
+            attr("printer-state", vec![Enum(3)]),
+            attr(
+                "printer-state-reasons",
+                vec![Keyword("toner-low-warning".into()), Keyword("media-empty-error".into())],
+            ),
+            attr(
+                "printer-supply",
+                vec![OctetString(
+                    b"index=1;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=12;colorantname=cyan;"
+                        .to_vec(),
+                )],
+            ),
+            attr("printer-supply-description", vec![Text("Cyan Toner".into())]),
+            attr("printer-impressions-completed", vec![Integer(48213)]),
+            attr(
+                "printer-alert",
+                vec![OctetString(b"code=tonerAlmostEmpty;index=2;severity=warning;group=markerSupplies;".to_vec())],
+            ),
+        ]);
+        let r = interpret("ipp://p/ipp/print", &m);
+        assert_eq!(r.source, ReportSource::Ipp);
+        assert_eq!(r.serial.as_deref(), Some("E78123K9N123456"));
+        assert_eq!(r.model.as_deref(), Some("Brother HL-L8360CDW"));
+        assert_eq!(
+            r.uuid.as_deref(),
+            Some("4e5b6c70-1111-2222-3333-444455556666")
+        );
+        assert_eq!(r.identity_key().as_deref(), Some("E78123K9N123456"));
+        assert_eq!(r.page_count, Some(48213));
+        assert_eq!(r.status.printer.as_deref(), Some("idle"));
+        assert_eq!(r.status.device.as_deref(), Some("warning"));
+        assert_eq!(r.status.errors, ["lowToner", "noPaper"]);
+        assert_eq!(r.alerts.len(), 1);
+        assert_eq!(r.alerts[0].code.as_deref(), Some("tonerAlmostEmpty"));
+        assert_eq!(r.alerts[0].index, 2);
+        let s = &r.supplies[0];
+        assert_eq!(
+            (s.class, s.gauge, s.percent),
+            (SupplyClass::Consumed, Gauge::Exact, Some(12.0))
+        );
+        assert_eq!(s.colorant.as_deref(), Some("cyan"));
+    }
+
+    #[test]
+    fn without_a_serial_the_uuid_keys_the_printer_and_odd_values_degrade() {
+        let m = answer(vec![
+            attr(
+                "printer-device-id",
+                vec![Text("MFG:Example;MDL:Printer;".into())],
+            ),
+            attr(
+                "printer-uuid",
+                vec![Uri("urn:uuid:f119f7ed-31f1-3647-5d3d-79b700c9950a".into())],
+            ),
+            attr("printer-state", vec![Enum(5)]),
+            attr("printer-impressions-completed", vec![Integer(-4)]),
+            attr("marker-names", vec![Name("Black".into())]),
+            attr("marker-levels", vec![Integer(-3)]),
+            attr("marker-types", vec![Keyword("toner".into())]),
+        ]);
+        let r = interpret("ipp://p/ipp/print", &m);
+        assert_eq!(r.serial, None);
+        assert_eq!(r.model.as_deref(), Some("Example Printer"));
+        assert_eq!(
+            r.identity_key().as_deref(),
+            Some("uuid:f119f7ed-31f1-3647-5d3d-79b700c9950a")
+        );
+        assert_eq!(r.page_count, None);
+        assert_eq!(r.status.device.as_deref(), Some("down"));
+        assert_eq!(r.supplies[0].gauge, Gauge::SomeRemaining);
+        assert_eq!(r.supplies[0].percent, None);
+
+        let bad = answer(vec![attr("printer-uuid", vec![Uri("not-a-uuid".into())])]);
+        assert_eq!(interpret("x", &bad).identity_key(), None);
+    }
+}
