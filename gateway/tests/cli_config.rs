@@ -81,6 +81,18 @@ fn semantic_problems_name_the_dotted_key() {
             "gateway.readings_days",
         ),
         (
+            "[gateway]\nid = \"ok\"\ndefault_site = \"HQ\"\n[mqtt]\nhost = \"h\"\n",
+            "gateway.default_contact",
+        ),
+        (
+            "[gateway]\nid = \"ok\"\ndefault_site = \" \"\ndefault_contact = \"C\"\n[mqtt]\nhost = \"h\"\n",
+            "gateway.default_site",
+        ),
+        (
+            "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[update]\nca_file = \"/nonexistent/ca.pem\"\n",
+            "update.ca_file",
+        ),
+        (
             "[gateway]\nid = \"ok\"\n[mqtt]\nhost = \"h\"\n[engine]\nhorizon_days = 1\n",
             "engine.horizon_days",
         ),

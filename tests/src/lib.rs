@@ -80,6 +80,7 @@ pub fn settings(
         http_tls: None,
         engine: asr_engine::EngineConfig::default(),
         assignments: specs.iter().map(Assignment::from).collect(),
+        default_assignment: None,
         clock,
         tick_every: Duration::from_millis(100),
         outbox_max_bytes: 64 << 20,

@@ -196,6 +196,7 @@ pub async fn writes_command(opts: WritesOptions) -> Result<ExitCode, CommandErro
         http_tls: None,
         engine: asr_engine::EngineConfig::default(),
         assignments: specs.iter().map(Assignment::from).collect(),
+        default_assignment: None,
         tick_every: opts.real_poll,
         clock,
         mdns: None,

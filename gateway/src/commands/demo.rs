@@ -141,6 +141,7 @@ impl Demo {
             http: Some(args.http),
             engine: asr_engine::EngineConfig::default(),
             assignments,
+            default_assignment: None,
             tick_every: poll_interval,
             clock,
             // The simulated printers are on loopback; no multicast on the LAN.

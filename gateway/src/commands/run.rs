@@ -210,6 +210,11 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
                 excluded: p.excluded,
             })
             .collect(),
+        default_assignment: config
+            .gateway
+            .default_site
+            .clone()
+            .zip(config.gateway.default_contact.clone()),
         clock: Arc::new(SystemClock),
         tick_every: std::time::Duration::from_secs(60),
         mdns: config

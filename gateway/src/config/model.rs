@@ -52,6 +52,12 @@ pub struct GatewaySection {
     /// Days raw supply readings are kept; older ones are folded into one
     /// row per supply and day (lowest, highest, last level, page counter).
     pub readings_days: u32,
+    /// Site given to a printer seen for the first time that no
+    /// `[[printers]]` entry assigns (with `default_contact`): a one-site
+    /// office then orders without anyone registering each printer.
+    pub default_site: Option<String>,
+    /// Contact person given with `default_site`.
+    pub default_contact: Option<String>,
 }
 
 impl Default for GatewaySection {
@@ -63,6 +69,8 @@ impl Default for GatewaySection {
             max_concurrent_polls: 16,
             outbox_max_mb: 1024,
             readings_days: 90,
+            default_site: None,
+            default_contact: None,
         }
     }
 }

@@ -24,6 +24,31 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 1048576 (MiB)",
         ));
     }
+    match (&c.gateway.default_site, &c.gateway.default_contact) {
+        (Some(site), Some(contact)) => {
+            for (key, value) in [
+                ("gateway.default_site", site),
+                ("gateway.default_contact", contact),
+            ] {
+                if value.trim().is_empty() || value.len() > 512 {
+                    return Err(ConfigError::invalid(key, "must be 1 to 512 characters"));
+                }
+            }
+        }
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(ConfigError::invalid(
+                "gateway.default_contact",
+                "default_site needs default_contact too",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::invalid(
+                "gateway.default_site",
+                "default_contact needs default_site too",
+            ));
+        }
+    }
     if !(7..=3650).contains(&c.gateway.readings_days) {
         return Err(ConfigError::invalid(
             "gateway.readings_days",

@@ -294,6 +294,7 @@ impl Gateway {
                 .iter()
                 .map(|a| (a.serial.clone(), a.clone()))
                 .collect(),
+            default_assignment: settings.default_assignment.clone(),
             times: poll_times.clone(),
             writer,
             epoch: tokio::time::Instant::now(),

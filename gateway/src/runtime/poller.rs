@@ -42,6 +42,8 @@ pub(crate) struct PollerShared {
     pub shutdown: CancellationToken,
     /// Configured assignments by serial, applied when a printer is first seen.
     pub assignments: HashMap<String, Assignment>,
+    /// Site and contact for a new printer no assignment names.
+    pub default_assignment: Option<(String, String)>,
     /// How long polls take (page and metrics).
     pub times: Arc<super::poll_times::PollTimes>,
     /// Records polls, several to a transaction.
@@ -178,6 +180,10 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                             Some(&a.contact),
                             a.excluded,
                         );
+                    } else if let (true, Some((site, contact))) =
+                        (outcome.new_printer, &shared.default_assignment)
+                    {
+                        assign_default(shared, &key, &report, site, contact).await;
                     }
                 }
                 Err(e) => {
@@ -235,6 +241,34 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 .await;
         }
     }
+}
+
+/// A new printer nobody assigned gets the site's defaults
+/// (`gateway.default_site` / `default_contact`), in the store and in the
+/// engine, so it is ordered for like a registered one.
+async fn assign_default(
+    shared: &PollerShared,
+    key: &str,
+    report: &PrinterReport,
+    site: &str,
+    contact: &str,
+) {
+    if let Err(e) = shared
+        .store
+        .assign_printer(key, Some(site), Some(contact), false)
+    {
+        warn!(printer = %key, error = %e, "cannot store the default assignment");
+        return;
+    }
+    info!(printer = %key, %site, %contact, "new printer given the site's default assignment");
+    let event = Event::PrinterAssigned {
+        serial: key.to_string(),
+        model: report.model.clone().unwrap_or_default(),
+        site: site.to_string(),
+        contact: contact.to_string(),
+        excluded: false,
+    };
+    let _ = shared.engine.send(EngineInput::Events(vec![event])).await;
 }
 
 /// Resolves, then tries the remembered credentials first, then the others.

@@ -112,6 +112,8 @@ pub struct Settings {
     pub engine: EngineConfig,
     /// Printer assignments known at start.
     pub assignments: Vec<Assignment>,
+    /// Site and contact for a new printer no assignment names.
+    pub default_assignment: Option<(String, String)>,
     /// The clock (scaled in the demo).
     pub clock: Arc<dyn Clock>,
     /// Real time between two engine ticks.
@@ -144,6 +146,10 @@ impl Settings {
         c.gateway.max_concurrent_polls = self.max_concurrent_polls.clamp(1, 256);
         c.gateway.outbox_max_mb = (self.outbox_max_bytes >> 20).clamp(1, 1_048_576);
         c.gateway.readings_days = self.readings_days.clamp(7, 3650);
+        if let Some((site, contact)) = &self.default_assignment {
+            c.gateway.default_site = Some(site.clone());
+            c.gateway.default_contact = Some(contact.clone());
+        }
         c.mqtt.host = self.mqtt.host.clone();
         c.mqtt.port = self.mqtt.port;
         c.mqtt.client_id = Some(self.mqtt.client_id.clone());
