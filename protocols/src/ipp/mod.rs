@@ -5,6 +5,7 @@
 //! - [`codec`] — the IPP/1.1 binary message format, encoded and decoded
 //!   with bounds (a printer is untrusted input).
 //! - [`report`] — an answer as the same `PrinterReport` SNMP gives.
+//! - [`responder`] — the printer side, for the simulator: a report answered over IPP.
 //! - [`supply`] — `printer-supply` (PWG 5100.13) and the older `marker-*`
 //!   attributes into the same [`Supply`](crate::printer::Supply) values SNMP
 //!   gives.
@@ -12,6 +13,7 @@
 pub mod client;
 pub mod codec;
 pub mod report;
+pub mod responder;
 pub mod supply;
 
 pub use client::{IppClient, IppError, IppUrl};
