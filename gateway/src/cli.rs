@@ -328,6 +328,13 @@ pub struct SimArgs {
     /// Advertise on this interface only (repeatable), e.g. --mdns-interface lo.
     #[arg(long = "mdns-interface", requires = "mdns")]
     pub mdns_interfaces: Vec<String>,
+    /// Also serve IPP (Get-Printer-Attributes) on this TCP port of every
+    /// printer's address: ipp://127.0.0.10:PORT/ipp/print.
+    #[arg(long)]
+    pub ipp_port: Option<u16>,
+    /// Switch SNMP off on the first N printers (they answer IPP only; needs --ipp-port).
+    #[arg(long, default_value_t = 0, requires = "ipp_port")]
+    pub snmp_off: usize,
 }
 
 /// `replay`

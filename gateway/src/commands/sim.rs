@@ -8,7 +8,8 @@
 use std::process::ExitCode;
 
 use asr_protocols::sim::{
-    AdvertiseError, AdvertisedPrinter, Advertiser, SimFleet, synthetic_fleet,
+    AdvertiseError, AdvertisedPrinter, Advertiser, FleetOptions, Misbehaviour, SimFleet,
+    synthetic_fleet,
 };
 
 use super::CommandError;
@@ -30,17 +31,33 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, CommandError> {
     if args.mdns && interfaces.is_empty() {
         return Err(CommandError::Usage(MDNS_NEEDS_INTERFACE.into()));
     }
+    let options = FleetOptions {
+        ipp_port: args.ipp_port,
+        ..FleetOptions::default()
+    };
     let fleet = match &args.recordings {
-        Some(dir) => SimFleet::from_recordings(dir, args.base_ip, args.port).await,
+        Some(dir) => SimFleet::from_recordings_with(dir, args.base_ip, args.port, &options).await,
         None => {
             let specs =
                 synthetic_fleet(args.seed, args.printers.clamp(1, super::demo::MAX_PRINTERS));
-            SimFleet::start(specs, args.base_ip, args.port, args.speed).await
+            SimFleet::start_with(specs, args.base_ip, args.port, args.speed, &options).await
         }
     }
     .map_err(|e| CommandError::Runtime(e.to_string()))?;
-    for m in fleet.members() {
-        println!("{:<24} {}", m.name, m.addr());
+    for (i, m) in fleet.members().iter().enumerate() {
+        let snmp_off = i < args.snmp_off;
+        if snmp_off {
+            m.agent.set_misbehaviour(Misbehaviour::Timeout);
+        }
+        let snmp = if snmp_off {
+            "SNMP off".to_string()
+        } else {
+            m.addr().to_string()
+        };
+        match m.ipp {
+            Some(ipp) => println!("{:<24} {snmp:<22} ipp://{ipp}/ipp/print", m.name),
+            None => println!("{:<24} {snmp}", m.name),
+        }
     }
     let advertiser = if args.mdns {
         let printers: Vec<AdvertisedPrinter> = fleet
@@ -97,6 +114,8 @@ mod tests {
             seed: 1,
             mdns,
             mdns_interfaces: interfaces.iter().map(|s| (*s).to_string()).collect(),
+            ipp_port: None,
+            snmp_off: 0,
         }
     }
 

@@ -30,6 +30,11 @@ pub struct FleetOptions {
     pub users: Vec<V3Credentials>,
     /// Real time between two clock steps.
     pub tick: Duration,
+    /// Also serve IPP (Get-Printer-Attributes) on this TCP port of each
+    /// printer's address, from the same state as its SNMP agent. With the
+    /// agent set to [`Misbehaviour::Timeout`](super::Misbehaviour), that is
+    /// a printer whose SNMP is switched off.
+    pub ipp_port: Option<u16>,
 }
 
 impl Default for FleetOptions {
@@ -39,6 +44,7 @@ impl Default for FleetOptions {
             communities: vec!["public".to_string()],
             users: Vec::new(),
             tick: Duration::from_millis(250),
+            ipp_port: None,
         }
     }
 }
@@ -52,6 +58,8 @@ pub struct FleetMember {
     pub agent: SimAgent,
     /// The synthetic printer behind the agent; None for a recording.
     pub printer: Option<Arc<Mutex<SyntheticPrinter>>>,
+    /// Where it serves IPP, when the fleet does.
+    pub ipp: Option<SocketAddr>,
 }
 
 impl FleetMember {
@@ -77,6 +85,58 @@ fn nth_addr(base: Ipv4Addr, port: u16, i: usize, count: usize) -> Result<SocketA
         .and_then(|i| u32::from(base).checked_add(i))
         .ok_or(SimError::AddressSpace { base, count })?;
     Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(ip)), port))
+}
+
+/// Serves IPP for one printer when the fleet does; stopped with `cancel`.
+async fn start_ipp(
+    snmp: SocketAddr,
+    opts: &FleetOptions,
+    name: &str,
+    tree: Arc<RwLock<crate::mib::MibTree>>,
+    cancel: &CancellationToken,
+) -> Result<Option<SocketAddr>, SimError> {
+    let Some(port) = opts.ipp_port else {
+        return Ok(None);
+    };
+    let addr = SocketAddr::new(snmp.ip(), port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| SimError::Bind {
+            addr,
+            detail: format!("IPP: {e}"),
+        })?;
+    let target = format!("ipp://{addr}/ipp/print");
+    let state = Arc::new(move || {
+        let tree = tree.read().unwrap_or_else(|p| p.into_inner());
+        crate::printer::interpret(&target, &tree)
+    });
+    tokio::spawn(crate::ipp::responder::serve(
+        listener,
+        uuid_for(name),
+        state,
+        cancel.clone(),
+    ));
+    Ok(Some(addr))
+}
+
+/// A stable UUID for a simulated printer (FNV-1a of its name, spread over
+/// 128 bits in the UUID text layout).
+fn uuid_for(name: &str) -> String {
+    let hash = |seed: u64| {
+        name.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x6c62_272e_07bb_0142));
+    let hex = format!("{a:016x}{b:016x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn agent_config(addr: SocketAddr, opts: &FleetOptions) -> SimAgentConfig {
@@ -117,20 +177,23 @@ impl SimFleet {
     ) -> Result<Self, SimError> {
         let count = specs.len();
         let mut members = Vec::with_capacity(count);
+        let cancel = CancellationToken::new();
         for (i, spec) in specs.into_iter().enumerate() {
             let addr = nth_addr(base_ip, port, i, count)?;
             let name = spec.serial.clone();
             let printer = SyntheticPrinter::new(spec);
             let agent = SimAgent::start(agent_config(addr, opts), printer.tree()).await?;
+            let ipp = start_ipp(addr, opts, &name, printer.tree(), &cancel).await?;
             members.push(FleetMember {
                 name,
                 agent,
                 printer: Some(Arc::new(Mutex::new(printer))),
+                ipp,
             });
         }
         let mut fleet = Self {
             members,
-            cancel: CancellationToken::new(),
+            cancel,
             clock: None,
             simulated_ms: Arc::new(AtomicU64::new(0)),
             rng: Arc::new(Mutex::new(StdRng::seed_from_u64(opts.seed))),
@@ -177,25 +240,28 @@ impl SimFleet {
         files.sort();
         let count = files.len();
         let mut members = Vec::with_capacity(count);
+        let cancel = CancellationToken::new();
         for (i, path) in files.iter().enumerate() {
             let text = std::fs::read_to_string(path).map_err(|e| bad(path, e))?;
             let rec = snmprec::parse(&text);
             let addr = nth_addr(base_ip, port, i, count)?;
-            let agent =
-                SimAgent::start(agent_config(addr, opts), Arc::new(RwLock::new(rec.tree))).await?;
+            let tree = Arc::new(RwLock::new(rec.tree));
+            let agent = SimAgent::start(agent_config(addr, opts), tree.clone()).await?;
             let name = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let ipp = start_ipp(addr, opts, &name, tree, &cancel).await?;
             members.push(FleetMember {
                 name,
                 agent,
                 printer: None,
+                ipp,
             });
         }
         Ok(Self {
             members,
-            cancel: CancellationToken::new(),
+            cancel,
             clock: None,
             simulated_ms: Arc::new(AtomicU64::new(0)),
             rng: Arc::new(Mutex::new(StdRng::seed_from_u64(opts.seed))),
