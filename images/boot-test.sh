@@ -82,9 +82,16 @@ if [ -f "$signing_key" ] && [ -n "$arm_deb" ] && [ -x target/release/asr-gateway
   mkdir -p "$work/www"
   dpkg-deb --root-owner-group -Zxz -b "$work/pkg" "$work/www/update.deb" >/dev/null
   signature=$(target/release/asr-gateway update-key sign --key "$signing_key" "$work/www/update.deb")
+  # A private CA (given to the guest) and the server's certificate for
+  # 10.0.2.2 signed by it: a CA certificate cannot serve as the server's own.
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj /CN=10.0.2.2 -addext subjectAltName=IP:10.0.2.2 \
-    -keyout "$work/www-key.pem" -out "$work/www-cert.pem" 2>/dev/null
+    -subj /CN=asr-boot-test-ca -keyout "$work/ca-key.pem" -out "$work/ca-cert.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=10.0.2.2 \
+    -keyout "$work/www-key.pem" -out "$work/www.csr" 2>/dev/null
+  printf 'subjectAltName=IP:10.0.2.2\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+    > "$work/www.ext"
+  openssl x509 -req -in "$work/www.csr" -CA "$work/ca-cert.pem" -CAkey "$work/ca-key.pem" \
+    -CAcreateserial -days 2 -extfile "$work/www.ext" -out "$work/www-cert.pem" 2>/dev/null
   https_port=$(free_port)
   python3 - "$work/www" "$https_port" "$work/www-cert.pem" "$work/www-key.pem" >"$work/https.log" 2>&1 <<'PY' &
 import functools, http.server, ssl, sys
@@ -99,7 +106,7 @@ PY
   pids+=($!)
   update_section="[update]
 ca_pem = \"\"\"
-$(cat "$work/www-cert.pem")
+$(cat "$work/ca-cert.pem")
 \"\"\""
 else
   echo "boot-test: no $signing_key or arm64 package: the update check is skipped" >&2

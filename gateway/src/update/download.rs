@@ -56,7 +56,7 @@ impl Fetch for HttpsFetch {
             .get(url)
             .send()
             .await
-            .map_err(|e| format!("cannot download {url}: {e}"))?;
+            .map_err(|e| format!("cannot download {url}: {}", with_causes(&e)))?;
         if !answer.status().is_success() {
             return Err(format!("{url} answers {}", answer.status()));
         }
@@ -72,7 +72,8 @@ impl Fetch for HttpsFetch {
         let mut total = 0u64;
         let mut body = answer.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| format!("download of {url} broke off: {e}"))?;
+            let chunk =
+                chunk.map_err(|e| format!("download of {url} broke off: {}", with_causes(&e)))?;
             total += chunk.len() as u64;
             if total > self.max_bytes {
                 return Err(format!(
@@ -89,4 +90,17 @@ impl Fetch for HttpsFetch {
             .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
         Ok(total)
     }
+}
+
+/// An error with its causes: reqwest's own message alone says "error
+/// sending request", the cause says which (TLS, DNS, refused...).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
