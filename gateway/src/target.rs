@@ -1,17 +1,26 @@
 //! A printer address as an operator writes it: `host`, `host:port`,
-//! `192.0.2.10`, `[2001:db8::1]:161`. Kept as text until polled, because a
-//! host name may resolve differently after DHCP moves things around.
+//! `192.0.2.10`, `[2001:db8::1]:161` (SNMP, with IPP as a fallback), or
+//! `ipp://host[:port]/path`, `ipps://…` (IPP only). Kept as text until
+//! polled, because a host name may resolve differently after DHCP moves
+//! things around.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-/// A host and a UDP port.
+use asr_protocols::ipp::IppUrl;
+
+/// A host, its SNMP port, and where it speaks IPP when known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Target {
     /// Host name or literal address (IPv6 without brackets).
     pub host: String,
-    /// UDP port.
+    /// SNMP's UDP port.
     pub port: u16,
+    /// Its IPP endpoint, when given (an `ipp://` target) or announced
+    /// (mDNS `_ipp._tcp`); else `ipp://host:631/ipp/print` is tried.
+    pub ipp: Option<IppUrl>,
+    /// Whether SNMP is tried at all (not for an `ipp://` target).
+    pub snmp: bool,
 }
 
 /// Why a target string was refused.
@@ -37,11 +46,21 @@ pub enum TargetError {
 }
 
 impl Target {
-    /// Parses `host[:port]`, using `default_port` when none is given.
+    /// Parses `host[:port]`, using `default_port` when none is given, or
+    /// an `ipp://` / `ipps://` URL.
     pub fn parse(text: &str, default_port: u16) -> Result<Self, TargetError> {
         let t = text.trim();
         if t.is_empty() {
             return Err(TargetError::Empty);
+        }
+        if t.starts_with("ipp://") || t.starts_with("ipps://") {
+            let url = IppUrl::parse(t).map_err(|_| TargetError::BadHost(t.to_string()))?;
+            return Ok(Self {
+                host: url.host.clone(),
+                port: default_port,
+                ipp: Some(url),
+                snmp: false,
+            });
         }
         if let Ok(addr) = t.parse::<SocketAddr>() {
             return Ok(Self::from(addr));
@@ -50,6 +69,8 @@ impl Target {
             return Ok(Self {
                 host: ip.to_string(),
                 port: default_port,
+                ipp: None,
+                snmp: true,
             });
         }
         let (host, port) = match t.rsplit_once(':') {
@@ -73,6 +94,8 @@ impl Target {
         Ok(Self {
             host: host.to_string(),
             port,
+            ipp: None,
+            snmp: true,
         })
     }
 
@@ -106,12 +129,31 @@ impl From<SocketAddr> for Target {
         Self {
             host: addr.ip().to_string(),
             port: addr.port(),
+            ipp: None,
+            snmp: true,
         }
     }
 }
 
+impl Target {
+    /// Where to ask over IPP: the known endpoint, else the IPP Everywhere
+    /// default on this host.
+    pub fn ipp_url(&self, default_port: u16) -> IppUrl {
+        self.ipp.clone().unwrap_or_else(|| IppUrl {
+            tls: false,
+            host: self.host.clone(),
+            port: default_port,
+            path: "/ipp/print".into(),
+        })
+    }
+}
+
 impl fmt::Display for Target {
+    /// `host:port` (the SNMP address) or, for an IPP-only target, its URL.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (false, Some(url)) = (self.snmp, &self.ipp) {
+            return write!(f, "{url}");
+        }
         if self.host.contains(':') {
             write!(f, "[{}]:{}", self.host, self.port)
         } else {
@@ -123,6 +165,19 @@ impl fmt::Display for Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipp_urls_are_ipp_only_targets_and_others_fall_back_to_the_default() {
+        let t = Target::parse("ipps://printer-7.lan:8631/ipp/print", 161).unwrap();
+        assert!(!t.snmp);
+        assert_eq!(t.host, "printer-7.lan");
+        assert_eq!(t.to_string(), "ipps://printer-7.lan:8631/ipp/print");
+        assert_eq!(t.ipp_url(631).port, 8631);
+        let s = Target::parse("192.0.2.10", 161).unwrap();
+        assert!(s.snmp);
+        assert_eq!(s.ipp_url(631).to_string(), "ipp://192.0.2.10:631/ipp/print");
+        assert!(Target::parse("ipp://", 161).is_err());
+    }
 
     #[test]
     fn parses_the_forms_operators_write() {

@@ -88,6 +88,7 @@ pub fn settings(
         housekeeping_every: Duration::from_secs(1),
         mdns: None,
         snmp_port: 161,
+        ipp_port: 631,
         sweep: None,
         config: None,
     }

@@ -201,6 +201,7 @@ pub async fn writes_command(opts: WritesOptions) -> Result<ExitCode, CommandErro
         clock,
         mdns: None,
         snmp_port: opts.port,
+        ipp_port: 631,
         sweep: None,
         config: None,
     };

@@ -147,6 +147,7 @@ impl Demo {
             // The simulated printers are on loopback; no multicast on the LAN.
             mdns: None,
             snmp_port: args.snmp_port,
+            ipp_port: 631,
             sweep: None,
             config: None,
         };

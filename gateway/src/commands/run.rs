@@ -208,6 +208,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
                 site: p.site.clone(),
                 contact: p.contact.clone(),
                 excluded: p.excluded,
+                protocol: p.protocol,
             })
             .collect(),
         default_assignment: config
@@ -222,6 +223,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             .mdns
             .then(asr_protocols::discovery::BrowseOptions::default),
         snmp_port: config.snmp.port,
+        ipp_port: config.discovery.ipp_port,
         sweep: config
             .discovery
             .sweep

@@ -14,6 +14,6 @@ pub use error::ConfigError;
 pub use load::{from_str, load};
 pub use model::{
     Config, DiscoverySection, EngineSection, GatewaySection, HttpSection, MqttSection,
-    PrinterSection, SnmpCredentials, SnmpSection, UpdateSection,
+    PrinterSection, Protocol, SnmpCredentials, SnmpSection, UpdateSection,
 };
 pub use validate::validate;

@@ -307,6 +307,9 @@ pub struct DiscoverySection {
     pub sweep: Option<String>,
     /// SNMP requests per second during a sweep: printers are fragile.
     pub sweep_rate: u32,
+    /// The IPP port tried on a printer that does not answer SNMP and was
+    /// not announced over mDNS (which gives its own).
+    pub ipp_port: u16,
 }
 
 impl Default for DiscoverySection {
@@ -316,6 +319,7 @@ impl Default for DiscoverySection {
             static_targets: Vec::new(),
             sweep: None,
             sweep_rate: 10,
+            ipp_port: 631,
         }
     }
 }
@@ -367,4 +371,20 @@ pub struct PrinterSection {
     /// Credentials for this printer only.
     #[serde(default)]
     pub snmp: Option<SnmpCredentials>,
+    /// How it is read: `auto` (SNMP, else IPP), `snmp` or `ipp`.
+    #[serde(default)]
+    pub protocol: Protocol,
+}
+
+/// How a printer is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// SNMP; IPP when SNMP does not answer or reports no supplies.
+    #[default]
+    Auto,
+    /// SNMP only.
+    Snmp,
+    /// IPP only (SNMP switched off on the printer).
+    Ipp,
 }

@@ -124,6 +124,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             Err(e) => return Err(ConfigError::invalid("discovery.sweep", e.to_string())),
         }
     }
+    if c.discovery.ipp_port == 0 {
+        return Err(ConfigError::invalid(
+            "discovery.ipp_port",
+            "must be a port (1-65535)",
+        ));
+    }
     if !(1..=100).contains(&c.discovery.sweep_rate) {
         return Err(ConfigError::invalid(
             "discovery.sweep_rate",

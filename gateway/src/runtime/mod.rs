@@ -73,6 +73,9 @@ pub enum RuntimeError {
     /// The MQTT settings are unusable.
     #[error("MQTT uplink: {0}")]
     Uplink(String),
+    /// The IPP client could not be set up.
+    #[error("IPP client: {0}")]
+    Ipp(String),
 }
 
 /// A running gateway.
@@ -295,6 +298,11 @@ impl Gateway {
                 .map(|a| (a.serial.clone(), a.clone()))
                 .collect(),
             default_assignment: settings.default_assignment.clone(),
+            ipp: asr_protocols::ipp::IppClient::new(
+                (settings.poll_options.timeout * 4).max(std::time::Duration::from_secs(5)),
+            )
+            .map_err(|e| RuntimeError::Ipp(e.to_string()))?,
+            ipp_port: settings.ipp_port,
             times: poll_times.clone(),
             writer,
             epoch: tokio::time::Instant::now(),

@@ -24,6 +24,7 @@ use super::engine_task::EngineInput;
 use super::live::LiveConfig;
 use super::poll_writer::PollJob;
 use super::settings::Assignment;
+use crate::config::Protocol;
 use crate::store::Store;
 use crate::target::Target;
 
@@ -50,6 +51,10 @@ pub(crate) struct PollerShared {
     pub writer: super::poll_writer::PollWriter,
     /// The origin of the polling grid.
     pub epoch: tokio::time::Instant,
+    /// IPP, for printers that do not speak SNMP.
+    pub ipp: asr_protocols::ipp::IppClient,
+    /// The IPP port tried on printers whose endpoint is not known.
+    pub ipp_port: u16,
 }
 
 /// Polls `target` at once, then on the grid of the interval, until shutdown.
@@ -132,7 +137,16 @@ struct TargetState {
     /// How long this printer takes to answer, learned by the last poll: a
     /// printer that answers in seconds is waited for from the first attempt.
     learned_wait: Option<std::time::Duration>,
+    /// `auto` found SNMP silent (or empty) and IPP answering: IPP is asked
+    /// first, and SNMP tried again every [`SNMP_RETRY_EVERY`] polls.
+    via_ipp: bool,
+    /// Polls over IPP since SNMP was last tried.
+    since_snmp: u32,
 }
+
+/// Polls of an `auto` printer over IPP between two tries of SNMP (which a
+/// site may switch back on).
+const SNMP_RETRY_EVERY: u32 = 24;
 
 async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetState) {
     let at = shared.clock.now();
@@ -271,8 +285,90 @@ async fn assign_default(
     let _ = shared.engine.send(EngineInput::Events(vec![event])).await;
 }
 
-/// Resolves, then tries the remembered credentials first, then the others.
+/// Reads the printer at `target` over the protocol chosen for it: SNMP,
+/// IPP, or (`auto`) SNMP with IPP for a printer SNMP cannot read.
 async fn read_printer(
+    shared: &PollerShared,
+    target: &Target,
+    state: &mut TargetState,
+) -> Result<PrinterReport, String> {
+    let configured = state
+        .key
+        .as_ref()
+        .and_then(|k| shared.assignments.get(k))
+        .map(|a| a.protocol)
+        .unwrap_or_default();
+    let protocol = if target.snmp {
+        configured
+    } else {
+        Protocol::Ipp
+    };
+    match protocol {
+        Protocol::Snmp => read_snmp(shared, target, state).await,
+        Protocol::Ipp => read_ipp(shared, target).await,
+        Protocol::Auto => {
+            if state.via_ipp && state.since_snmp < SNMP_RETRY_EVERY {
+                state.since_snmp += 1;
+                if let Ok(report) = read_ipp(shared, target).await {
+                    return Ok(report);
+                }
+            }
+            let snmp = read_snmp(shared, target, state).await;
+            if matches!(&snmp, Ok(r) if !r.supplies.is_empty()) {
+                state.via_ipp = false;
+                return snmp;
+            }
+            match read_ipp(shared, target).await {
+                Ok(report) if !report.supplies.is_empty() || snmp.is_err() => {
+                    if !state.via_ipp {
+                        let why = match &snmp {
+                            Ok(_) => "reports no supplies over SNMP".to_string(),
+                            Err(e) => format!("does not answer SNMP ({e})"),
+                        };
+                        info!(%target, "printer {why}; reading it over IPP");
+                    }
+                    state.via_ipp = true;
+                    state.since_snmp = 0;
+                    Ok(report)
+                }
+                Ok(_) => snmp,
+                Err(ipp) => snmp.map_err(|e| format!("{e}; over IPP: {ipp}")),
+            }
+        }
+    }
+}
+
+/// One poll over IPP. The certificate of an IPPS printer is pinned to the
+/// printer's identity on first use; another one later is refused (and
+/// reported) rather than trusted.
+async fn read_ipp(shared: &PollerShared, target: &Target) -> Result<PrinterReport, String> {
+    let url = target.ipp_url(shared.ipp_port);
+    let (report, certificate) = asr_protocols::ipp::read_printer(&shared.ipp, &url, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let (Some(seen), Some(key)) = (certificate, report.identity_key()) {
+        let pin_key = format!("ipp_certificate:{key}");
+        match shared.store.meta_get(&pin_key).ok().flatten() {
+            Some(pinned) if pinned != seen => {
+                return Err(asr_protocols::ipp::IppError::CertificateChanged {
+                    url: url.to_string(),
+                    pinned,
+                    seen,
+                }
+                .to_string());
+            }
+            Some(_) => {}
+            None => {
+                info!(%url, printer = %key, "printer certificate pinned");
+                let _ = shared.store.meta_set(&pin_key, &seen);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Resolves, then tries the remembered credentials first, then the others.
+async fn read_snmp(
     shared: &PollerShared,
     target: &Target,
     state: &mut TargetState,

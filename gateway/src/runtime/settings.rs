@@ -26,6 +26,8 @@ pub struct Assignment {
     pub contact: String,
     /// Never order for it.
     pub excluded: bool,
+    /// How it is read.
+    pub protocol: crate::config::Protocol,
 }
 
 impl From<&asr_protocols::sim::SyntheticSpec> for Assignment {
@@ -38,6 +40,7 @@ impl From<&asr_protocols::sim::SyntheticSpec> for Assignment {
             site: spec.site.clone(),
             contact: spec.contact.clone(),
             excluded: false,
+            protocol: crate::config::Protocol::Auto,
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct Settings {
     pub mdns: Option<asr_protocols::discovery::BrowseOptions>,
     /// SNMP port of printers found by discovery.
     pub snmp_port: u16,
+    /// IPP port tried on printers not announced over mDNS.
+    pub ipp_port: u16,
     /// Opt-in SNMP sweep: the network and the request rate.
     pub sweep: Option<(String, u32)>,
     /// The configuration these settings came from: the base that remote
