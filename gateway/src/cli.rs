@@ -125,6 +125,10 @@ pub struct DemoArgs {
     /// UDP port the simulated printers answer on (each on its own 127.0.0.x).
     #[arg(long, default_value_t = 1161)]
     pub snmp_port: u16,
+    /// TCP port the simulated printers answer IPP on; the first printer has
+    /// SNMP switched off and is read over IPP.
+    #[arg(long, default_value_t = 1631)]
+    pub ipp_port: u16,
     /// Address of the first simulated printer; the others follow.
     #[arg(long, default_value = "127.0.0.10")]
     pub fleet_ip: std::net::Ipv4Addr,

@@ -489,6 +489,11 @@ async fn a_running_gateway_answers_as_documented() {
         http: SocketAddr::from(([127, 0, 0, 1], 0)),
         printers: 6,
         snmp_port: 16_231,
+        ipp_port: asr_cloud_sync::free_local_addr(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        ))
+        .unwrap()
+        .port(),
         fleet_ip: Ipv4Addr::new(127, 0, 0, 231),
         data_dir: Some(dir.path().to_path_buf()),
         seed: 11,

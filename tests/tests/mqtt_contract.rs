@@ -132,6 +132,11 @@ async fn every_payload_and_command_matches_the_asyncapi_schemas() {
         http: SocketAddr::from(([127, 0, 0, 1], 0)),
         printers: 12,
         snmp_port: 16_197,
+        ipp_port: asr_cloud_sync::free_local_addr(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        ))
+        .unwrap()
+        .port(),
         fleet_ip: Ipv4Addr::new(127, 0, 0, 200),
         data_dir: Some(dir.path().to_path_buf()),
         seed: 7,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asr_cloud_sync::EmbeddedBroker;
-use asr_protocols::sim::{SimFleet, synthetic_fleet};
+use asr_protocols::sim::{FleetOptions, Misbehaviour, SimFleet, synthetic_fleet};
 use asr_protocols::snmp::{Credentials, PollOptions};
 use tracing::info;
 
@@ -93,9 +93,19 @@ impl Demo {
 
         let specs = synthetic_fleet(args.seed, args.printers);
         let assignments: Vec<Assignment> = specs.iter().map(Assignment::from).collect();
-        let fleet = SimFleet::start(specs, args.fleet_ip, args.snmp_port, args.speed)
-            .await
-            .map_err(|e| CommandError::Runtime(format!("printer simulator: {e}")))?;
+        let options = FleetOptions {
+            ipp_port: Some(args.ipp_port),
+            ..FleetOptions::default()
+        };
+        let fleet =
+            SimFleet::start_with(specs, args.fleet_ip, args.snmp_port, args.speed, &options)
+                .await
+                .map_err(|e| CommandError::Runtime(format!("printer simulator: {e}")))?;
+        // One printer of the demo has SNMP switched off, as more and more
+        // sites do: the gateway reads it over IPP.
+        if let Some(first) = fleet.members().first() {
+            first.agent.set_misbehaviour(Misbehaviour::Timeout);
+        }
 
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), args.speed));
         let poll_interval = clock.real_duration(SIMULATED_POLL).max(MIN_REAL_POLL);
@@ -147,7 +157,7 @@ impl Demo {
             // The simulated printers are on loopback; no multicast on the LAN.
             mdns: None,
             snmp_port: args.snmp_port,
-            ipp_port: 631,
+            ipp_port: args.ipp_port,
             sweep: None,
             config: None,
         };
