@@ -54,7 +54,8 @@ pub(crate) async fn run(
                 let Some(ip) = printer.ipv4_first().into_iter().next() else {
                     continue;
                 };
-                let target = Target::from(std::net::SocketAddr::new(ip, snmp_port));
+                let mut target = Target::from(std::net::SocketAddr::new(ip, snmp_port));
+                target.ipp = printer.ipp_url(ip);
                 if polled.insert(target.clone()) {
                     info!(name = %printer.name, %target, model = printer.model.as_deref().unwrap_or("?"), "printer announced; polling it");
                     tokio::spawn(poller::poll_loop(shared.clone(), target));

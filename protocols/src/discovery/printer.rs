@@ -92,6 +92,32 @@ impl DiscoveredPrinter {
         txt_lookup(&self.txt, key)
     }
 
+    /// Where it speaks IPP, at `ip`: IPPS when announced (its certificate
+    /// is then pinned), else IPP; the resource path from the `rp` TXT key
+    /// (IPP Everywhere), `/ipp/print` without one.
+    pub fn ipp_url(&self, ip: IpAddr) -> Option<crate::ipp::IppUrl> {
+        let (tls, port) = match (self.ports.get("_ipps._tcp"), self.ports.get("_ipp._tcp")) {
+            (Some(&p), _) => (true, p),
+            (None, Some(&p)) => (false, p),
+            (None, None) => return None,
+        };
+        let rp = self
+            .txt_value("rp")
+            .map(|r| r.trim().trim_start_matches('/'))
+            .filter(|r| {
+                !r.is_empty()
+                    && r.chars()
+                        .all(|c| c.is_ascii_graphic() && c != '?' && c != '#')
+            })
+            .unwrap_or("ipp/print");
+        Some(crate::ipp::IppUrl {
+            tls,
+            host: ip.to_string(),
+            port,
+            path: format!("/{rp}"),
+        })
+    }
+
     /// IPv4 addresses first, in the order SNMP confirmation tries them.
     pub fn ipv4_first(&self) -> Vec<IpAddr> {
         let mut v: Vec<IpAddr> = self
@@ -286,5 +312,34 @@ mod tests {
         assert_eq!(p.services, vec!["_ipp._tcp", "_printer._tcp"]);
         assert_eq!(p.addresses.len(), 1);
         assert!(merge_group("y".into(), &[]).is_none());
+    }
+
+    #[test]
+    fn the_ipp_endpoint_prefers_ipps_and_takes_the_resource_path() {
+        let ipp = rec(
+            "P._ipp._tcp.local.",
+            "_ipp._tcp.local.",
+            &[("rp", "ipp/print/queue1")],
+        );
+        let mut ipps = rec("P._ipps._tcp.local.", "_ipps._tcp.local.", &[]);
+        ipps.port = 8443;
+        let ip: IpAddr = "10.0.0.5".parse().unwrap();
+        let p = merge_group("x".into(), &[&ipp]).unwrap();
+        assert_eq!(
+            p.ipp_url(ip).unwrap().to_string(),
+            "ipp://10.0.0.5:631/ipp/print/queue1"
+        );
+        let p = merge_group("x".into(), &[&ipp, &ipps]).unwrap();
+        assert_eq!(
+            p.ipp_url(ip).unwrap().to_string(),
+            "ipps://10.0.0.5:8443/ipp/print/queue1"
+        );
+        let lpd = rec("P._printer._tcp.local.", "_printer._tcp.local.", &[]);
+        assert!(
+            merge_group("x".into(), &[&lpd])
+                .unwrap()
+                .ipp_url(ip)
+                .is_none()
+        );
     }
 }

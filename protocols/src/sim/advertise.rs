@@ -78,6 +78,9 @@ pub struct AdvertisedPrinter {
     /// Serial number, when the printer reports one (not advertised: real
     /// printers do not put it in TXT; discovery gets it over SNMP).
     pub serial: Option<String>,
+    /// The port of its `_ipp._tcp` record: where the simulator serves IPP,
+    /// 631 when it does not.
+    pub ipp_port: u16,
 }
 
 impl AdvertisedPrinter {
@@ -138,6 +141,7 @@ impl AdvertisedPrinter {
             manufacturer,
             note,
             serial,
+            ipp_port: member.ipp.map_or(631, |a| a.port()),
         }
     }
 
@@ -165,19 +169,23 @@ impl AdvertisedPrinter {
     }
 
     fn service_infos(&self) -> Result<Vec<ServiceInfo>, AdvertiseError> {
-        [(IPP_SERVICE, 631, "ipp/print"), (LPD_SERVICE, 515, "auto")]
-            .into_iter()
-            .map(|(ty, port, rp)| {
-                let txt = self.txt(rp);
-                let props: Vec<(&str, &str)> =
-                    txt.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                ServiceInfo::new(ty, &self.name, &self.host_name, self.addr, port, &props[..])
-                    .map_err(|e| AdvertiseError::BadRecord {
-                        name: self.name.clone(),
-                        detail: e.to_string(),
-                    })
-            })
-            .collect()
+        [
+            (IPP_SERVICE, self.ipp_port, "ipp/print"),
+            (LPD_SERVICE, 515, "auto"),
+        ]
+        .into_iter()
+        .map(|(ty, port, rp)| {
+            let txt = self.txt(rp);
+            let props: Vec<(&str, &str)> =
+                txt.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ServiceInfo::new(ty, &self.name, &self.host_name, self.addr, port, &props[..]).map_err(
+                |e| AdvertiseError::BadRecord {
+                    name: self.name.clone(),
+                    detail: e.to_string(),
+                },
+            )
+        })
+        .collect()
     }
 }
 
