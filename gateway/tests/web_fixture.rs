@@ -145,6 +145,7 @@ pub fn sample_view() -> StatusView {
                 last_error: None,
                 page_count: Some(48_213),
                 last_poll_seconds: Some(0.42),
+                read_over: None,
                 supplies: vec![black, cyan, magenta, yellow, waste, drum],
                 registration: Registration {
                     postal_address: Some("12 rue de la Paix, 75002 Paris".to_owned()),
@@ -165,6 +166,7 @@ pub fn sample_view() -> StatusView {
                 last_error: Some("SNMP timeout after 3 attempts".to_owned()),
                 page_count: Some(120_440),
                 last_poll_seconds: None,
+                read_over: None,
                 supplies: vec![supply(
                     1,
                     "Toner TN-3430",
@@ -191,6 +193,7 @@ pub fn sample_view() -> StatusView {
                 last_error: None,
                 page_count: None,
                 last_poll_seconds: None,
+                read_over: None,
                 supplies: Vec::new(),
                 registration: Registration {
                     ineligible: Some("no_level_no_counter".to_owned()),

@@ -159,6 +159,18 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
+    // The demo's first printer has SNMP off: it is read over IPP.
+    let read_over = |serial: &str| {
+        api["printers"]
+            .as_array()
+            .expect("printers")
+            .iter()
+            .find(|p| p["serial"] == serial)
+            .map(|p| p["read_over"].clone())
+    };
+    let members = demo.fleet.members();
+    assert_eq!(read_over(&members[0].name), Some(Value::from("ipp")));
+    assert_eq!(read_over(&members[1].name), Some(Value::from("snmp")));
     let html = asr_system_tests::page::get(http, "/?lang=fr")
         .await
         .text()

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use asr_protocols::printer::ReportSource;
+
 /// Last poll duration per printer key, and totals since start.
 #[derive(Debug, Default)]
 pub(crate) struct PollTimes {
@@ -15,6 +17,7 @@ pub(crate) struct PollTimes {
 #[derive(Debug, Default)]
 struct Inner {
     last: HashMap<String, f64>,
+    source: HashMap<String, ReportSource>,
     ok: u64,
     failed: u64,
 }
@@ -41,6 +44,18 @@ impl PollTimes {
         if let Some(key) = key {
             inner.last.insert(key.to_owned(), took.as_secs_f64());
         }
+    }
+
+    /// Records which protocol read the printer `key` last.
+    pub fn record_source(&self, key: &str, source: ReportSource) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.source.insert(key.to_owned(), source);
+        }
+    }
+
+    /// The protocol `key` was last read over.
+    pub fn source(&self, key: &str) -> Option<ReportSource> {
+        self.inner.lock().ok()?.source.get(key).copied()
     }
 
     /// The last poll's duration of `key`, in seconds.

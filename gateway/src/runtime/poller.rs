@@ -173,6 +173,7 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 info!(%target, printer = %key, model = report.model.as_deref().unwrap_or("?"), "printer identified");
             }
             state.key = Some(key.clone());
+            shared.times.record_source(&key, report.source);
             let stored = shared
                 .writer
                 .record(PollJob::Answered {

@@ -154,6 +154,7 @@ impl StatusSource for GatewayStatus {
                         last_error: p.last_error.clone(),
                         page_count: p.page_count,
                         last_poll_seconds: self.poll_times.last(&p.key),
+                        read_over: self.poll_times.source(&p.key),
                         registration: Registration::default(),
                     };
                     view.registration = registration(&p, &view);

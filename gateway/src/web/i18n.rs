@@ -165,6 +165,7 @@ pub enum Msg {
     PageCount,
     Reachable,
     Unreachable,
+    ReadOverIpp,
     LastError,
     Supplies,
     Supply,
@@ -374,6 +375,10 @@ impl Msg {
             PageCount => ("Page count", "Compteur de pages"),
             Reachable => ("Reachable", "Joignable"),
             Unreachable => ("Unreachable", "Injoignable"),
+            ReadOverIpp => (
+                "read over IPP (SNMP does not answer)",
+                "lue par IPP (SNMP ne répond pas)",
+            ),
             LastError => ("Last error", "Dernière erreur"),
             Supplies => ("Supplies", "Consommables"),
             Supply => ("Supply", "Consommable"),

@@ -273,13 +273,22 @@ fn row(html: &mut Html, lang: Lang, p: &PrinterView, now: &DateTime<Utc>) {
     h!(
         html,
         "<tr{}><th scope=\"row\"><a href=\"/printers/{}?lang={}\">{}</a><span class=\"sub\">{}</span></th>\
-         <td>{}</td><td>{}</td><td>{}</td><td>",
+         <td>{}{}</td><td>{}</td><td>{}</td><td>",
         if p.reachable { "" } else { " class=\"down\"" },
         Esc(&encode_segment(&p.serial)),
         lang.code(),
         Esc(&p.serial),
         Esc(&p.model),
         Esc(&p.address),
+        match p.read_over {
+            Some(asr_protocols::printer::ReportSource::Ipp) => {
+                format!(
+                    "<span class=\"sub\">{}</span>",
+                    Esc(lang.tr(Msg::ReadOverIpp))
+                )
+            }
+            _ => String::new(),
+        },
         Esc(&p.site),
         Esc(&p.contact),
     );

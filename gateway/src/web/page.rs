@@ -946,6 +946,7 @@ mod tests {
                 last_error: None,
                 page_count: None,
                 last_poll_seconds: None,
+                read_over: None,
                 supplies,
                 registration: Registration::default(),
             }],

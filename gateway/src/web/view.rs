@@ -109,6 +109,9 @@ pub struct PrinterView {
     /// How long the last poll took, in seconds (this run only).
     #[serde(default)]
     pub last_poll_seconds: Option<f64>,
+    /// The protocol its last poll was read over (this run only).
+    #[serde(default)]
+    pub read_over: Option<asr_protocols::printer::ReportSource>,
     /// Supplies, in printer order.
     pub supplies: Vec<SupplyView>,
     /// Delivery details and ordering eligibility.
