@@ -45,6 +45,25 @@ pub struct PrinterChanges {
     /// Never order for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded: Option<bool>,
+    /// How it is read: `auto` (SNMP, else IPP), `snmp` or `ipp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+/// The protocols a printer can be read over (`PrinterChanges::protocol`).
+pub const PROTOCOLS: [&str; 3] = ["auto", "snmp", "ipp"];
+
+impl PrinterChanges {
+    /// Whether only the protocol changes: no delivery detail is touched, so
+    /// a printer not registered yet may get it too.
+    pub fn only_protocol(&self) -> bool {
+        self.protocol.is_some()
+            && PrinterChanges {
+                protocol: None,
+                ..self.clone()
+            }
+            .is_empty()
+    }
 }
 
 impl PrinterChanges {
@@ -171,6 +190,7 @@ struct SetPrinterBody {
     contact_email: Option<String>,
     contact_phone: Option<String>,
     excluded: Option<bool>,
+    protocol: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +259,7 @@ fn check_changes(c: &PrinterChanges) -> Result<(), CommandError> {
         return Err(invalid(
             CMD,
             "nothing to change: give at least one of `site`, `contact`, `postal_address`, \
-             `contact_email`, `contact_phone`, `excluded`",
+             `contact_email`, `contact_phone`, `excluded`, `protocol`",
         ));
     }
     for (field, value) in [("site", &c.site), ("contact", &c.contact)] {
@@ -258,6 +278,14 @@ fn check_changes(c: &PrinterChanges) -> Result<(), CommandError> {
                 format!("`{field}` is longer than {MAX_FIELD} bytes"),
             ));
         }
+    }
+    if let Some(protocol) = c.protocol.as_deref()
+        && !PROTOCOLS.contains(&protocol)
+    {
+        return Err(invalid(
+            CMD,
+            format!("`protocol` {protocol:?} is not one of auto, snmp, ipp"),
+        ));
     }
     if let Some(email) = c.contact_email.as_deref().filter(|e| !e.is_empty()) {
         let plausible = email
@@ -335,6 +363,7 @@ pub fn parse_command(
                 contact_email: b.contact_email,
                 contact_phone: b.contact_phone,
                 excluded: b.excluded,
+                protocol: b.protocol,
             };
             check_changes(&changes)?;
             Ok(CommandAction::SetPrinter {

@@ -19,7 +19,7 @@ pub mod uplink;
 pub use broker::{BrokerError, EmbeddedBroker, free_local_addr};
 pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
-    CommandUpdate, MAX_COMMAND_BYTES, PrinterChanges, parse_order_status,
+    CommandUpdate, MAX_COMMAND_BYTES, PROTOCOLS, PrinterChanges, parse_order_status,
 };
 pub use one_shot::{OneShotError, publish_retained};
 pub use order_status::{DeliveredLine, OrderState, OrderStatusUpdate};

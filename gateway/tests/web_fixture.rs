@@ -153,6 +153,7 @@ pub fn sample_view() -> StatusView {
                     contact_phone: Some("+33 1 23 45 67 89".to_owned()),
                     excluded: false,
                     ineligible: None,
+                    protocol: "auto".to_owned(),
                 },
             },
             PrinterView {
@@ -179,6 +180,7 @@ pub fn sample_view() -> StatusView {
                 registration: Registration {
                     excluded: true,
                     ineligible: Some("excluded".to_owned()),
+                    protocol: "auto".to_owned(),
                     ..Registration::default()
                 },
             },
@@ -197,6 +199,7 @@ pub fn sample_view() -> StatusView {
                 supplies: Vec::new(),
                 registration: Registration {
                     ineligible: Some("no_level_no_counter".to_owned()),
+                    protocol: "auto".to_owned(),
                     ..Registration::default()
                 },
             },

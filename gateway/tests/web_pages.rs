@@ -88,6 +88,10 @@ async fn a_printer_page_shows_its_chart_eligibility_and_form() {
     assert!(body.contains("12 rue de la Paix, 75002 Paris</textarea>"));
     assert!(body.contains("value=\"accueil@example.fr\""));
     assert!(body.contains("name=\"csrf\""));
+    assert!(
+        body.contains("<option value=\"auto\" selected>automatique (SNMP, sinon IPP)</option>"),
+        "the protocol choice, current one selected"
+    );
     // Why the others are not ordered for.
     let (_, body) = get(&server.url("/printers/E78241K5N123?lang=en")).await;
     assert!(body.contains("Not ordered: excluded from automatic ordering."));
@@ -128,6 +132,7 @@ async fn the_form_saves_with_its_token_and_keeps_what_was_typed_when_refused() {
             ("contact_email", "reception@example.fr".to_owned()),
             ("contact_phone", "".to_owned()),
             ("excluded", "on".to_owned()),
+            ("protocol", "ipp".to_owned()),
         ]
     };
     // Without the session's token: refused, nothing applied, input kept.
@@ -162,6 +167,7 @@ async fn the_form_saves_with_its_token_and_keeps_what_was_typed_when_refused() {
                 contact_email: Some("reception@example.fr".to_owned()),
                 contact_phone: Some(String::new()),
                 excluded: Some(true),
+                protocol: Some("ipp".to_owned()),
             },
         }]
     );

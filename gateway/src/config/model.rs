@@ -388,3 +388,14 @@ pub enum Protocol {
     /// IPP only (SNMP switched off on the printer).
     Ipp,
 }
+
+impl Protocol {
+    /// The name in the file, on the page and in commands.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Auto => "auto",
+            Protocol::Snmp => "snmp",
+            Protocol::Ipp => "ipp",
+        }
+    }
+}

@@ -232,6 +232,16 @@ impl Handler {
 
     async fn set_printer(&self, serial: String, c: PrinterChanges) -> Outcome {
         let current = self.known(&serial).await?;
+        if let Some(protocol) = c.protocol.clone() {
+            let key = protocol_key(&current.key);
+            let stored = protocol.clone();
+            self.blocking(move |store| store.meta_set(&key, &stored).map_err(storage))
+                .await?;
+            info!(printer = %current.key, %protocol, "printer protocol set");
+            if c.only_protocol() {
+                return Ok(Some(json!({ "serial": serial, "protocol": protocol })));
+            }
+        }
         let site = c.site.clone().or(current.site.clone()).unwrap_or_default();
         let contact = c
             .contact
@@ -631,4 +641,10 @@ impl Handler {
 
 fn storage(e: crate::store::StoreError) -> String {
     format!("storage error: {e}")
+}
+
+/// Where the protocol chosen for a printer (page, `set_printer`) is kept;
+/// it wins over `[[printers]] protocol` in the file.
+pub(crate) fn protocol_key(printer_key: &str) -> String {
+    format!("protocol:{printer_key}")
 }

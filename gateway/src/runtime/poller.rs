@@ -296,8 +296,7 @@ async fn read_printer(
     let configured = state
         .key
         .as_ref()
-        .and_then(|k| shared.assignments.get(k))
-        .map(|a| a.protocol)
+        .and_then(|k| chosen_protocol(shared, k))
         .unwrap_or_default();
     let protocol = if target.snmp {
         configured
@@ -336,6 +335,28 @@ async fn read_printer(
                 Err(ipp) => snmp.map_err(|e| format!("{e}; over IPP: {ipp}")),
             }
         }
+    }
+}
+
+/// The protocol chosen for printer `key`: on the page or by `set_printer`
+/// (kept in the store), else in the file.
+pub(crate) fn chosen_protocol(shared: &PollerShared, key: &str) -> Option<Protocol> {
+    let stored = shared
+        .store
+        .meta_get(&super::command_handler::protocol_key(key))
+        .ok()
+        .flatten()
+        .and_then(|p| parse_protocol(&p));
+    stored.or_else(|| shared.assignments.get(key).map(|a| a.protocol))
+}
+
+/// `auto`, `snmp` or `ipp`.
+pub(crate) fn parse_protocol(text: &str) -> Option<Protocol> {
+    match text {
+        "auto" => Some(Protocol::Auto),
+        "snmp" => Some(Protocol::Snmp),
+        "ipp" => Some(Protocol::Ipp),
+        _ => None,
     }
 }
 

@@ -158,6 +158,13 @@ impl StatusSource for GatewayStatus {
                         registration: Registration::default(),
                     };
                     view.registration = registration(&p, &view);
+                    view.registration.protocol = self
+                        .changes
+                        .get()
+                        .and_then(|h| super::poller::chosen_protocol(&h.poller, &p.key))
+                        .unwrap_or_default()
+                        .as_str()
+                        .to_owned();
                     view
                 })
                 .collect(),
@@ -322,6 +329,7 @@ fn registration(row: &crate::store::PrinterRow, view: &PrinterView) -> Registrat
         contact_phone: row.contact_phone.clone(),
         excluded: row.excluded,
         ineligible: ineligible.map(str::to_owned),
+        protocol: "auto".into(),
     }
 }
 

@@ -36,6 +36,8 @@ pub struct FormValues {
     pub contact_email: String,
     pub contact_phone: String,
     pub excluded: bool,
+    /// `auto`, `snmp` or `ipp`.
+    pub protocol: String,
 }
 
 impl FormValues {
@@ -49,6 +51,7 @@ impl FormValues {
             contact_email: r.contact_email.clone().unwrap_or_default(),
             contact_phone: r.contact_phone.clone().unwrap_or_default(),
             excluded: r.excluded,
+            protocol: r.protocol.clone(),
         }
     }
 }
@@ -381,6 +384,24 @@ pub(super) fn delivery_form(
         &v.contact_phone,
         " maxlength=\"64\"",
     );
+    h!(
+        html,
+        "<label for=\"{prefix}protocol\">{}</label><select id=\"{prefix}protocol\" name=\"protocol\">",
+        Esc(lang.tr(Msg::ProtocolLabel))
+    );
+    for (value, label) in [
+        ("auto", Msg::ProtocolAuto),
+        ("snmp", Msg::ProtocolSnmp),
+        ("ipp", Msg::ProtocolIpp),
+    ] {
+        h!(
+            html,
+            "<option value=\"{value}\"{}>{}</option>",
+            if v.protocol == value { " selected" } else { "" },
+            Esc(lang.tr(label))
+        );
+    }
+    h!(html, "</select>");
     h!(
         html,
         "<label class=\"check\"><input type=\"checkbox\" name=\"excluded\" value=\"on\"{}> {}</label>\

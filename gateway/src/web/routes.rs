@@ -361,6 +361,9 @@ struct PrinterForm {
     contact_phone: String,
     /// Present (`on`) when the box is ticked.
     excluded: Option<String>,
+    /// `auto`, `snmp` or `ipp`; absent on forms without the choice.
+    #[serde(default)]
+    protocol: Option<String>,
     /// `registration` when the form was on the registration page.
     #[serde(default)]
     return_to: String,
@@ -376,6 +379,7 @@ impl PrinterForm {
             contact_email: self.contact_email.trim().to_owned(),
             contact_phone: self.contact_phone.trim().to_owned(),
             excluded: self.excluded.is_some(),
+            protocol: self.protocol.clone().unwrap_or_else(|| "auto".into()),
         }
     }
 }
@@ -419,6 +423,7 @@ async fn printer_update(
         contact_email: Some(values.contact_email.clone()),
         contact_phone: Some(values.contact_phone.clone()),
         excluded: Some(values.excluded),
+        protocol: form.protocol.clone(),
     };
     let change = PageChange::SetPrinter {
         serial: serial.clone(),

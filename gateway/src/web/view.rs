@@ -134,6 +134,13 @@ pub struct Registration {
     /// Why supplies are not ordered automatically, when they are not:
     /// `excluded`, `no_site_or_contact` or `no_level_no_counter`.
     pub ineligible: Option<String>,
+    /// How it is read: `auto`, `snmp` or `ipp`.
+    #[serde(default = "auto")]
+    pub protocol: String,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 /// One printer with the history the detail page charts.
