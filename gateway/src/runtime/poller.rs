@@ -305,11 +305,11 @@ async fn read_printer(
     };
     match protocol {
         Protocol::Snmp => read_snmp(shared, target, state).await,
-        Protocol::Ipp => read_ipp(shared, target).await,
+        Protocol::Ipp => read_ipp(shared, target, state.key.as_deref()).await,
         Protocol::Auto => {
             if state.via_ipp && state.since_snmp < SNMP_RETRY_EVERY {
                 state.since_snmp += 1;
-                if let Ok(report) = read_ipp(shared, target).await {
+                if let Ok(report) = read_ipp(shared, target, state.key.as_deref()).await {
                     return Ok(report);
                 }
             }
@@ -318,7 +318,7 @@ async fn read_printer(
                 state.via_ipp = false;
                 return snmp;
             }
-            match read_ipp(shared, target).await {
+            match read_ipp(shared, target, state.key.as_deref()).await {
                 Ok(report) if !report.supplies.is_empty() || snmp.is_err() => {
                     if !state.via_ipp {
                         let why = match &snmp {
@@ -363,11 +363,16 @@ pub(crate) fn parse_protocol(text: &str) -> Option<Protocol> {
 /// One poll over IPP. The certificate of an IPPS printer is pinned to the
 /// printer's identity on first use; another one later is refused (and
 /// reported) rather than trusted.
-async fn read_ipp(shared: &PollerShared, target: &Target) -> Result<PrinterReport, String> {
+async fn read_ipp(
+    shared: &PollerShared,
+    target: &Target,
+    known: Option<&str>,
+) -> Result<PrinterReport, String> {
     let url = target.ipp_url(shared.ipp_port);
-    let (report, certificate) = asr_protocols::ipp::read_printer(&shared.ipp, &url, None)
+    let (mut report, certificate) = asr_protocols::ipp::read_printer(&shared.ipp, &url, None)
         .await
         .map_err(|e| e.to_string())?;
+    same_printer_over_ipp(&shared.store, &mut report, known);
     if let (Some(seen), Some(key)) = (certificate, report.identity_key()) {
         let pin_key = format!("ipp_certificate:{key}");
         match shared.store.meta_get(&pin_key).ok().flatten() {
@@ -387,6 +392,46 @@ async fn read_ipp(shared: &PollerShared, target: &Target) -> Result<PrinterRepor
         }
     }
     Ok(report)
+}
+
+/// One printer is one printer whichever protocol reads it. A printer whose
+/// IPP tells no serial (only its `printer-uuid`) keeps the key SNMP gave
+/// it: the UUID is tied to that key the first time IPP reads a printer
+/// known at this address (same model), and looked up afterwards, restarts
+/// included.
+fn same_printer_over_ipp(store: &Store, report: &mut PrinterReport, known: Option<&str>) {
+    if report.serial.is_some() {
+        return;
+    }
+    let Some(uuid) = report.uuid.clone() else {
+        return;
+    };
+    let link = format!("ipp_uuid:{uuid}");
+    let linked = store.meta_get(&link).ok().flatten();
+    let key = match (linked, known) {
+        (Some(key), _) => key,
+        (None, Some(known)) if !known.starts_with("uuid:") => {
+            let row = store.printer(known).ok().flatten();
+            let same_model =
+                row.as_ref()
+                    .is_some_and(|r| match (r.model.as_deref(), report.model.as_deref()) {
+                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                        _ => true,
+                    });
+            if !same_model {
+                return;
+            }
+            info!(printer = %known, %uuid, "printer read over IPP keeps the identity SNMP gave it");
+            let _ = store.meta_set(&link, known);
+            known.to_owned()
+        }
+        _ => return,
+    };
+    if let Some(mac) = key.strip_prefix("mac:") {
+        report.mac = Some(mac.to_owned());
+    } else {
+        report.serial = Some(key);
+    }
 }
 
 /// Resolves, then tries the remembered credentials first, then the others.
@@ -499,5 +544,41 @@ mod tests {
             epoch + Duration::from_nanos(1),
             "a zero interval cannot spin on one instant"
         );
+    }
+
+    #[test]
+    fn a_printer_read_over_ipp_without_a_serial_keeps_its_snmp_identity() {
+        use asr_protocols::printer::{PrinterReport, ReportSource};
+        let store = Store::open_in_memory().expect("store");
+        let mut snmp = PrinterReport::failed("10.0.0.5:161", "");
+        snmp.error = None;
+        snmp.serial = Some("SER1".into());
+        snmp.model = Some("Laser 4000".into());
+        store
+            .record_poll("SER1", "10.0.0.5:161", &snmp, chrono::Utc::now())
+            .expect("poll");
+        let ipp = |model: &str| {
+            let mut r =
+                PrinterReport::failed_over(ReportSource::Ipp, "ipp://10.0.0.5/ipp/print", "");
+            r.error = None;
+            r.model = Some(model.into());
+            r.uuid = Some("f119f7ed-31f1-3647-5d3d-79b700c9950a".into());
+            r
+        };
+        // Another model at the address: not taken for the same printer.
+        let mut other = ipp("Inkjet 12");
+        same_printer_over_ipp(&store, &mut other, Some("SER1"));
+        assert_eq!(
+            other.identity_key().as_deref(),
+            Some("uuid:f119f7ed-31f1-3647-5d3d-79b700c9950a")
+        );
+        // The same model: the SNMP key, and the UUID remembered for later
+        // (a restart, where the address's last key is not known).
+        let mut same = ipp("LASER 4000");
+        same_printer_over_ipp(&store, &mut same, Some("SER1"));
+        assert_eq!(same.identity_key().as_deref(), Some("SER1"));
+        let mut later = ipp("Laser 4000");
+        same_printer_over_ipp(&store, &mut later, None);
+        assert_eq!(later.identity_key().as_deref(), Some("SER1"));
     }
 }
