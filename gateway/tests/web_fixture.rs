@@ -167,7 +167,7 @@ pub fn sample_view() -> StatusView {
                 last_error: Some("SNMP timeout after 3 attempts".to_owned()),
                 page_count: Some(120_440),
                 last_poll_seconds: None,
-                read_over: None,
+                read_over: Some(asr_protocols::printer::ReportSource::Ipp),
                 supplies: vec![supply(
                     1,
                     "Toner TN-3430",

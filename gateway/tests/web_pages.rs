@@ -96,7 +96,9 @@ async fn a_printer_page_shows_its_chart_eligibility_and_form() {
     let (_, body) = get(&server.url("/printers/E78241K5N123?lang=en")).await;
     assert!(body.contains("Not ordered: excluded from automatic ordering."));
     assert!(body.contains("name=\"excluded\" value=\"on\" checked"));
+    assert!(body.contains("does not answer SNMP: its supplies are read over IPP."));
     let (_, body) = get(&server.url("/printers/EVIL-0001?lang=en")).await;
+    assert!(!body.contains("read over IPP"));
     assert!(body.contains("Not ordered: level unknown and no page counter."));
     assert!(!body.contains("<script>alert"), "the model is escaped");
     // Unknown serial: 404 with a sentence.

@@ -166,6 +166,7 @@ pub enum Msg {
     Reachable,
     Unreachable,
     ReadOverIpp,
+    ReadOverIppLong,
     ProtocolLabel,
     ProtocolAuto,
     ProtocolSnmp,
@@ -386,6 +387,10 @@ impl Msg {
             ),
             ProtocolSnmp => ("SNMP only", "SNMP seulement"),
             ProtocolIpp => ("IPP only (SNMP off)", "IPP seulement (SNMP désactivé)"),
+            ReadOverIppLong => (
+                "This printer does not answer SNMP: its supplies are read over IPP.",
+                "Cette imprimante ne répond pas en SNMP : ses consommables sont lus par IPP.",
+            ),
             ReadOverIpp => (
                 "read over IPP (SNMP does not answer)",
                 "lue par IPP (SNMP ne répond pas)",

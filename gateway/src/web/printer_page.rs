@@ -11,7 +11,7 @@ use super::format;
 use super::html::{Esc, Html, h, percent_encode};
 use super::i18n::{Lang, Msg};
 use super::page::{colour_class, footer, head, order_card, printer_card, top_bar};
-use super::view::{PrinterDetail, PrinterView, Registration};
+use super::view::{PrinterDetail, PrinterView};
 
 /// What the form says after a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn printer_page(
         Esc(lang.tr(Msg::BackToOverview))
     );
     printer_card(&mut html, lang, 0, p, &now);
-    eligibility(&mut html, lang, &p.registration);
+    eligibility(&mut html, lang, p);
     history(&mut html, lang, detail, now);
     pages(&mut html, lang, detail);
     printer_alerts(&mut html, lang, detail, now, csrf);
@@ -96,16 +96,22 @@ pub fn printer_page(
     html.finish()
 }
 
-fn eligibility(html: &mut Html, lang: Lang, r: &Registration) {
+fn eligibility(html: &mut Html, lang: Lang, p: &PrinterView) {
+    let r = &p.registration;
     let (class, msg) = match r.ineligible.as_deref() {
         None => ("ok", Msg::Eligible),
         Some("excluded") => ("warn", Msg::IneligibleExcluded),
         Some("no_site_or_contact") => ("warn", Msg::IneligibleNoSite),
         Some(_) => ("warn", Msg::IneligibleBlind),
     };
+    let over_ipp = if p.read_over == Some(asr_protocols::printer::ReportSource::Ipp) {
+        format!("<p>{}</p>", Esc(lang.tr(Msg::ReadOverIppLong)))
+    } else {
+        String::new()
+    };
     h!(
         html,
-        "<section class=\"eligibility {class}\" aria-labelledby=\"elig-h\"><h2 id=\"elig-h\">{}</h2><p>{}</p></section>\n",
+        "<section class=\"eligibility {class}\" aria-labelledby=\"elig-h\"><h2 id=\"elig-h\">{}</h2><p>{}</p>{over_ipp}</section>\n",
         Esc(lang.tr(Msg::Eligibility)),
         Esc(lang.tr(msg))
     );
