@@ -53,9 +53,17 @@ pub struct StatusPayload {
     /// Pi has no battery-backed clock) when this was published.
     #[serde(default)]
     pub clock_synced: bool,
+    /// Whether its database can be written: `ok`, `full`, `read_only` or
+    /// `error`. A gateway that cannot store is not healthy, even online.
+    #[serde(default = "storage_ok")]
+    pub storage: String,
     /// Start of the current online (or, in the last will, previous online) period.
     pub since: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+fn storage_ok() -> String {
+    "ok".into()
 }
 
 impl StatusPayload {
@@ -74,6 +82,7 @@ impl StatusPayload {
             levels_thinned: 0,
             levels_dropped: 0,
             clock_synced: false,
+            storage: storage_ok(),
             since: now,
             updated_at: now,
         }

@@ -241,6 +241,18 @@ impl Gateway {
         let (status_tx, status_rx) =
             watch::channel(uplink_glue::status_payload(&store, &gateway_id, &version));
         let status_tx = Arc::new(status_tx);
+        // The engine republishes the status after its commits; a disk that
+        // fills (or frees) up must show at once, commits or not.
+        tasks.push((
+            "storage watch",
+            tokio::spawn(storage_watch(
+                store.clone(),
+                status_tx.clone(),
+                gateway_id.clone(),
+                version.clone(),
+                shutdown.clone(),
+            )),
+        ));
 
         let (engine_tx, engine_rx) = mpsc::channel::<EngineInput>(256);
         let engine_thread = {
@@ -635,4 +647,35 @@ fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
     );
     auth.public_metrics(settings.metrics_public)
         .password_in_file(settings.admin_password_hash.is_some())
+}
+
+/// Publishes a fresh status whenever the storage's state changes (checked
+/// every second: an atomic read).
+async fn storage_watch(
+    store: Arc<Store>,
+    status_tx: Arc<watch::Sender<asr_cloud_sync::StatusPayload>>,
+    gateway_id: String,
+    version: String,
+    shutdown: CancellationToken,
+) {
+    let mut last = store.storage().state();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        let now = store.storage().state();
+        if now != last {
+            last = now;
+            let store = store.clone();
+            let (gid, version) = (gateway_id.clone(), version.clone());
+            if let Ok(status) = tokio::task::spawn_blocking(move || {
+                uplink_glue::status_payload(&store, &gid, &version)
+            })
+            .await
+            {
+                let _ = status_tx.send(status);
+            }
+        }
+    }
 }

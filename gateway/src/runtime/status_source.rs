@@ -86,6 +86,18 @@ impl GatewayStatus {
 }
 
 impl StatusSource for GatewayStatus {
+    fn storage_problem(&self) -> Option<String> {
+        let health = self.store.storage();
+        let state = health.state();
+        (state != crate::store::StorageState::Ok).then(|| {
+            format!(
+                "{}: {}",
+                state.as_str(),
+                health.reason().unwrap_or_default()
+            )
+        })
+    }
+
     fn snapshot(&self) -> Result<StatusView, String> {
         let printers = self.store.printers().map_err(|e| e.to_string())?;
         let supplies = self.store.all_supplies().map_err(|e| e.to_string())?;

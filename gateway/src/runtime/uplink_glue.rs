@@ -88,6 +88,7 @@ pub(crate) fn uplink_config(mqtt: &MqttSettings, gateway_id: &str) -> Result<Upl
 pub(crate) fn status_payload(store: &Store, gateway_id: &str, version: &str) -> StatusPayload {
     let mut status = StatusPayload::new(gateway_id, version);
     status.online = true;
+    status.storage = store.storage().state().as_str().to_owned();
     status.printers = store
         .printers()
         .map(|p| u32::try_from(p.len()).unwrap_or(u32::MAX))

@@ -26,6 +26,8 @@ pub struct Store {
     clock_synced: std::sync::atomic::AtomicBool,
     /// Poll values not written because nothing else changed.
     pub(crate) recent: super::poll_cache::PollCache,
+    /// Whether writes go through (full disk, read-only, I/O errors).
+    storage: super::StorageHealth,
 }
 
 impl std::fmt::Debug for Store {
@@ -114,6 +116,7 @@ impl Store {
             path,
             clock_synced: std::sync::atomic::AtomicBool::new(false),
             recent: super::poll_cache::PollCache::default(),
+            storage: super::StorageHealth::default(),
         })
     }
 
@@ -144,16 +147,38 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.lock();
         conn.pragma_update(None, "synchronous", "FULL")?;
+        let before = conn.total_changes();
         let result: Result<T, StoreError> = (|| {
             let tx = conn.transaction()?;
             let value = work(&tx)?;
             tx.commit()?;
             Ok(value)
         })();
+        let wrote = conn.total_changes() != before;
         let restored = conn.pragma_update(None, "synchronous", "NORMAL");
-        let value = result?;
+        drop(conn);
+        let value = self.observed(result, wrote)?;
         restored?;
         Ok(value)
+    }
+
+    /// Reports a write's outcome to the storage health: a failure, or a
+    /// commit that wrote rows (a transaction that only read proves nothing
+    /// about a full disk).
+    fn observed<T>(&self, result: Result<T, StoreError>, wrote: bool) -> Result<T, StoreError> {
+        match &result {
+            Ok(_) if wrote => self.storage.record_ok(),
+            Ok(_) => {}
+            Err(e) => {
+                self.storage.record_failure(e);
+            }
+        }
+        result
+    }
+
+    /// Whether writes go through, and why not.
+    pub fn storage(&self) -> &super::StorageHealth {
+        &self.storage
     }
 
     /// Whether the database answers a query (the systemd watchdog's check).
@@ -169,10 +194,16 @@ impl Store {
         work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let value = work(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let before = conn.total_changes();
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        let wrote = conn.total_changes() != before;
+        drop(conn);
+        self.observed(result, wrote)
     }
 
     /// Copies the WAL back into the main file and empties it. Call on clean

@@ -31,6 +31,7 @@ mod poll_cache;
 mod polls;
 mod printers;
 mod readings;
+mod storage_health;
 mod supplies;
 mod time;
 
@@ -47,6 +48,7 @@ pub use outbox_budget::{BudgetOutcome, OutboxFigures};
 pub use polls::{PollOutcome, PollRecord};
 pub use printers::{PrinterRow, PrinterUpdate};
 pub use readings::ReadingRow;
+pub use storage_health::{StorageHealth, StorageState};
 pub use supplies::SupplyRow;
 
 /// Rows deleted per transaction by the pruning methods: small enough that a

@@ -5,7 +5,7 @@
 //! | `GET /`          | the HTML status page                               |
 //! | `GET /api/status`| the [`StatusView`] as JSON (kept for old scripts: `/api/v1/status`) |
 //! | `/api/v1/…`      | the JSON API, described at `/api/v1/openapi.json` (see `api`) |
-//! | `GET /healthz`   | `200 ok` (the server is alive; says nothing of the data), version in `X-Gateway-Version` |
+//! | `GET /healthz`   | `200 ok`, or `503 storage full: …` when the database cannot be written; version in `X-Gateway-Version` |
 //! | `GET /metrics`   | Prometheus text format (behind the login unless `[http] metrics_public`) |
 //! | `GET /printers/{serial}`, `POST` same | a printer's page; its delivery-details form |
 //! | `POST /printers/{serial}/order` | "order one now" for a supply |
@@ -668,21 +668,28 @@ async fn local_time_js() -> impl IntoResponse {
 }
 
 /// Alive, and which version: the updater waits for the new version here
-/// before it keeps an update.
-async fn healthz() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            ),
-            (
-                header::HeaderName::from_static(crate::update::health::VERSION_HEADER),
-                HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
-            ),
-        ],
-        "ok",
-    )
+/// before it keeps an update. A database that cannot be written is not
+/// healthy, whatever else works: 503 with the reason.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ),
+        (
+            header::HeaderName::from_static(crate::update::health::VERSION_HEADER),
+            HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    match state.source.storage_problem() {
+        None => (headers, "ok").into_response(),
+        Some(problem) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            headers,
+            format!("storage {problem}"),
+        )
+            .into_response(),
+    }
 }
 
 async fn not_found(headers: HeaderMap) -> Response {

@@ -87,6 +87,13 @@ pub trait StatusSource: Send + Sync + 'static {
             }))
     }
 
+    /// Why the database cannot be written (`full: …`, `read_only: …`,
+    /// `error: …`), read without blocking; `None` when it can. The default
+    /// has no database.
+    fn storage_problem(&self) -> Option<String> {
+        None
+    }
+
     /// Recent alerts, newest first. The default has none.
     fn alerts(&self) -> Result<Vec<AlertView>, String> {
         Ok(Vec::new())
