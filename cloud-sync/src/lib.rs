@@ -7,6 +7,7 @@ pub mod broker;
 pub mod commands;
 pub mod consumer;
 mod inflight;
+pub mod memory_messages;
 pub mod one_shot;
 pub mod order_status;
 pub mod outbox;
@@ -21,6 +22,7 @@ pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
     CommandUpdate, MAX_COMMAND_BYTES, PROTOCOLS, PrinterChanges, parse_order_status,
 };
+pub use memory_messages::{MemoryMessage, MemorySender};
 pub use one_shot::{OneShotError, publish_retained};
 pub use order_status::{DeliveredLine, OrderState, OrderStatusUpdate};
 pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};

@@ -38,6 +38,7 @@ use crate::commands::{
     parse_command, parse_order_status,
 };
 use crate::inflight::{InflightTracker, Tag};
+use crate::memory_messages::{MEMORY_QUEUE, MemoryMessage, MemorySender};
 use crate::outbox::{Outbox, OutboxError, OutboxMessage, OutboxStats};
 use crate::payload::{SCHEMA_VERSION, StatusPayload, message_key, with_envelope};
 use crate::topics::{GatewayId, Topic, TopicSchema};
@@ -187,6 +188,9 @@ pub struct Uplink {
     /// Certificates read and parsed once, at construction.
     transport: rumqttc::Transport,
     broker_addr: String,
+    /// Messages the gateway could not store, for `run` to publish.
+    memory_tx: MemorySender,
+    memory_rx: mpsc::Receiver<MemoryMessage>,
 }
 
 impl fmt::Debug for Uplink {
@@ -209,17 +213,26 @@ impl Uplink {
         let prepared = config.transport.prepare(&config.host, config.port)?;
         let schema = TopicSchema::new(config.gateway_id.clone());
         let (state, _) = watch::channel(UplinkState::default());
+        let (memory_tx, memory_rx) = crate::memory_messages::channel();
         Ok(Uplink {
             config,
             schema,
             state,
             transport: prepared.transport,
             broker_addr: prepared.broker_addr,
+            memory_tx,
+            memory_rx,
         })
     }
 
     pub fn schema(&self) -> &TopicSchema {
         &self.schema
+    }
+
+    /// Where to hand messages that could not be stored in the outbox; they
+    /// are published from memory once [`Uplink::run`] runs.
+    pub fn memory_sender(&self) -> MemorySender {
+        self.memory_tx.clone()
     }
 
     /// Follows the connection state; valid before and during [`Uplink::run`].
@@ -244,7 +257,7 @@ impl Uplink {
     /// provides version and printer count; the uplink fills in `online`,
     /// `gateway_id`, `outbox_depth`, `since` and `updated_at`.
     pub async fn run(
-        self,
+        mut self,
         outbox: Arc<dyn Outbox>,
         wake: Arc<Notify>,
         status: watch::Receiver<StatusPayload>,
@@ -252,7 +265,11 @@ impl Uplink {
         shutdown: CancellationToken,
     ) -> Result<(), UplinkError> {
         let (reply_tx, reply_rx) = mpsc::unbounded_channel();
+        // Replaced by a closed channel: `run` owns the real receiver now.
+        let memory_rx = std::mem::replace(&mut self.memory_rx, mpsc::channel(1).1);
         let mut shared = Shared {
+            memory_rx,
+            pending_memory: VecDeque::new(),
             outbox,
             wake,
             status,
@@ -350,6 +367,7 @@ impl Uplink {
             status_dirty: true,
             outbox_failing: false,
             unacked_responses: Vec::new(),
+            unacked_memory: Vec::new(),
         };
         let mut tick = tokio::time::interval(self.config.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -404,6 +422,7 @@ impl Uplink {
                 Some(update) = shared.reply_rx.recv() => {
                     shared.pending_responses.push_back(update);
                 }
+                Some(message) = shared.memory_rx.recv() => shared.queue_memory(message),
             }
             if s.connected {
                 self.pump(shared, &mut s).await;
@@ -439,7 +458,10 @@ impl Uplink {
             }
             Event::Outgoing(Outgoing::Publish(pkid)) => s.tracker.on_outgoing_publish(pkid),
             Event::Incoming(Packet::PubAck(ack)) => match s.tracker.on_puback(ack.pkid) {
-                Some(Tag::Response(seq)) => s.unacked_responses.retain(|(n, _)| *n != seq),
+                Some(Tag::Response(seq)) => {
+                    s.unacked_responses.retain(|(n, _)| *n != seq);
+                    s.unacked_memory.retain(|(n, _)| *n != seq);
+                }
                 Some(Tag::Outbox(_)) => {
                     if s.tracker.acked_len() >= self.config.batch
                         || s.tracker.outstanding_outbox() == 0
@@ -481,6 +503,14 @@ impl Uplink {
                 break;
             };
             if !self.publish_response(shared, s, update) {
+                break;
+            }
+        }
+        while s.has_room() {
+            let Some(message) = shared.pending_memory.pop_front() else {
+                break;
+            };
+            if !self.publish_memory(shared, s, message) {
                 break;
             }
         }
@@ -576,6 +606,31 @@ impl Uplink {
         for (_, update) in unacked.into_iter().rev() {
             shared.pending_responses.push_front(update);
         }
+        let mut unacked = std::mem::take(&mut s.unacked_memory);
+        unacked.sort_by_key(|(seq, _)| *seq);
+        for (_, message) in unacked.into_iter().rev() {
+            shared.pending_memory.push_front(message);
+        }
+    }
+
+    /// Publishes one message kept in memory; false when the client refused
+    /// it (it is then back at the head of the queue).
+    fn publish_memory(
+        &self,
+        shared: &mut Shared,
+        s: &mut SessionState,
+        message: MemoryMessage,
+    ) -> bool {
+        let topic = self.schema.topic(&Topic::for_kind(message.kind));
+        let payload = with_envelope(message.payload.clone(), &self.config.gateway_id);
+        shared.response_seq += 1;
+        let seq = shared.response_seq;
+        if !s.publish(&topic, false, payload, Tag::Response(seq)) {
+            shared.pending_memory.push_front(message);
+            return false;
+        }
+        s.unacked_memory.push((seq, message));
+        true
     }
 
     fn status_doc(
@@ -724,6 +779,17 @@ impl Uplink {
                 break;
             }
         }
+        while let Ok(message) = shared.memory_rx.try_recv() {
+            shared.queue_memory(message);
+        }
+        while s.has_room() {
+            let Some(message) = shared.pending_memory.pop_front() else {
+                break;
+            };
+            if !self.publish_memory(shared, s, message) {
+                break;
+            }
+        }
         let stats = blocking_outbox(&shared.outbox, |o| o.stats()).await.ok();
         let doc = self.status_doc(shared, false, s.since, stats.as_ref());
         let queued = s.publish(
@@ -780,8 +846,27 @@ struct Shared {
     pending_responses: VecDeque<CommandUpdate>,
     /// Topics of commands that arrived retained, cleared once answered.
     retained_commands: HashSet<String>,
-    /// Numbers command answers, to pair each with its PubAck.
+    /// Numbers command answers and memory messages, to pair each with its PubAck.
     response_seq: u64,
+    /// Messages the gateway could not store.
+    memory_rx: mpsc::Receiver<MemoryMessage>,
+    /// Memory messages waiting for a connection or for room.
+    pending_memory: VecDeque<MemoryMessage>,
+}
+
+impl Shared {
+    /// Keeps `message` for publication; past [`MEMORY_QUEUE`] the oldest goes.
+    fn queue_memory(&mut self, message: MemoryMessage) {
+        if self.pending_memory.len() >= MEMORY_QUEUE
+            && let Some(old) = self.pending_memory.pop_front()
+        {
+            tracing::warn!(
+                kind = old.kind.as_str(),
+                "memory queue full: the oldest message that could not be stored is given up"
+            );
+        }
+        self.pending_memory.push_back(message);
+    }
 }
 
 struct SessionState {
@@ -804,6 +889,8 @@ struct SessionState {
     outbox_failing: bool,
     /// Command answers published on this connection and not yet acked.
     unacked_responses: Vec<(u64, CommandUpdate)>,
+    /// Memory messages published on this connection and not yet acked.
+    unacked_memory: Vec<(u64, MemoryMessage)>,
 }
 
 impl SessionState {

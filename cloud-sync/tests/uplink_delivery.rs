@@ -274,3 +274,46 @@ async fn drains_a_large_backlog() {
     assert_eq!(outbox.sent_ids().len(), 2000, "each row marked sent once");
     running.shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_that_could_not_be_stored_go_out_from_memory_once_connected() {
+    let addr = free_addr();
+    let outbox = Arc::new(MemoryOutbox::new());
+    let mut config = fast_config(addr, "gw-memory");
+    config.retry_min = Duration::from_millis(700);
+    config.retry_max = Duration::from_millis(700);
+    let mut running = spawn_uplink(config, Arc::clone(&outbox));
+    wait_state(&mut running.state, Duration::from_secs(5), |s| {
+        s.last_error.is_some()
+    })
+    .await;
+    // Queued while the broker is unreachable: kept, not lost.
+    let alert = br#"{"id":"alert-storage-1","kind":"storage_full"}"#.to_vec();
+    let order = br#"{"id":"o-9","order_id":"o-9","lines":[]}"#.to_vec();
+    assert!(running.memory.send(asr_cloud_sync::MemoryMessage {
+        kind: MessageKind::Alert,
+        payload: alert.clone(),
+    }));
+    assert!(running.memory.send(asr_cloud_sync::MemoryMessage {
+        kind: MessageKind::Order,
+        payload: order.clone(),
+    }));
+    let _broker = asr_cloud_sync::EmbeddedBroker::start(addr).expect("broker");
+    let schema = TopicSchema::new(GatewayId::new("gw-memory").expect("id"));
+    let alerts = schema.topic(&Topic::Alerts);
+    let orders = schema.topic(&Topic::Orders);
+    let mut sub = Subscriber::connect(addr, "memory-watch", &[&alerts, &orders]).await;
+    let got = sub
+        .wait_for(&alerts, Duration::from_secs(10), |_| true)
+        .await;
+    let body: serde_json::Value = serde_json::from_slice(&got.payload).expect("json");
+    assert_eq!(body["id"], "alert-storage-1");
+    assert_eq!(body["gateway_id"], "gw-memory", "the envelope is added");
+    let got = sub
+        .wait_for(&orders, Duration::from_secs(10), |_| true)
+        .await;
+    let body: serde_json::Value = serde_json::from_slice(&got.payload).expect("json");
+    assert_eq!(body["order_id"], "o-9");
+    assert!(outbox.sent_ids().is_empty(), "the outbox is not involved");
+    running.shutdown.cancel();
+}

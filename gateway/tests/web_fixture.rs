@@ -257,6 +257,7 @@ pub fn sample_view() -> StatusView {
             polls_ok: 1_204,
             polls_failed: 17,
             notice: None,
+            storage_problem: None,
         },
     }
 }

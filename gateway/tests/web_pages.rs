@@ -448,3 +448,31 @@ async fn the_orders_page_lists_every_order_and_filters_by_state() {
     let (_, body) = get(&server.url("/?lang=en")).await;
     assert!(body.contains("href=\"/orders?lang=en\""));
 }
+
+#[tokio::test]
+async fn a_storage_problem_is_a_banner_on_the_overview_in_both_languages() {
+    let mut view = sample_view();
+    view.health.storage_problem = Some("full: database or disk is full".to_owned());
+    let server = start(Arc::new(fixture::RecordingSource {
+        view,
+        changes: std::sync::Mutex::new(Vec::new()),
+    }))
+    .await;
+    for (path, advice) in [
+        ("/?lang=en", "orders and alerts still go out"),
+        ("/?lang=fr", "les commandes et les alertes partent toujours"),
+    ] {
+        let (status, body) = get(&server.url(path)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let banner = body
+            .split("id=\"storage-banner\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{path} has the storage banner"));
+        assert!(banner.contains("full: database or disk is full"), "{path}");
+        assert!(banner.contains(advice), "{path}");
+    }
+    // A healthy store shows none.
+    let healthy = start(recording()).await;
+    let (_, body) = get(&healthy.url("/?lang=en")).await;
+    assert!(!body.contains("storage-banner"));
+}

@@ -53,6 +53,8 @@ pub struct Running {
     pub status: watch::Sender<StatusPayload>,
     pub commands: mpsc::Receiver<Command>,
     pub state: watch::Receiver<UplinkState>,
+    /// The side door for messages the gateway could not store.
+    pub memory: asr_cloud_sync::MemorySender,
 }
 
 pub fn spawn_uplink(config: UplinkConfig, outbox: Arc<MemoryOutbox>) -> Running {
@@ -64,6 +66,7 @@ pub fn spawn_uplink(config: UplinkConfig, outbox: Arc<MemoryOutbox>) -> Running 
     let shutdown = CancellationToken::new();
     let uplink = Uplink::new(config).expect("valid config");
     let state = uplink.state();
+    let memory = uplink.memory_sender();
     let task = tokio::spawn(uplink.run(
         outbox,
         Arc::clone(&wake),
@@ -78,6 +81,7 @@ pub fn spawn_uplink(config: UplinkConfig, outbox: Arc<MemoryOutbox>) -> Running 
         status,
         commands,
         state,
+        memory,
     }
 }
 

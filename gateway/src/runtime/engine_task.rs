@@ -10,7 +10,8 @@ use asr_engine::{Decision, Engine, Event, SupplyForecast};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{error, info, warn};
 
-use crate::store::{DecisionBatch, NewAlert, NewOrder, Store};
+use super::memory_door::MemoryDoor;
+use crate::store::{DecisionBatch, NewAlert, NewOrder, OutboxKind, StorageState, Store};
 
 /// What the engine thread is fed.
 pub(crate) enum EngineInput {
@@ -25,6 +26,14 @@ pub(crate) enum EngineInput {
 pub(crate) struct EngineOutputs {
     /// Latest forecasts, replaced after every batch.
     pub forecasts: RwLock<Vec<SupplyForecast>>,
+}
+
+/// How the engine's decisions reach the uplink.
+pub(crate) struct Upstream {
+    /// Wakes the uplink once decisions are in the outbox.
+    pub wake: Arc<Notify>,
+    /// For decisions the store cannot keep.
+    pub memory: Arc<MemoryDoor>,
 }
 
 /// Without decisions, a snapshot is written at most this often (gateway
@@ -46,9 +55,13 @@ pub(crate) fn run(
     mut rx: mpsc::Receiver<EngineInput>,
     store: Arc<Store>,
     outputs: Arc<EngineOutputs>,
-    wake_uplink: Arc<Notify>,
+    upstream: Upstream,
     refresh_status: impl Fn(&Store),
 ) {
+    let Upstream {
+        wake: wake_uplink,
+        memory,
+    } = upstream;
     let mut last_snapshot = Instant::now();
     // Readers (status page, uplink status) are refreshed at most this often:
     // rebuilding every forecast after each poll of a large fleet is waste.
@@ -64,16 +77,19 @@ pub(crate) fn run(
                     pending.extend(engine.handle(event));
                 }
                 dirty = true;
-                if (!pending.is_empty() || last_snapshot.elapsed() >= snapshot_every)
-                    && commit(&engine, &pending, &store)
-                {
-                    last_snapshot = Instant::now();
-                    dirty = false;
-                    if !pending.is_empty() {
-                        wake_uplink.notify_one();
+                if !pending.is_empty() || last_snapshot.elapsed() >= snapshot_every {
+                    let committed = commit(&engine, &pending, &store, &memory);
+                    if committed == Committed::All {
+                        last_snapshot = Instant::now();
+                        dirty = false;
                     }
-                    pending.clear();
-                    last_refresh = None;
+                    if committed != Committed::Nothing {
+                        if !pending.is_empty() {
+                            wake_uplink.notify_one();
+                        }
+                        pending.clear();
+                        last_refresh = None;
+                    }
                 }
                 if last_refresh.is_none_or(|t| t.elapsed() >= REFRESH_EVERY) {
                     if let Ok(mut f) = outputs.forecasts.write() {
@@ -84,10 +100,15 @@ pub(crate) fn run(
                 }
             }
             EngineInput::Flush(done) => {
-                if dirty && commit(&engine, &pending, &store) {
-                    dirty = false;
-                    last_snapshot = Instant::now();
-                    pending.clear();
+                if dirty {
+                    let committed = commit(&engine, &pending, &store, &memory);
+                    if committed == Committed::All {
+                        dirty = false;
+                        last_snapshot = Instant::now();
+                    }
+                    if committed != Committed::Nothing {
+                        pending.clear();
+                    }
                 }
                 if let Ok(mut f) = outputs.forecasts.write() {
                     *f = engine.forecasts();
@@ -98,7 +119,7 @@ pub(crate) fn run(
             }
         }
     }
-    if dirty && !commit(&engine, &pending, &store) {
+    if dirty && commit(&engine, &pending, &store, &memory) != Committed::All {
         error!(
             lost = pending.len(),
             "could not save the engine state at shutdown"
@@ -131,19 +152,95 @@ fn ship_to(order: &asr_engine::Order, store: &Store) -> serde_json::Value {
     })
 }
 
-/// Writes decisions, their outbox messages and the snapshot in one transaction.
-fn commit(engine: &Engine, decisions: &[Decision], store: &Store) -> bool {
-    let snapshot = match serde_json::to_string(engine) {
-        Ok(s) => s,
-        Err(e) => {
-            error!(error = %e, "cannot serialise the engine state");
-            return false;
+/// What a commit got onto the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Committed {
+    /// Decisions and the engine snapshot.
+    All,
+    /// The decisions only: the storage is full, and the snapshot (the
+    /// largest write) waits for space so the room left goes to orders.
+    DecisionsOnly,
+    /// Nothing: the decisions stay pending (and went upstream from memory
+    /// if the storage is at fault).
+    Nothing,
+}
+
+/// Writes decisions, their outbox messages and the snapshot in one
+/// transaction — without the snapshot while the storage is full.
+fn commit(
+    engine: &Engine,
+    decisions: &[Decision],
+    store: &Store,
+    memory: &MemoryDoor,
+) -> Committed {
+    let full = store.storage().state() == StorageState::Full;
+    if full && decisions.is_empty() {
+        return Committed::Nothing;
+    }
+    let snapshot = if full {
+        None
+    } else {
+        match serde_json::to_string(engine) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error!(error = %e, "cannot serialise the engine state");
+                return Committed::Nothing;
+            }
         }
     };
+    let batch = decision_batch(decisions, store, snapshot);
+    match store.commit_decisions(&batch) {
+        Ok(_) if full => Committed::DecisionsOnly,
+        Ok(_) => Committed::All,
+        Err(e) => {
+            warn!(error = %e, "could not commit engine decisions; kept in memory and retried");
+            if store.storage().state() != StorageState::Ok {
+                send_from_memory(&batch, store, memory);
+            }
+            Committed::Nothing
+        }
+    }
+}
+
+/// Hands the batch's orders and alerts to the uplink's memory queue (each
+/// once), so a card that cannot be written does not hold them back.
+fn send_from_memory(batch: &DecisionBatch, store: &Store, memory: &MemoryDoor) {
+    for order in &batch.orders {
+        memory.send_once(
+            store,
+            OutboxKind::Order,
+            &order.order_id,
+            &order.payload.to_string(),
+            order.created_at,
+            Some(&order.order_id),
+        );
+    }
+    for alert in &batch.alerts {
+        let Some(id) = alert.payload.get("id").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        memory.send_once(
+            store,
+            OutboxKind::Alert,
+            id,
+            &alert.payload.to_string(),
+            alert.at,
+            None,
+        );
+    }
+}
+
+/// The decisions as the store records them: orders with where they go,
+/// alerts with a stable id.
+fn decision_batch(
+    decisions: &[Decision],
+    store: &Store,
+    engine_snapshot: Option<String>,
+) -> DecisionBatch {
     let mut batch = DecisionBatch {
         orders: Vec::new(),
         alerts: Vec::new(),
-        engine_snapshot: Some(snapshot),
+        engine_snapshot,
     };
     for decision in decisions {
         let payload = match serde_json::to_value(decision) {
@@ -199,11 +296,5 @@ fn commit(engine: &Engine, decisions: &[Decision], store: &Store) -> bool {
             }
         }
     }
-    match store.commit_decisions(&batch) {
-        Ok(_) => true,
-        Err(e) => {
-            warn!(error = %e, "could not commit engine decisions; kept in memory and retried");
-            false
-        }
-    }
+    batch
 }

@@ -10,6 +10,8 @@
 //! - `status_report` — what `get_status` and `get_diagnostics` answer.
 //! - `discovery_task` — printers found over mDNS or an opt-in sweep join the polling.
 //! - `status_source` — the status page's view of the store and the engine.
+//! - `storage_watch` — a failing disk told everywhere, room made, recovery.
+//! - `memory_door` — orders and alerts sent from memory when they cannot be stored.
 //!
 //! Shutdown follows mini-redis: one cancellation token, every task watches it,
 //! and [`Gateway::shutdown`] waits for them, the engine thread last so its
@@ -20,6 +22,7 @@ mod command_handler;
 mod discovery_task;
 mod engine_task;
 mod live;
+mod memory_door;
 mod poll_times;
 mod poll_writer;
 mod poller;
@@ -28,6 +31,7 @@ pub mod settings;
 mod settings_view;
 mod status_report;
 mod status_source;
+mod storage_watch;
 pub(crate) use status_source::GatewayStatus;
 mod update_handover;
 mod uplink_glue;
@@ -241,17 +245,28 @@ impl Gateway {
         let (status_tx, status_rx) =
             watch::channel(uplink_glue::status_payload(&store, &gateway_id, &version));
         let status_tx = Arc::new(status_tx);
+        // The uplink is made here (it connects only once run) so that what
+        // the store cannot keep has a way out from the start.
+        let uplink_config = uplink_glue::uplink_config(&settings.mqtt, &gateway_id)
+            .map_err(RuntimeError::Uplink)?;
+        let uplink = Uplink::new(uplink_config).map_err(|e| RuntimeError::Uplink(e.to_string()))?;
+        let memory = Arc::new(memory_door::MemoryDoor::new(uplink.memory_sender()));
         // The engine republishes the status after its commits; a disk that
         // fills (or frees) up must show at once, commits or not.
         tasks.push((
             "storage watch",
-            tokio::spawn(storage_watch(
-                store.clone(),
-                status_tx.clone(),
-                gateway_id.clone(),
-                version.clone(),
-                shutdown.clone(),
-            )),
+            tokio::spawn(
+                storage_watch::StorageWatch {
+                    store: store.clone(),
+                    status_tx: status_tx.clone(),
+                    memory: memory.clone(),
+                    clock: settings.clock.clone(),
+                    gateway_id: gateway_id.clone(),
+                    version: version.clone(),
+                    readings_kept: chrono::Duration::days(i64::from(settings.readings_days)),
+                }
+                .run(shutdown.clone()),
+            ),
         ));
 
         let (engine_tx, engine_rx) = mpsc::channel::<EngineInput>(256);
@@ -259,6 +274,7 @@ impl Gateway {
             let store = store.clone();
             let outputs = outputs.clone();
             let wake = wake_uplink.clone();
+            let memory = memory.clone();
             let status_tx = status_tx.clone();
             let gid = gateway_id.clone();
             let version = version.clone();
@@ -275,7 +291,7 @@ impl Gateway {
                         engine_rx,
                         store,
                         outputs,
-                        wake,
+                        engine_task::Upstream { wake, memory },
                         move |store| {
                             let _ =
                                 status_tx.send(uplink_glue::status_payload(store, &gid, &version));
@@ -408,9 +424,6 @@ impl Gateway {
 
         // Uplink and remote commands.
         let (cmd_tx, cmd_rx) = mpsc::channel(32);
-        let uplink_config = uplink_glue::uplink_config(&settings.mqtt, &gateway_id)
-            .map_err(RuntimeError::Uplink)?;
-        let uplink = Uplink::new(uplink_config).map_err(|e| RuntimeError::Uplink(e.to_string()))?;
         uplink_state.watch(&uplink, settings.clock.clone());
         {
             let outbox = Arc::new(uplink_glue::StoreOutbox(store.clone()));
@@ -546,13 +559,14 @@ where
 /// Delivered messages are kept this long (the page shows what left), then pruned.
 const SENT_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
-/// One housekeeping round: keep the outbox within its byte budget, prune
-/// delivered messages. Failures are logged and retried on the next round.
 /// Transactions of folding old readings per housekeeping round: a backlog
 /// (a first run on a year of history) is worked off over several rounds,
 /// never in one long lock.
 const COMPACT_BATCHES_PER_ROUND: u64 = 20;
 
+/// One housekeeping round: keep the outbox within its byte budget, prune
+/// delivered messages, fold old readings. Failures are logged and retried
+/// on the next round.
 fn housekeeping(
     store: &Store,
     budget: u64,
@@ -647,35 +661,4 @@ fn page_auth(settings: &Settings, store: &Arc<Store>) -> crate::web::Auth {
     );
     auth.public_metrics(settings.metrics_public)
         .password_in_file(settings.admin_password_hash.is_some())
-}
-
-/// Publishes a fresh status whenever the storage's state changes (checked
-/// every second: an atomic read).
-async fn storage_watch(
-    store: Arc<Store>,
-    status_tx: Arc<watch::Sender<asr_cloud_sync::StatusPayload>>,
-    gateway_id: String,
-    version: String,
-    shutdown: CancellationToken,
-) {
-    let mut last = store.storage().state();
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-        let now = store.storage().state();
-        if now != last {
-            last = now;
-            let store = store.clone();
-            let (gid, version) = (gateway_id.clone(), version.clone());
-            if let Ok(status) = tokio::task::spawn_blocking(move || {
-                uplink_glue::status_payload(&store, &gid, &version)
-            })
-            .await
-            {
-                let _ = status_tx.send(status);
-            }
-        }
-    }
 }

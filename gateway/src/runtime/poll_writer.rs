@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use crate::store::{PollOutcome, PollRecord, Store};
+use crate::store::{PollOutcome, PollRecord, StorageState, Store};
 
 /// Quiet time that closes a batch.
 pub(crate) const LINGER: Duration = Duration::from_millis(150);
@@ -159,6 +159,16 @@ async fn collect(
 /// Records a batch in one transaction and answers each poller.
 async fn write(store: &Arc<Store>, batch: Vec<(PollJob, Reply)>) {
     let (jobs, replies): (Vec<PollJob>, Vec<Reply>) = batch.into_iter().unzip();
+    if store.storage().state() == StorageState::Full {
+        // The room left is for orders and alerts; the engine still sees
+        // these polls, and the storage watch says when space returns.
+        for reply in replies {
+            let _ = reply.send(Err(
+                "storage full: polls are not stored until space returns".to_owned(),
+            ));
+        }
+        return;
+    }
     let store = Arc::clone(store);
     let done = tokio::task::spawn_blocking(move || {
         let records: Vec<PollRecord<'_>> = jobs.iter().map(PollJob::record).collect();

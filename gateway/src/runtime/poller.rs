@@ -247,7 +247,11 @@ async fn poll_once(shared: &PollerShared, target: &Target, state: &mut TargetSta
                 at,
             };
             if let Err(e) = shared.writer.record(failure).await {
-                warn!(%target, error = %e, "could not store a failed poll");
+                if shared.store.storage().state() == crate::store::StorageState::Ok {
+                    warn!(%target, error = %e, "could not store a failed poll");
+                } else {
+                    debug!(%target, error = %e, "could not store a failed poll");
+                }
             }
             let _ = shared
                 .engine

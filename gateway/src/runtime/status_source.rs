@@ -183,19 +183,14 @@ impl StatusSource for GatewayStatus {
             orders: orders.iter().map(order_view).collect(),
             health: HealthView {
                 last_poll_at,
-                disk_free_bytes: crate::diagnostics::disk_free(
-                    self.store
-                        .path()
-                        .parent()
-                        .filter(|dir| !dir.as_os_str().is_empty())
-                        .unwrap_or(std::path::Path::new(".")),
-                ),
+                disk_free_bytes: self.store.storage_available(),
                 clock_synchronised: self.clock.synchronised(),
                 uptime_secs: crate::diagnostics::uptime_secs(),
                 open_alerts,
                 polls_ok: polls.ok,
                 polls_failed: polls.failed,
                 notice: self.notice(),
+                storage_problem: self.storage_problem(),
             },
         })
     }

@@ -31,6 +31,7 @@ mod poll_cache;
 mod polls;
 mod printers;
 mod readings;
+mod room;
 mod storage_health;
 mod supplies;
 mod time;
@@ -48,6 +49,7 @@ pub use outbox_budget::{BudgetOutcome, OutboxFigures};
 pub use polls::{PollOutcome, PollRecord};
 pub use printers::{PrinterRow, PrinterUpdate};
 pub use readings::ReadingRow;
+pub use room::{RESERVE_BYTES, RoomOutcome};
 pub use storage_health::{StorageHealth, StorageState};
 pub use supplies::SupplyRow;
 

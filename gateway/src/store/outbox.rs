@@ -198,6 +198,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The message the outbox would hold for `payload`, for sending from
+    /// memory when it cannot be stored: same envelope, same stable id.
+    pub fn memory_copy(
+        &self,
+        kind: OutboxKind,
+        payload: &str,
+        at: DateTime<Utc>,
+        reference: Option<&str>,
+    ) -> String {
+        with_envelope(kind, payload, at, reference, self.clock_synced())
+    }
+}
+
 /// Queues one message inside the caller's transaction, so the message exists
 /// if and only if the facts it reports were committed. The message gets its
 /// envelope here, once: a stable `id`, `created_at` and `clock_synced` as
@@ -222,8 +236,9 @@ pub(crate) fn enqueue(
 
 /// `payload` with the envelope fields it lacks. The id of a message that
 /// has none: the order id for orders, else kind, time and a random part —
-/// written once into the row, so every redelivery carries the same.
-fn with_envelope(
+/// written once into the row, so every redelivery carries the same. Also
+/// what a message sent from memory carries when it could not be stored.
+pub(crate) fn with_envelope(
     kind: OutboxKind,
     payload: &str,
     at: DateTime<Utc>,

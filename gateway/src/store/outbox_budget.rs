@@ -113,6 +113,16 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Merges the waiting level messages of each printer into one a day,
+    /// whatever the budget (room is short); counted like budget thinning.
+    pub(crate) fn thin_levels_daily(&self) -> Result<u64, StoreError> {
+        let thinned = self.thin_levels(DAY_MS)?;
+        if thinned > 0 {
+            self.add_to_counter(THINNED_KEY, thinned)?;
+        }
+        Ok(thinned)
+    }
+
     /// Merges the waiting level messages of each printer into one per
     /// `bucket_ms` window. One transaction per printer keeps the lock short.
     fn thin_levels(&self, bucket_ms: i64) -> Result<u64, StoreError> {

@@ -86,8 +86,19 @@ impl StorageHealth {
         self.detail.lock().ok()?.reason.clone()
     }
 
-    /// A write went through: the storage is fine (again).
+    /// A write went through: the storage is fine again — unless it was
+    /// full. Then the write used the room made for decisions, which proves
+    /// nothing about space returning: [`StorageHealth::room_again`] says
+    /// when it has.
     pub(crate) fn record_ok(&self) {
+        if self.state() == StorageState::Full {
+            return;
+        }
+        self.room_again();
+    }
+
+    /// The storage is fine (again), whatever it was.
+    pub(crate) fn room_again(&self) {
         let before = self.state.swap(StorageState::Ok.to_u8(), Ordering::Relaxed);
         if before != StorageState::Ok.to_u8() {
             let failures = self
@@ -173,5 +184,16 @@ mod tests {
         health.record_ok();
         assert_eq!(health.state(), StorageState::Ok);
         assert_eq!(health.reason(), None);
+    }
+
+    #[test]
+    fn a_full_disk_stays_full_until_room_is_seen() {
+        let health = StorageHealth::default();
+        health.record_failure(&sqlite(13));
+        // An order written into the room made for it is no proof of space.
+        health.record_ok();
+        assert_eq!(health.state(), StorageState::Full);
+        health.room_again();
+        assert_eq!(health.state(), StorageState::Ok);
     }
 }

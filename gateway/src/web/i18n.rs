@@ -276,6 +276,8 @@ pub enum Msg {
     DiskFree,
     ClockLabel,
     SetUp,
+    StorageProblem,
+    StorageAdvice,
     ClockSynced,
     ClockNotSynced,
     Uptime,
@@ -575,6 +577,11 @@ impl Msg {
             DiskFree => ("Disk free", "Espace disque libre"),
             ClockLabel => ("Clock", "Horloge"),
             SetUp => ("Set-up", "Mise en service"),
+            StorageProblem => ("Storage problem", "Problème de stockage"),
+            StorageAdvice => (
+                "Polls are not stored for now; orders and alerts still go out. Free space on the gateway's card, or replace the card.",
+                "Les relevés ne sont plus enregistrés pour l'instant ; les commandes et les alertes partent toujours. Libérez de la place sur la carte de la passerelle ou remplacez la carte.",
+            ),
             ClockSynced => ("synchronised", "synchronisée"),
             ClockNotSynced => (
                 "not synchronised: dates may be wrong",

@@ -202,6 +202,16 @@ pub(super) fn top_bar(html: &mut Html, lang: Lang, view: Option<&StatusView>, cs
         );
     }
     html.raw("</div></header>\n");
+    if let Some(problem) = view.and_then(|v| v.health.storage_problem.as_deref()) {
+        h!(
+            html,
+            "<div class=\"banner\" id=\"storage-banner\" role=\"alert\"><div class=\"wrap\"><strong>{}</strong>{} {} <span class=\"sub\">{}</span></div></div>\n",
+            Esc(lang.tr(Msg::StorageProblem)),
+            lang.colon(),
+            Esc(problem),
+            Esc(lang.tr(Msg::StorageAdvice)),
+        );
+    }
 }
 
 pub(super) fn footer(html: &mut Html, lang: Lang, view: Option<&StatusView>) {

@@ -54,6 +54,10 @@ pub struct HealthView {
     /// provisioned (nothing is ordered), a first-boot file rejected.
     #[serde(default)]
     pub notice: Option<String>,
+    /// Why the database cannot be written (disk full, read-only, I/O
+    /// errors), while it cannot.
+    #[serde(default)]
+    pub storage_problem: Option<String>,
 }
 
 /// State of the MQTT uplink.
