@@ -18,6 +18,7 @@ command -v avahi-daemon >/dev/null 2>&1 || missing+=(avahi-daemon)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   sudo_cmd=()

@@ -826,3 +826,31 @@ fn one_poll_of_a_twelve_supply_printer_writes_few_pages() {
     assert!(first <= 14, "first poll wrote {first} pages");
     assert!(steady < moving);
 }
+
+#[test]
+fn daily_rows_expire_after_three_years_so_the_database_stops_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("g.db")).unwrap();
+    let days = asr_gateway::store::DAILY_KEPT_DAYS + 100;
+    for day in 0..days {
+        let level = 1000 - (day % 900);
+        store
+            .record_poll("SN1", "h:161", &report("h", "SN1", &[level]), t(day * 1440))
+            .unwrap();
+    }
+    let cutoff = t(days * 1440);
+    store.compact_readings(cutoff, u64::MAX).unwrap();
+    let kept = store
+        .daily_readings("SN1", t(0) - Duration::days(1))
+        .unwrap();
+    assert!(
+        kept.len() as i64 <= asr_gateway::store::DAILY_KEPT_DAYS + 1,
+        "{} daily rows",
+        kept.len()
+    );
+    assert!(kept.len() as i64 >= asr_gateway::store::DAILY_KEPT_DAYS - 1);
+    assert!(
+        kept[0].day >= t(99 * 1440) - Duration::days(1),
+        "the oldest went"
+    );
+}

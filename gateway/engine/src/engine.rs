@@ -219,6 +219,15 @@ impl Engine {
                 self.cancel(&order_id, &printer, supply_index, quantity);
             }
             Event::ConfigChanged(c) => self.config = c,
+            Event::ClockJumped { at, .. } => {
+                let t = secs(at);
+                // After a backward jump `now` must follow the clock down,
+                // or nothing would be due until it caught up again.
+                self.now = t;
+                for p in &mut self.printers {
+                    p.presence.rebase(t);
+                }
+            }
             Event::ManualOrder {
                 printer,
                 supply_index,
@@ -805,6 +814,37 @@ mod tests {
             }
         }
         orders
+    }
+
+    #[test]
+    fn no_printer_is_alerted_silent_because_the_clock_jumped() {
+        let silent = |out: &[Decision]| {
+            out.iter()
+                .any(|d| matches!(d, Decision::Alert(a) if a.kind == AlertKind::PrinterSilent))
+        };
+        for by in [90 * DAY, -DAY] {
+            let mut e = engine_with(&["A"]);
+            let t0 = 1_740_960_000;
+            run(&mut e, t0, 48, |_, h| 90 - h / 4);
+            let jumped = t0 + 48 * HOUR + by;
+            assert!(!silent(&e.handle(Event::ClockJumped {
+                at: to_utc(jumped),
+                by_secs: by,
+            })));
+            // Polling goes on on the new timeline: no silence, orders as due.
+            let mut out = Vec::new();
+            for h in 0..24 {
+                let t = jumped + h * HOUR;
+                out.extend(e.handle(Event::Tick(to_utc(t))));
+                out.extend(e.handle(reading("A", t + 60, 78 - h / 4)));
+            }
+            assert!(!silent(&out), "jump of {by} s: {out:?}");
+            assert_eq!(
+                e.now,
+                jumped + 23 * HOUR + 60,
+                "the engine follows the clock"
+            );
+        }
     }
 
     #[test]

@@ -72,6 +72,14 @@ pub enum Event {
         at: DateTime<Utc>,
     },
     ConfigChanged(EngineConfig),
+    /// The wall clock jumped by `by_secs` (either way) at `at`, as the
+    /// gateway's monotonic clock showed: the silence since each printer's
+    /// last answer is counted from the jump, never across it, so no printer
+    /// is alerted silent because of the jump.
+    ClockJumped {
+        at: DateTime<Utc>,
+        by_secs: i64,
+    },
     /// A person asked for cartridges of one supply now (the customer
     /// guide's reactive service): they go out with the next shipment of the
     /// printer's site and contact, at once, marked `"reason": "manual"`.

@@ -70,6 +70,21 @@ impl Presence {
         (u + 0.5) / (u + d + 1.0) >= 0.5
     }
 
+    /// The wall clock jumped to `t`: times kept so far are on another
+    /// timeline. The printer counts as last seen at the jump (if it was
+    /// ever seen), so silence is measured from there on the new timeline.
+    pub fn rebase(&mut self, t: i64) {
+        if self.last_seen.is_some() {
+            self.last_seen = Some(t);
+        }
+        self.last_tick = Some(t);
+        self.unexpected = 0;
+        if let Some(since) = self.alerted_since.as_mut() {
+            *since = t;
+        }
+        self.episodes.clear();
+    }
+
     /// A reading arrived at `t`.
     pub fn seen(&mut self, t: i64) -> PresenceChange {
         let prev = self.last_seen;

@@ -91,7 +91,7 @@ pub async fn page_command() -> Result<ExitCode, CommandError> {
         Store::open(&dir.path().join("bench.db"))
             .map_err(|e| CommandError::Runtime(format!("bench store: {e}")))?,
     );
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let now = clock.now();
     // 500 printers, one poll each: the overview's data.
     for p in 0..PRINTERS {

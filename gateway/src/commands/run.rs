@@ -216,7 +216,7 @@ pub fn settings_from(config: &Config) -> Result<Settings, ConfigError> {
             .default_site
             .clone()
             .zip(config.gateway.default_contact.clone()),
-        clock: Arc::new(SystemClock),
+        clock: Arc::new(SystemClock::new(config.gateway.clock_sync_flag.clone())),
         tick_every: std::time::Duration::from_secs(60),
         mdns: config
             .discovery

@@ -58,6 +58,11 @@ pub struct GatewaySection {
     pub default_site: Option<String>,
     /// Contact person given with `default_site`.
     pub default_contact: Option<String>,
+    /// A file whose existence says the clock is synchronised: until then
+    /// readings are kept but nothing is ordered or alerted silent.
+    /// systemd-timesyncd's flag by default; point it at another NTP
+    /// client's (chrony, ntpd) where the image uses one.
+    pub clock_sync_flag: PathBuf,
 }
 
 impl Default for GatewaySection {
@@ -71,6 +76,7 @@ impl Default for GatewaySection {
             readings_days: 90,
             default_site: None,
             default_contact: None,
+            clock_sync_flag: PathBuf::from(crate::runtime::clock::TIMESYNC_FLAG),
         }
     }
 }

@@ -25,16 +25,32 @@ pub trait Clock: Send + Sync + 'static {
     }
 }
 
-/// Whether the system clock is known to be synchronised: systemd-timesyncd
-/// leaves this flag file once it has synchronised since boot. Without it
-/// (another NTP client, no systemd) the answer is "not known", i.e. false.
-pub fn system_clock_synchronised() -> bool {
-    std::path::Path::new("/run/systemd/timesync/synchronized").exists()
+/// Where systemd-timesyncd says the clock is synchronised.
+pub const TIMESYNC_FLAG: &str = "/run/systemd/timesync/synchronized";
+
+/// The wall clock. Synchronised once `sync_flag` exists: systemd-timesyncd
+/// leaves [`TIMESYNC_FLAG`] once it has synchronised since boot; another NTP
+/// client can be told by `gateway.clock_sync_flag`. Without the file the
+/// answer is "not known", i.e. false.
+#[derive(Debug, Clone)]
+pub struct SystemClock {
+    sync_flag: std::path::PathBuf,
 }
 
-/// The wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+impl SystemClock {
+    /// The wall clock, trusted once `sync_flag` exists.
+    pub fn new(sync_flag: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            sync_flag: sync_flag.into(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new(TIMESYNC_FLAG)
+    }
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
@@ -46,7 +62,7 @@ impl Clock for SystemClock {
     }
 
     fn synchronised(&self) -> bool {
-        system_clock_synchronised()
+        self.sync_flag.exists()
     }
 }
 

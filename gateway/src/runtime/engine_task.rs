@@ -10,7 +10,9 @@ use asr_engine::{Decision, Engine, Event, SupplyForecast};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{error, info, warn};
 
+use super::clock::Clock;
 use super::memory_door::MemoryDoor;
+use super::time_gate::{Observation, TimeGate};
 use crate::store::{DecisionBatch, NewAlert, NewOrder, OutboxKind, StorageState, Store};
 
 /// What the engine thread is fed.
@@ -26,6 +28,13 @@ pub(crate) enum EngineInput {
 pub(crate) struct EngineOutputs {
     /// Latest forecasts, replaced after every batch.
     pub forecasts: RwLock<Vec<SupplyForecast>>,
+}
+
+/// The engine thread's time: how often to snapshot, and where "now" and
+/// its trust come from.
+pub(crate) struct Timing {
+    pub snapshot_every: Duration,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// How the engine's decisions reach the uplink.
@@ -50,7 +59,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs the engine until every sender is gone; writes a last snapshot.
 pub(crate) fn run(
-    snapshot_every: Duration,
+    timing: Timing,
     mut engine: Engine,
     mut rx: mpsc::Receiver<EngineInput>,
     store: Arc<Store>,
@@ -62,6 +71,12 @@ pub(crate) fn run(
         wake: wake_uplink,
         memory,
     } = upstream;
+    let Timing {
+        snapshot_every,
+        clock,
+    } = timing;
+    let started = Instant::now();
+    let mut gate = TimeGate::default();
     let mut last_snapshot = Instant::now();
     // Readers (status page, uplink status) are refreshed at most this often:
     // rebuilding every forecast after each poll of a large fleet is waste.
@@ -73,7 +88,35 @@ pub(crate) fn run(
     while let Some(input) = rx.blocking_recv() {
         match input {
             EngineInput::Events(events) => {
-                for event in events {
+                let seen = Observation {
+                    wall: clock.now(),
+                    mono: started.elapsed(),
+                    synced: clock.synchronised(),
+                    speed: clock.speed(),
+                };
+                // Messages committed from here on say whether it was.
+                store.set_clock_synced(seen.synced);
+                let admitted = gate.admit(events, seen);
+                if let Some(by_secs) = admitted.jump_secs {
+                    warn!(
+                        by_secs,
+                        trusted = gate.trusted(),
+                        "the wall clock jumped: silence is counted from the jump, held readings are re-based"
+                    );
+                }
+                if admitted.became_trusted {
+                    info!(
+                        released = admitted.released,
+                        set_aside = gate.set_aside(),
+                        "clock synchronised: readings kept meanwhile re-based and handed to the engine"
+                    );
+                } else if !gate.trusted() && gate.held() > 0 && gate.held() % 10_000 == 1 {
+                    info!(
+                        held = gate.held(),
+                        "clock not synchronised yet: readings are kept, nothing is ordered or alerted"
+                    );
+                }
+                for event in admitted.events {
                     pending.extend(engine.handle(event));
                 }
                 dirty = true;

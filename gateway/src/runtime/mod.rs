@@ -12,6 +12,7 @@
 //! - `status_source` — the status page's view of the store and the engine.
 //! - `storage_watch` — a failing disk told everywhere, room made, recovery.
 //! - `memory_door` — orders and alerts sent from memory when they cannot be stored.
+//! - `time_gate` — the engine sees only trusted time: held and re-based until then, jumps told.
 //!
 //! Shutdown follows mini-redis: one cancellation token, every task watches it,
 //! and [`Gateway::shutdown`] waits for them, the engine thread last so its
@@ -32,6 +33,7 @@ mod settings_view;
 mod status_report;
 mod status_source;
 mod storage_watch;
+mod time_gate;
 pub(crate) use status_source::GatewayStatus;
 mod update_handover;
 mod uplink_glue;
@@ -278,6 +280,7 @@ impl Gateway {
             let status_tx = status_tx.clone();
             let gid = gateway_id.clone();
             let version = version.clone();
+            let clock = settings.clock.clone();
             let snapshot_every = settings
                 .clock
                 .real_duration(engine_task::SNAPSHOT_EVERY)
@@ -286,7 +289,10 @@ impl Gateway {
                 .name("engine".into())
                 .spawn(move || {
                     engine_task::run(
-                        snapshot_every,
+                        engine_task::Timing {
+                            snapshot_every,
+                            clock,
+                        },
                         engine,
                         engine_rx,
                         store,

@@ -3,8 +3,9 @@
 //! default 90) are folded into one row per supply and UTC day — lowest,
 //! highest and last level, the page counter, how many readings — and
 //! deleted, a small batch per transaction, so the table stops growing
-//! without ever holding the database for long. The engine does not read
-//! them: its state is its own snapshot.
+//! without ever holding the database for long. Daily rows themselves are
+//! kept [`DAILY_KEPT_DAYS`]. The engine does not read them: its state is
+//! its own snapshot.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,11 @@ use super::{Store, StoreError};
 pub const COMPACT_BATCH: usize = 500;
 
 const DAY_MS: i64 = 86_400_000;
+
+/// Daily rows are kept this many days (about three years of each supply's
+/// history for the printer page's chart and for audits), so the database
+/// stops growing on a box that runs for years.
+pub const DAILY_KEPT_DAYS: i64 = 3 * 365;
 
 /// One supply's levels over one UTC day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,6 +168,20 @@ impl Store {
                 let mut delete = tx.prepare_cached("DELETE FROM readings WHERE id = ?1")?;
                 for row in &rows {
                     delete.execute([row.0])?;
+                }
+                // Daily rows older than DAILY_KEPT_DAYS before the newest
+                // day folded go: a range of the primary key per supply.
+                let mut newest: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+                for (key, index, day) in days.keys() {
+                    let d = newest.entry((key.as_str(), *index)).or_insert(*day);
+                    *d = (*d).max(*day);
+                }
+                let mut expire = tx.prepare_cached(
+                    "DELETE FROM daily_readings
+                     WHERE printer_key = ?1 AND supply_index = ?2 AND day < ?3",
+                )?;
+                for ((key, index), day) in newest {
+                    expire.execute(params![key, index, (day - DAILY_KEPT_DAYS) * DAY_MS])?;
                 }
                 Ok(rows.len())
             })?;

@@ -37,7 +37,7 @@ mod supplies;
 mod time;
 
 pub use alerts::{AlertRow, NewAlert};
-pub use daily_readings::{COMPACT_BATCH, CompactOutcome, DailyReading};
+pub use daily_readings::{COMPACT_BATCH, CompactOutcome, DAILY_KEPT_DAYS, DailyReading};
 pub use db::Store;
 pub use decisions::{CommitOutcome, DecisionBatch};
 pub use error::StoreError;
