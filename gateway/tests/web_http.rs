@@ -466,3 +466,58 @@ async fn serve_stops_on_shutdown() {
         "nothing listens any more"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_make_the_page_hold_much_memory() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = start(fixture::recording()).await;
+    let url = server.url("/printers/SN1?lang=en");
+    let cookie = fixture::cookie_for(&url).expect("logged in");
+
+    // A body far past any form: refused before it is read whole.
+    let big = "x".repeat(asr_gateway::web::limits::MAX_BODY_BYTES * 4);
+    let answer = client()
+        .post(&url)
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf=t&site={big}"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A request head past hyper's bound: 431, or the connection closed.
+    let mut raw = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let header = "a".repeat(600 * 1024);
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {header}\r\n\r\n");
+    let _ = raw.write_all(request.as_bytes()).await;
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut reply)).await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 431"),
+        "{}",
+        &reply[..reply.len().min(200)]
+    );
+
+    // Connections past the cap wait for a slot instead of each holding a
+    // buffer; the page answers again as soon as one closes.
+    let mut idle = Vec::new();
+    for _ in 0..asr_gateway::web::limits::MAX_CONNECTIONS {
+        idle.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waiting = tokio::spawn({
+        let url = server.url("/healthz");
+        async move { client().get(url).send().await.map(|r| r.status()) }
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(!waiting.is_finished(), "the connection past the cap waits");
+    idle.clear();
+    let status = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("served once slots are free")
+        .unwrap()
+        .expect("an answer");
+    assert_eq!(status, StatusCode::OK);
+}

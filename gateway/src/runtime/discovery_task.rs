@@ -14,6 +14,31 @@ use tracing::{info, warn};
 use super::poller::{self, PollerShared};
 use crate::target::Target;
 
+/// Addresses polled at most, however many a network announces or a sweep
+/// finds: each is a task, a socket and rows in the store (the simulator's
+/// largest fleet is 4096 printers).
+const MAX_POLLED: usize = 4096;
+
+/// Adds `target` to the polled set; false when its address is polled
+/// already or the set is full (said once).
+fn admit(polled: &mut HashSet<Target>, target: &Target, full_said: &mut bool) -> bool {
+    // One poller per address: a printer announced again with another IPP
+    // path is still the printer already polled there.
+    if polled
+        .iter()
+        .any(|t| t.host == target.host && t.port == target.port)
+    {
+        return false;
+    }
+    if polled.len() >= MAX_POLLED {
+        if !std::mem::replace(full_said, true) {
+            warn!(max = MAX_POLLED, %target, "too many printer addresses: new ones are not polled");
+        }
+        return false;
+    }
+    polled.insert(target.clone())
+}
+
 /// Browses until shutdown; every new address is polled from then on.
 pub(crate) async fn run(
     options: BrowseOptions,
@@ -30,6 +55,7 @@ pub(crate) async fn run(
         }
     };
     info!("mDNS discovery running");
+    let mut full_said = false;
     loop {
         let update = tokio::select! {
             u = browser.next() => u,
@@ -56,7 +82,7 @@ pub(crate) async fn run(
                 };
                 let mut target = Target::from(std::net::SocketAddr::new(ip, snmp_port));
                 target.ipp = printer.ipp_url(ip);
-                if polled.insert(target.clone()) {
+                if admit(&mut polled, &target, &mut full_said) {
                     info!(name = %printer.name, %target, model = printer.model.as_deref().unwrap_or("?"), "printer announced; polling it");
                     tokio::spawn(poller::poll_loop(shared.clone(), target));
                 }
@@ -85,6 +111,7 @@ pub(crate) async fn sweep_loop(
         rate,
         max_hosts: 65_536,
     };
+    let mut full_said = false;
     loop {
         let (credentials, poll_options) = (shared.live.credentials(), shared.live.poll_options());
         let hits = tokio::select! {
@@ -96,7 +123,7 @@ pub(crate) async fn sweep_loop(
                 info!(%cidr, found = hits.len(), "SNMP sweep done");
                 for hit in hits {
                     let target = Target::from(hit.addr);
-                    if polled.insert(target.clone()) {
+                    if admit(&mut polled, &target, &mut full_said) {
                         info!(%target, descr = hit.sys_descr.as_deref().unwrap_or("?"), "printer found by sweep; polling it");
                         tokio::spawn(poller::poll_loop(shared.clone(), target));
                     }

@@ -15,6 +15,7 @@ mod error;
 mod format;
 mod html;
 mod i18n;
+pub mod limits;
 mod metrics;
 pub(crate) mod overview_table;
 pub(crate) mod page;

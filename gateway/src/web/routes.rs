@@ -92,6 +92,12 @@ pub fn router(source: Arc<dyn StatusSource>, auth: Arc<Auth>) -> Router {
             auth,
             http::require_login,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::limits::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(
+            super::limits::refuse_large_bodies,
+        ))
 }
 
 /// Runs `f` against the source on a blocking thread, so a source reading

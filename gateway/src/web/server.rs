@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use super::auth::Auth;
 use super::error::WebError;
+use super::limits::Limited;
 use super::routes::router;
 use super::source::StatusSource;
 use super::tls::TlsListener;
@@ -80,7 +81,7 @@ impl WebServer {
         match self.tls {
             None => {
                 tracing::info!(%addr, "status page listening (HTTP)");
-                axum::serve(self.listener, app)
+                axum::serve(Limited::new(self.listener).tap_io(|_| {}), app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }
@@ -88,8 +89,9 @@ impl WebServer {
                 tracing::info!(%addr, "status page listening (HTTPS)");
                 let listener = TlsListener::new(self.listener, config)
                     .map_err(|source| WebError::Serve { addr, source })?;
-                // `tap_io` only to get the peer address as connect info.
-                axum::serve(listener.tap_io(|_| {}), app)
+                // `tap_io` only to get the peer address as connect info
+                // (axum implements it for its own listeners and taps).
+                axum::serve(Limited::new(listener).tap_io(|_| {}), app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }

@@ -31,17 +31,35 @@ pub enum DiscoveryUpdate {
     },
 }
 
+/// Service records held at most: 500 printers announcing four services
+/// each. Anything past this is a misbehaving or hostile host, and new
+/// instances are ignored (each one also costs a regroup of all records)
+/// until some are removed.
+pub const MAX_RECORDS: usize = 2048;
+
 /// Service records and the devices they form.
 #[derive(Debug, Default, Clone)]
 pub struct Merger {
     records: BTreeMap<String, ServiceRecord>,
     devices: BTreeMap<String, DiscoveredPrinter>,
+    /// New instances ignored because `max_records` were held.
+    refused: u64,
+    /// [`MAX_RECORDS`] unless made smaller (tests).
+    max_records: usize,
 }
 
 impl Merger {
-    /// An empty state.
+    /// An empty state holding at most [`MAX_RECORDS`] records.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_capacity(MAX_RECORDS)
+    }
+
+    /// An empty state holding at most `max_records` records.
+    pub fn with_capacity(max_records: usize) -> Self {
+        Self {
+            max_records,
+            ..Self::default()
+        }
     }
 
     /// Records (or replaces) a resolved service and returns what changed.
@@ -52,6 +70,17 @@ impl Merger {
         record.addresses.sort();
         record.addresses.dedup();
         if self.records.get(&record.fullname) == Some(&record) {
+            return Vec::new();
+        }
+        if self.records.len() >= self.max_records && !self.records.contains_key(&record.fullname) {
+            self.refused += 1;
+            if self.refused == 1 || self.refused.is_power_of_two() {
+                tracing::warn!(
+                    held = self.max_records,
+                    refused = self.refused,
+                    "too many mDNS service instances on this network: new ones are ignored"
+                );
+            }
             return Vec::new();
         }
         self.records.insert(record.fullname.clone(), record);
@@ -74,6 +103,11 @@ impl Merger {
     /// How many service records are held.
     pub fn record_count(&self) -> usize {
         self.records.len()
+    }
+
+    /// New instances ignored past the record limit.
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     fn regroup(&mut self) -> Vec<DiscoveryUpdate> {
@@ -204,6 +238,48 @@ mod tests {
             addresses: addrs.iter().map(|a| a.parse().unwrap()).collect(),
             txt,
         }
+    }
+
+    #[test]
+    fn a_flood_of_announcements_is_bounded() {
+        let mut m = Merger::with_capacity(64);
+        for n in 0..164 {
+            let name = format!("flood {n}");
+            let addr = format!("10.{}.{}.{}", n / 65_536 % 256, n / 256 % 256, n % 256);
+            m.resolved(rec(
+                &name,
+                "_ipp._tcp.local.",
+                &format!("h{n}.local."),
+                &[&addr],
+                None,
+            ));
+        }
+        assert_eq!(m.record_count(), 64);
+        assert_eq!(m.refused(), 100);
+        // A known instance still updates; a removal makes room again.
+        let first = "flood 0";
+        assert!(
+            !m.resolved(rec(
+                first,
+                "_ipp._tcp.local.",
+                "h0.local.",
+                &["10.9.9.9"],
+                None
+            ))
+            .is_empty()
+        );
+        m.removed("flood 0._ipp._tcp.local.");
+        let late = "late";
+        assert!(
+            !m.resolved(rec(
+                late,
+                "_ipp._tcp.local.",
+                "late.local.",
+                &["10.200.0.1"],
+                None
+            ))
+            .is_empty()
+        );
     }
 
     const IPP: &str = "_ipp._tcp.local.";
