@@ -14,32 +14,64 @@ use asr_protocols::sim::SyntheticSpec;
 use asr_protocols::snmp::{Credentials, PollOptions};
 use chrono::{DateTime, Utc};
 
-/// A clock that only moves when the test says so.
+/// A clock that only moves when the test says so: time passes with
+/// [`ManualClock::advance`], the wall clock alone jumps with
+/// [`ManualClock::jump`], and it is synchronised until told otherwise.
 #[derive(Debug)]
-pub struct ManualClock(Mutex<DateTime<Utc>>);
+pub struct ManualClock(Mutex<ManualTime>);
+
+#[derive(Debug)]
+struct ManualTime {
+    wall: DateTime<Utc>,
+    mono: Duration,
+    synced: bool,
+}
 
 impl ManualClock {
     /// Starts at `at`, truncated to whole seconds (the store keeps
     /// milliseconds, so comparisons with stored times stay exact).
     pub fn new(at: DateTime<Utc>) -> Arc<Self> {
         let at = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
-        Arc::new(Self(Mutex::new(at)))
+        Arc::new(Self(Mutex::new(ManualTime {
+            wall: at,
+            mono: Duration::ZERO,
+            synced: true,
+        })))
     }
 
     /// Moves time forward.
     pub fn advance(&self, d: Duration) {
-        let mut now = self.0.lock().expect("clock lock");
-        *now += chrono::Duration::from_std(d).expect("duration");
+        let mut t = self.0.lock().expect("clock lock");
+        t.wall += chrono::Duration::from_std(d).expect("duration");
+        t.mono += d;
+    }
+
+    /// Moves the wall clock alone, either way (an NTP step, a wrong RTC).
+    pub fn jump(&self, by: chrono::Duration) {
+        self.0.lock().expect("clock lock").wall += by;
+    }
+
+    /// Whether the clock says it is synchronised.
+    pub fn set_synchronised(&self, synced: bool) {
+        self.0.lock().expect("clock lock").synced = synced;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock")
+        self.0.lock().expect("clock lock").wall
     }
 
     fn speed(&self) -> f64 {
         1.0
+    }
+
+    fn synchronised(&self) -> bool {
+        self.0.lock().expect("clock lock").synced
+    }
+
+    fn monotonic(&self) -> Duration {
+        self.0.lock().expect("clock lock").mono
     }
 }
 

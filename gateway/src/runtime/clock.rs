@@ -23,6 +23,13 @@ pub trait Clock: Send + Sync + 'static {
     fn synchronised(&self) -> bool {
         true
     }
+    /// Time elapsed on a clock that never jumps, from a fixed origin: how
+    /// a jump of [`Clock::now`] is told apart from time passing. The
+    /// process's monotonic clock; a test's clock keeps its own.
+    fn monotonic(&self) -> Duration {
+        static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed()
+    }
 }
 
 /// Where systemd-timesyncd says the clock is synchronised.

@@ -75,7 +75,6 @@ pub(crate) fn run(
         snapshot_every,
         clock,
     } = timing;
-    let started = Instant::now();
     let mut gate = TimeGate::default();
     let mut last_snapshot = Instant::now();
     // Readers (status page, uplink status) are refreshed at most this often:
@@ -90,7 +89,7 @@ pub(crate) fn run(
             EngineInput::Events(events) => {
                 let seen = Observation {
                     wall: clock.now(),
-                    mono: started.elapsed(),
+                    mono: clock.monotonic(),
                     synced: clock.synchronised(),
                     speed: clock.speed(),
                 };
