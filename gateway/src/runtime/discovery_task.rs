@@ -19,15 +19,13 @@ use crate::target::Target;
 /// largest fleet is 4096 printers).
 const MAX_POLLED: usize = 4096;
 
-/// Adds `target` to the polled set; false when its address is polled
-/// already or the set is full (said once).
+/// Adds `target` to the polled set; false when it is polled already or
+/// the set is full (said once).
 fn admit(polled: &mut HashSet<Target>, target: &Target, full_said: &mut bool) -> bool {
-    // One poller per address: a printer announced again with another IPP
-    // path is still the printer already polled there.
-    if polled
-        .iter()
-        .any(|t| t.host == target.host && t.port == target.port)
-    {
+    // A printer announced again with its IPP endpoint (mDNS resolves its
+    // services one by one) is a new target: the endpoint may be the only
+    // way to read it.
+    if polled.contains(target) {
         return false;
     }
     if polled.len() >= MAX_POLLED {
