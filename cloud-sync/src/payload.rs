@@ -20,7 +20,9 @@ use crate::topics::GatewayId;
 
 /// Version of the upstream payload shapes: every message carries it as
 /// `schema_version`, so a consumer can tell an old gateway from a new one.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: every order line says `part_number` (with `part_number_source`),
+/// `description`, `printer_model` and `reason` (forecast, manual, express).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The retained health document of a gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -132,7 +132,19 @@ async fn a_consolidated_order_arrives_over_mqtt_and_the_page_lists_every_printer
         );
         assert!(line["quantity"].as_u64().is_some_and(|q| q >= 1));
         assert!(line["supply_type"].as_str().is_some());
+        // What a supplier needs to ship it without a lookup.
+        assert!(
+            ["forecast", "manual", "express"].contains(&line["reason"].as_str().unwrap_or("")),
+            "{line}"
+        );
+        assert!(line["printer_model"].as_str().is_some(), "{line}");
+        assert!(line["description"].as_str().is_some(), "{line}");
+        match line["part_number"].as_str() {
+            Some(_) => assert_eq!(line["part_number_source"], "printer", "{line}"),
+            None => assert!(line["part_number_source"].is_null(), "{line}"),
+        }
     }
+    assert_eq!(order["schema_version"], asr_cloud_sync::SCHEMA_VERSION);
     let status = status.expect("retained status received on subscribe");
     assert_eq!(status["online"], Value::Bool(true));
 

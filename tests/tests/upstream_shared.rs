@@ -195,7 +195,10 @@ async fn two_consumers_in_one_group_process_every_order_exactly_once() {
                 Some(format!("upstream-{name}").as_str())
             );
             // The gateway's envelope came through.
-            assert_eq!(line["message"]["schema_version"], 2);
+            assert_eq!(
+                line["message"]["schema_version"],
+                asr_cloud_sync::SCHEMA_VERSION
+            );
             assert_eq!(line["message"]["gateway_id"], line["gateway"]);
         }
     }

@@ -170,30 +170,6 @@ pub(crate) fn run(
     info!("engine stopped, state saved");
 }
 
-/// Where an order goes, from the records of its printers: the site and
-/// contact the engine consolidated on, with the postal address, e-mail and
-/// phone set on the printers (the first printer of the order that has each),
-/// so the supplier can ship without a lookup.
-fn ship_to(order: &asr_engine::Order, store: &Store) -> serde_json::Value {
-    let mut address = None;
-    let mut email = None;
-    let mut phone = None;
-    for line in &order.lines {
-        if let Ok(Some(p)) = store.printer(&line.printer) {
-            address = address.or(p.postal_address);
-            email = email.or(p.contact_email);
-            phone = phone.or(p.contact_phone);
-        }
-    }
-    serde_json::json!({
-        "site": order.site,
-        "postal_address": address,
-        "contact": order.contact,
-        "contact_email": email,
-        "contact_phone": phone,
-    })
-}
-
 /// What a commit got onto the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Committed {
@@ -297,7 +273,7 @@ fn decision_batch(
                 info!(order_id = %order.order_id, site = %order.site, contact = %order.contact, lines = order.lines.len(), "order placed");
                 let mut payload = payload;
                 if let Some(object) = payload.as_object_mut() {
-                    object.insert("ship_to".into(), ship_to(order, store));
+                    super::order_lines::make_shippable(object, order, store);
                 }
                 batch.orders.push(NewOrder {
                     order_id: order.order_id.clone(),

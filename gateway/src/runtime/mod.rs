@@ -11,6 +11,7 @@
 //! - `discovery_task` — printers found over mDNS or an opt-in sweep join the polling.
 //! - `status_source` — the status page's view of the store and the engine.
 //! - `storage_watch` — a failing disk told everywhere, room made, recovery.
+//! - `order_lines` — what an order says so a supplier ships it without a lookup.
 //! - `memory_door` — orders and alerts sent from memory when they cannot be stored.
 //! - `time_gate` — the engine sees only trusted time: held and re-based until then, jumps told.
 //!
@@ -24,6 +25,7 @@ mod discovery_task;
 mod engine_task;
 mod live;
 mod memory_door;
+mod order_lines;
 mod poll_times;
 mod poll_writer;
 mod poller;
