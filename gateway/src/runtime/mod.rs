@@ -379,21 +379,19 @@ impl Gateway {
             ));
         }
 
-        // Ticks drive time-based decisions (silence, orders due), and
-        // refresh whether the clock can be trusted.
+        // Ticks drive time-based decisions (silence, orders due); the engine
+        // thread refreshes whether the clock can be trusted as each arrives.
         store.set_clock_synced(settings.clock.synchronised());
         {
             let tx = engine_tx.clone();
             let clock = settings.clock.clone();
-            let store = store.clone();
             let every = settings.tick_every;
             let token = shutdown.clone();
             tasks.push((
                 "ticker",
                 tokio::spawn(periodically(every, token, move || {
-                    let (tx, clock, store) = (tx.clone(), clock.clone(), store.clone());
+                    let (tx, clock) = (tx.clone(), clock.clone());
                     async move {
-                        store.set_clock_synced(clock.synchronised());
                         tx.send(EngineInput::Events(vec![Event::Tick(clock.now())]))
                             .await
                             .is_ok()
