@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::mpsc;
 
+use crate::catalog::{Catalog, CatalogError, CatalogScope};
 use crate::order_status::{OrderStatusBody, OrderStatusUpdate};
 use crate::topics::{CommandName, Topic};
 use crate::update_order::{UpdateBody, UpdateOrder};
@@ -113,6 +114,11 @@ pub enum CommandAction {
     OrderStatus(OrderStatusUpdate),
     /// Installs a signed package; handed to the updater, which answers.
     Update(UpdateOrder),
+    /// The supplier's catalogue (sent on its own topic, not as `cmd/`).
+    Catalog {
+        scope: CatalogScope,
+        catalog: Box<Catalog>,
+    },
 }
 
 impl CommandAction {
@@ -144,6 +150,7 @@ impl CommandAction {
             CommandAction::GetDiagnostics => "get_diagnostics",
             CommandAction::OrderStatus(_) => "order_status",
             CommandAction::Update(_) => "update",
+            CommandAction::Catalog { .. } => "catalog",
         }
     }
 }
@@ -166,6 +173,8 @@ pub enum CommandError {
         command: &'static str,
         reason: String,
     },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
 }
 
 #[derive(Deserialize)]
@@ -471,7 +480,7 @@ pub fn parse_order_status(
 }
 
 /// FNV-1a: a stable digest for ids (not for security).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

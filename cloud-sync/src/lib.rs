@@ -4,9 +4,11 @@
 //! for demos and tests.
 
 pub mod broker;
+pub mod catalog;
 pub mod commands;
 pub mod consumer;
 mod inflight;
+pub mod lives;
 pub mod memory_messages;
 pub mod one_shot;
 pub mod order_status;
@@ -18,17 +20,20 @@ pub mod update_order;
 pub mod uplink;
 
 pub use broker::{BrokerError, EmbeddedBroker, free_local_addr};
+pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogScope, LearnedLife, parse_catalog};
 pub use commands::{
     Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
     CommandUpdate, MAX_COMMAND_BYTES, PROTOCOLS, PrinterChanges, parse_order_status,
 };
+pub use lives::{LivesReport, ModelLives, parse_lives};
 pub use memory_messages::{MemoryMessage, MemorySender};
 pub use one_shot::{OneShotError, publish_retained};
 pub use order_status::{DeliveredLine, OrderState, OrderStatusUpdate};
 pub use outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};
 pub use payload::{PayloadError, SCHEMA_VERSION, StatusPayload};
 pub use topics::{
-    CommandId, CommandName, GatewayId, OrderId, Topic, TopicError, TopicSchema, parse_any,
+    CommandId, CommandName, FLEET_CATALOG_TOPIC, GatewayId, OrderId, Topic, TopicError,
+    TopicSchema, parse_any,
 };
 pub use transport::{CaSource, Carrier, TlsSettings, TransportError, TransportSettings};
 pub use update_order::UpdateOrder;

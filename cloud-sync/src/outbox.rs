@@ -19,14 +19,17 @@ pub enum MessageKind {
     Alert,
     Level,
     Event,
+    /// Cartridge lives measured, per model and supply (retained, at most daily).
+    Lives,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 4] = [
+    pub const ALL: [MessageKind; 5] = [
         MessageKind::Order,
         MessageKind::Alert,
         MessageKind::Level,
         MessageKind::Event,
+        MessageKind::Lives,
     ];
 
     /// Stable lower-case name, suitable for a database column.
@@ -36,6 +39,7 @@ impl MessageKind {
             MessageKind::Alert => "alert",
             MessageKind::Level => "level",
             MessageKind::Event => "event",
+            MessageKind::Lives => "lives",
         }
     }
 

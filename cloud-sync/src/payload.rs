@@ -141,7 +141,7 @@ pub enum PayloadError {
 pub fn key_field(kind: MessageKind) -> &'static str {
     match kind {
         MessageKind::Order => "order_id",
-        MessageKind::Alert | MessageKind::Level | MessageKind::Event => "id",
+        MessageKind::Alert | MessageKind::Level | MessageKind::Event | MessageKind::Lives => "id",
     }
 }
 

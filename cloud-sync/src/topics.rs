@@ -15,7 +15,11 @@
 //! - `orders/<order_id>/status`: the supplier's news about one order
 //!   (`accepted`, `shipped`, `delivered`, `cancelled`), sent down;
 //! - `orders/<order_id>/status/res`: retained answer of the gateway to the
-//!   last such message (`successful` or `failed` with a reason).
+//!   last such message (`successful` or `failed` with a reason);
+//! - `lives`: retained cartridge lives measured per model and supply;
+//! - `catalog`: the supplier's catalogue for this gateway (retained, sent
+//!   down), beside the fleet-wide [`FLEET_CATALOG_TOPIC`]; `catalog/res`:
+//!   the gateway's retained answer to the last catalogue of either.
 
 use std::fmt;
 
@@ -25,6 +29,9 @@ use crate::outbox::MessageKind;
 
 /// The protocol prefix, versioned so a future layout can coexist on a broker.
 pub const TOPIC_PREFIX: &str = "asr/v1";
+
+/// The supplier's catalogue for every gateway on the broker (retained).
+pub const FLEET_CATALOG_TOPIC: &str = "asr/v1/catalog";
 
 /// Longest accepted identifier segment: keeps topics short on constrained brokers.
 const MAX_SEGMENT_LEN: usize = 128;
@@ -181,6 +188,14 @@ pub enum Topic {
     OrderStatusResponse {
         order_id: OrderId,
     },
+    /// Cartridge lives measured by the gateway.
+    Lives,
+    /// The supplier's catalogue for this gateway, sent down.
+    Catalog,
+    /// The fleet-wide catalogue ([`FLEET_CATALOG_TOPIC`]), outside any gateway root.
+    FleetCatalog,
+    /// The gateway's answer to the last catalogue (of either scope).
+    CatalogResponse,
 }
 
 impl Topic {
@@ -191,6 +206,7 @@ impl Topic {
             MessageKind::Alert => Topic::Alerts,
             MessageKind::Level => Topic::Levels,
             MessageKind::Event => Topic::Events,
+            MessageKind::Lives => Topic::Lives,
         }
     }
 
@@ -205,6 +221,7 @@ impl Topic {
             Topic::OrderStatus { order_id } => Some(Topic::OrderStatusResponse {
                 order_id: order_id.clone(),
             }),
+            Topic::Catalog | Topic::FleetCatalog => Some(Topic::CatalogResponse),
             _ => None,
         }
     }
@@ -247,6 +264,10 @@ impl TopicSchema {
             Topic::OrderStatusResponse { order_id } => {
                 format!("{root}/orders/{order_id}/status/res")
             }
+            Topic::Lives => format!("{root}/lives"),
+            Topic::Catalog => format!("{root}/catalog"),
+            Topic::FleetCatalog => FLEET_CATALOG_TOPIC.to_string(),
+            Topic::CatalogResponse => format!("{root}/catalog/res"),
         }
     }
 
@@ -264,6 +285,9 @@ impl TopicSchema {
 
     /// Parses a full topic string back into a [`Topic`] of this gateway.
     pub fn parse(&self, topic: &str) -> Result<Topic, TopicError> {
+        if topic == FLEET_CATALOG_TOPIC {
+            return Ok(Topic::FleetCatalog);
+        }
         let (gateway, rest) = split_root(topic)?;
         if gateway != self.gateway_id.as_str() {
             return Err(TopicError::OtherGateway(
@@ -299,6 +323,9 @@ fn parse_relative(full: &str, rest: &str) -> Result<Topic, TopicError> {
         ["alerts"] => Topic::Alerts,
         ["levels"] => Topic::Levels,
         ["events"] => Topic::Events,
+        ["lives"] => Topic::Lives,
+        ["catalog"] => Topic::Catalog,
+        ["catalog", "res"] => Topic::CatalogResponse,
         ["cmd", name, id] => Topic::Command {
             name: CommandName::new(*name)?,
             id: CommandId::new(*id)?,
@@ -365,5 +392,24 @@ mod tests {
         );
         assert!(schema.parse("asr/v1/gw/orders/a+b/status").is_err());
         assert_eq!(schema.order_status_filter(), "asr/v1/gw/orders/+/status");
+    }
+
+    #[test]
+    fn catalogues_of_both_scopes_answer_on_the_gateways_topic() {
+        let schema = TopicSchema::new(GatewayId::new("gw").expect("id"));
+        for (text, topic) in [
+            ("asr/v1/catalog", Topic::FleetCatalog),
+            ("asr/v1/gw/catalog", Topic::Catalog),
+        ] {
+            assert_eq!(schema.parse(text), Ok(topic.clone()));
+            assert_eq!(schema.topic(&topic), text);
+            let answer = topic.response_of().expect("answer");
+            assert_eq!(schema.topic(&answer), "asr/v1/gw/catalog/res");
+        }
+        assert_eq!(schema.parse("asr/v1/gw/lives"), Ok(Topic::Lives));
+        assert_eq!(
+            schema.topic(&Topic::for_kind(MessageKind::Lives)),
+            "asr/v1/gw/lives"
+        );
     }
 }

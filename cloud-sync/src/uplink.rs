@@ -33,15 +33,16 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::catalog::{CatalogScope, parse_catalog};
 use crate::commands::{
-    Command, CommandAction, CommandReply, CommandResponse, CommandStatus, CommandUpdate,
-    parse_command, parse_order_status,
+    Command, CommandAction, CommandError, CommandReply, CommandResponse, CommandStatus,
+    CommandUpdate, fnv1a, parse_command, parse_order_status,
 };
 use crate::inflight::{InflightTracker, Tag};
 use crate::memory_messages::{MEMORY_QUEUE, MemoryMessage, MemorySender};
-use crate::outbox::{Outbox, OutboxError, OutboxMessage, OutboxStats};
+use crate::outbox::{MessageKind, Outbox, OutboxError, OutboxMessage, OutboxStats};
 use crate::payload::{SCHEMA_VERSION, StatusPayload, message_key, with_envelope};
-use crate::topics::{GatewayId, Topic, TopicSchema};
+use crate::topics::{FLEET_CATALOG_TOPIC, GatewayId, Topic, TopicSchema};
 use crate::transport::{TransportError, TransportSettings, describe_tls};
 
 /// Broker credentials; `Debug` never shows the password.
@@ -449,6 +450,8 @@ impl Uplink {
                     let filters = [
                         self.schema.command_filter(),
                         self.schema.order_status_filter(),
+                        self.schema.topic(&Topic::Catalog),
+                        FLEET_CATALOG_TOPIC.to_string(),
                     ]
                     .map(|path| rumqttc::SubscribeFilter::new(path, QoS::AtLeastOnce));
                     if let Err(e) = s.client.try_subscribe_many(filters) {
@@ -564,7 +567,10 @@ impl Uplink {
             let topic = self.schema.topic(&Topic::for_kind(message.kind));
             let payload = with_envelope(message.payload, &self.config.gateway_id);
             let id = message.id;
-            if !s.publish(&topic, false, payload, Tag::Outbox(id)) {
+            // A lives report replaces the previous one: kept by the broker
+            // for a consumer that starts later.
+            let retain = message.kind == MessageKind::Lives;
+            if !s.publish(&topic, retain, payload, Tag::Outbox(id)) {
                 break;
             }
             s.cursor = s.cursor.max(id);
@@ -675,6 +681,25 @@ impl Uplink {
                 parse_order_status(order_id.as_str(), &publish.payload)
                     .map(|update| (update.id.clone(), CommandAction::OrderStatus(update)))
             }
+            Topic::Catalog | Topic::FleetCatalog => {
+                let scope = if topic == Topic::Catalog {
+                    CatalogScope::Gateway
+                } else {
+                    CatalogScope::Fleet
+                };
+                parse_catalog(&publish.payload)
+                    .map(|catalog| {
+                        let id = format!(
+                            "catalog-{}-v{}-{:016x}",
+                            scope.as_str(),
+                            catalog.catalog_version,
+                            fnv1a(&publish.payload)
+                        );
+                        let catalog = Box::new(catalog);
+                        (id, CommandAction::Catalog { scope, catalog })
+                    })
+                    .map_err(CommandError::from)
+            }
             other => {
                 tracing::debug!(?other, "ignoring a message that is not a command");
                 return;
@@ -683,6 +708,7 @@ impl Uplink {
         // Order-status message ids are the sender's: keep them apart from command ids.
         let seen_key = match (&topic, &parsed) {
             (Topic::Command { id, .. }, _) => format!("cmd/{id}"),
+            (Topic::Catalog | Topic::FleetCatalog, Ok((id, _))) => id.clone(),
             (_, Ok((id, _))) => format!("order_status/{id}"),
             (_, Err(_)) => format!("order_status/{}", publish.pkid),
         };
@@ -696,6 +722,7 @@ impl Uplink {
                 tracing::warn!(topic = %publish.topic, "rejected command: {e}");
                 let id = match &topic {
                     Topic::Command { id, .. } => id.to_string(),
+                    Topic::Catalog | Topic::FleetCatalog => "catalog".to_string(),
                     _ => "unknown".to_string(),
                 };
                 CommandReply::new(topic, id, shared.reply_tx.clone()).failed(e.to_string());

@@ -105,6 +105,19 @@ pub struct UpstreamArgs {
     /// File holding the broker password (never on the command line).
     #[arg(long, env = "ASR_UPSTREAM_PASSWORD_FILE")]
     pub password_file: Option<std::path::PathBuf>,
+    /// The supplier's base catalogue (JSON, the format of `asr/v1/catalog`):
+    /// part numbers and rated yields, into which the lives learned across
+    /// gateways are merged before publishing.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<std::path::PathBuf>,
+    /// Least seconds between two catalogue publications: each one makes
+    /// every gateway store it and answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub catalog_every: f64,
+    /// Neither aggregate lives nor publish the catalogue: for the extra
+    /// instances of a group, one of which does it.
+    #[arg(long, conflicts_with = "catalog")]
+    pub no_catalog: bool,
 }
 
 /// `demo`
@@ -149,6 +162,18 @@ pub struct DemoArgs {
     /// (made in the data directory on first start).
     #[arg(long)]
     pub https: bool,
+    /// The gateway's id on the broker (its topics are `asr/v1/<id>/…`).
+    #[arg(long, default_value = "demo")]
+    pub gateway_id: String,
+    /// Use this broker (mqtt://HOST[:PORT]) instead of starting one: several
+    /// demo gateways and one `upstream` can then share it.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// How many of the simulated printers (the last ones) report their
+    /// gauges only as "some remaining", as printers with third-party
+    /// cartridges do.
+    #[arg(long, default_value_t = 0)]
+    pub some_remaining: usize,
 }
 
 /// `run` and `check-config`

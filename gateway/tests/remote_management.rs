@@ -117,6 +117,8 @@ fn seed_order(data: &Path, serial: &str) -> String {
             pessimistic_empty_at: None,
             priority: None,
             reason: None,
+            life_pages: None,
+            life_source: None,
         }],
     };
     let payload = serde_json::to_value(asr_engine::Decision::Order(order.clone())).unwrap();

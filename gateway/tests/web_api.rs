@@ -500,6 +500,9 @@ async fn a_running_gateway_answers_as_documented() {
         duration: None,
         admin_password: Some(fixture::ADMIN_PASSWORD.into()),
         https: false,
+        gateway_id: "demo".into(),
+        broker: None,
+        some_remaining: 0,
     };
     let broker = asr_cloud_sync::EmbeddedBroker::start(mqtt).expect("broker");
     let demo = Demo::start_with_broker(&args, broker)

@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod mosquitto;
+pub mod mqtt_watch;
 pub mod page;
 
 use std::sync::{Arc, Mutex};

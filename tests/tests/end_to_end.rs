@@ -34,6 +34,9 @@ fn demo_args(mqtt_port: u16, fleet_ip: Ipv4Addr, data_dir: &std::path::Path) -> 
         duration: None,
         admin_password: Some(asr_system_tests::page::ADMIN_PASSWORD.into()),
         https: false,
+        gateway_id: "demo".into(),
+        broker: None,
+        some_remaining: 0,
     }
 }
 

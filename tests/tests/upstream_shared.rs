@@ -55,6 +55,7 @@ fn start_consumer(
         out: Some(dir.join(format!("{name}.jsonl"))),
         respond: Some(OrderState::Accepted),
         session_expiry: Duration::from_secs(3600),
+        catalog: Default::default(),
     };
     let (tx, rx) = watch::channel(ConsumerStats::default());
     let token = shutdown.clone();

@@ -14,11 +14,23 @@
 //! Processing here means: append the message as a JSON line (when asked),
 //! and, for orders, optionally send an order status back down
 //! (`accepted`, `shipped`, `delivered`) as the back office would.
+//!
+//! An instance can also close the loop of cartridge lives: it takes every
+//! gateway's retained lives report (a plain subscription, not a shared one:
+//! aggregating needs all of them), keeps the latest per gateway in the
+//! ledger, pools them into learned figures ([`catalog_builder`]) merged into
+//! the supplier's base catalogue, and publishes the result retained on
+//! [`crate::topics::FLEET_CATALOG_TOPIC`] when it changed — at most once per interval,
+//! since every publication makes every gateway store it and answer. One
+//! such instance per group is enough; the others run without it.
 
+pub mod catalog_builder;
+mod catalog_run;
 mod ledger;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -30,12 +42,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub use ledger::{Ledger, Recorded};
+pub use catalog_builder::{build_catalog, content_differs};
+pub use ledger::{Ledger, PublishedCatalog, Recorded, StoredLives};
 
+use crate::catalog::{Catalog, CatalogError};
 use crate::order_status::OrderState;
 use crate::topics::{TOPIC_PREFIX, Topic, parse_any};
 use crate::transport::{Carrier, TransportError, TransportSettings};
 use crate::uplink::Credentials;
+use catalog_run::{CatalogRun, lives_of, sleep_until, subscribe_lives};
 
 /// Why the consumer cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +71,14 @@ pub enum ConsumerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("base catalogue: {0}")]
+    BadCatalog(#[from] CatalogError),
     #[error(transparent)]
     Transport(#[from] TransportError),
 }
+
+/// Least time between two catalogue publications unless configured.
+pub const DEFAULT_CATALOG_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Where the broker is, from a URL: `mqtt://`, `mqtts://`, `ws://`, `wss://`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +159,32 @@ pub struct ConsumerConfig {
     pub respond: Option<OrderState>,
     /// How long the broker keeps this instance's session while it is away.
     pub session_expiry: Duration,
+    /// Whether this instance turns lives into the fleet catalogue.
+    pub catalog: CatalogSettings,
+}
+
+/// Whether and how an instance aggregates lives and publishes the
+/// catalogue. Off by default: one instance of a group does it, and it must
+/// be asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogSettings {
+    /// Take every gateway's lives and publish the catalogue.
+    pub enabled: bool,
+    /// The supplier's part numbers and rated yields, into which the learned
+    /// figures are merged; without it the catalogue holds figures only.
+    pub base: Option<Catalog>,
+    /// Least time between two publications.
+    pub min_interval: Duration,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        CatalogSettings {
+            enabled: false,
+            base: None,
+            min_interval: DEFAULT_CATALOG_INTERVAL,
+        }
+    }
 }
 
 impl ConsumerConfig {
@@ -148,6 +194,12 @@ impl ConsumerConfig {
             format!("$share/{group}/{TOPIC_PREFIX}/+/orders"),
             format!("$share/{group}/{TOPIC_PREFIX}/+/alerts"),
         ]
+    }
+
+    /// The filter of every gateway's lives: not shared, since each
+    /// aggregating instance needs every report.
+    pub fn lives_filter() -> String {
+        format!("{TOPIC_PREFIX}/+/lives")
     }
 }
 
@@ -170,6 +222,13 @@ pub struct ConsumerStats {
     pub malformed: u64,
     /// Order statuses sent back.
     pub responded: u64,
+    /// Valid lives reports received and kept (bad ones count as malformed).
+    pub lives_reports: u64,
+    /// Catalogue versions this instance published.
+    pub catalogs_published: u64,
+    /// The last catalogue version published by the instances sharing the
+    /// ledger, as far as this one knows.
+    pub catalog_version: Option<u64>,
     /// Why the last connection attempt failed.
     pub last_error: Option<String>,
 }
@@ -188,8 +247,19 @@ pub async fn run(
     {
         return Err(ConsumerError::BadGroup(config.group.clone()));
     }
+    if let Some(base) = &config.catalog.base {
+        base.validate()?;
+    }
+    let opened = Ledger::open(&config.ledger)?;
+    let mut catalog = if config.catalog.enabled {
+        let run = CatalogRun::start(&config.catalog, &opened, &config.ledger)?;
+        stats.send_modify(|s| s.catalog_version = run.known_version);
+        Some(run)
+    } else {
+        None
+    };
     // A mutex only to make the future `Send`: one task uses it.
-    let ledger = std::sync::Mutex::new(Ledger::open(&config.ledger)?);
+    let ledger = Mutex::new(opened);
     let mut out = match &config.out {
         Some(path) => Some(
             std::fs::OpenOptions::new()
@@ -217,15 +287,32 @@ pub async fn run(
     }
     let (client, mut events) = AsyncClient::new(options, 256);
     let mut backoff = Duration::from_millis(250);
-    info!(broker = %config.host, group = %config.group, client_id = %config.client_id, "upstream consumer starting");
+    let mut connected = false;
+    info!(broker = %config.host, group = %config.group, client_id = %config.client_id,
+        catalog = config.catalog.enabled, "upstream consumer starting");
     loop {
+        // Publications wait for a connection: queued while away, a stale
+        // one could go out after a newer one recorded by another instance.
+        // The timer interrupts `poll` at most once per interval; rumqttc
+        // keeps what it had read for the next call.
+        let catalog_due = catalog
+            .as_ref()
+            .filter(|_| connected)
+            .and_then(CatalogRun::due);
         let event = tokio::select! {
             () = shutdown.cancelled() => break,
+            () = sleep_until(catalog_due) => {
+                if let Some(run) = catalog.as_mut() {
+                    run.publish(&ledger, &client, &stats).await;
+                }
+                continue;
+            }
             event = events.poll() => event,
         };
         match event {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                 backoff = Duration::from_millis(250);
+                connected = true;
                 stats.send_modify(|s| {
                     s.connected = true;
                     s.last_error = None;
@@ -241,12 +328,24 @@ pub async fn run(
                         warn!(error = %e, "subscribe failed");
                     }
                 }
+                subscribe_lives(&client, catalog.is_some(), ack.session_present).await;
+                if let Some(run) = &catalog
+                    && !ack.session_present
+                {
+                    run.republish(&ledger, &client).await;
+                }
             }
             Ok(Event::Incoming(Packet::SubAck(_))) => {
                 stats.send_modify(|s| s.subscribed = true);
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let outcome = handle(&config, &ledger, out.as_mut(), &client, &publish).await;
+                let outcome = match lives_of(&publish) {
+                    Some(gateway) => match catalog.as_mut() {
+                        Some(run) => run.take_lives(&ledger, &gateway, &publish.payload),
+                        None => Handled::Ignored,
+                    },
+                    None => handle(&config, &ledger, out.as_mut(), &client, &publish).await,
+                };
                 stats.send_modify(|s| {
                     s.received += 1;
                     match outcome {
@@ -259,8 +358,9 @@ pub async fn run(
                             s.duplicates += 1;
                             s.responded += u64::from(responded);
                         }
+                        Handled::Lives => s.lives_reports += 1,
                         Handled::Malformed => s.malformed += 1,
-                        Handled::NotStored => {}
+                        Handled::Ignored | Handled::NotStored => {}
                     }
                 });
                 // Acknowledge only what is in the ledger: a message the
@@ -273,6 +373,7 @@ pub async fn run(
             }
             Ok(_) => {}
             Err(e) => {
+                connected = false;
                 let reason = e.to_string();
                 stats.send_modify(|s| {
                     s.connected = false;
@@ -302,6 +403,11 @@ enum Handled {
     Duplicate {
         responded: bool,
     },
+    /// A lives report kept.
+    Lives,
+    /// Nothing to count: a lives report to an instance that does not
+    /// aggregate them, or a cleared one.
+    Ignored,
     Malformed,
     /// The ledger refused the write: not acknowledged, so it comes back.
     NotStored,
@@ -309,7 +415,7 @@ enum Handled {
 
 async fn handle(
     config: &ConsumerConfig,
-    ledger: &std::sync::Mutex<Ledger>,
+    ledger: &Mutex<Ledger>,
     out: Option<&mut std::fs::File>,
     client: &AsyncClient,
     publish: &Publish,

@@ -7,18 +7,21 @@
 //! `--without` leaves some of the fleet's surprises out, to show what each costs.
 
 use asr_engine::replay::ReplayOptions;
-use asr_engine_bench::fleetgen::FleetSpec;
+use asr_engine_bench::fleetgen::{FleetSpec, rated_catalog};
 
 const USAGE: &str = "usage: bench [--calm] [--without bursts,outages,step-changes,holidays] \
 [--usage F] [--lead DAYS] [--printers N] [--days N] [--start YYYY-MM-DD] [--poll-minutes N] \
-[--horizon D] [--can D] [--safety D] [SEED...]   (seeds 1 2 3 when none is given; \
-BENCH_VERBOSE=1 adds every stockout and unused spare)";
+[--horizon D] [--can D] [--safety D] [--catalog SCALE] [--catalog-compare] [SEED...]   \
+(seeds 1 2 3 when none is given; --catalog gives the engine the supplier's rated yields \
+times SCALE; --catalog-compare runs the fleets without a catalogue, with the right one and \
+with ones 40 % short and 50 % long; BENCH_VERBOSE=1 adds every stockout and unused spare)";
 
 /// What one `bench` run measures.
 struct Run {
     spec: FleetSpec,
     opts: ReplayOptions,
     seeds: Vec<u64>,
+    catalog_compare: bool,
 }
 
 /// The number after `name`: present, finite and not negative.
@@ -36,6 +39,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Run>, String> 
         spec: FleetSpec::default(),
         opts: ReplayOptions::default(),
         seeds: Vec::new(),
+        catalog_compare: false,
     };
     let (spec, config) = (&mut run.spec, &mut run.opts.config);
     while let Some(a) = args.next() {
@@ -60,6 +64,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Run>, String> 
                     .map_err(|e| format!("--without: {e}"))?;
             }
             "--usage" => spec.usage_factor = value(&mut args, &a)?,
+            "--catalog" => run.opts.catalog = rated_catalog(value(&mut args, &a)?.max(0.01)),
+            "--catalog-compare" => run.catalog_compare = true,
             "--lead" => config.lead_time_days = value(&mut args, &a)?,
             "--printers" => spec.printers = (value(&mut args, &a)? as usize).max(1),
             "--horizon" => config.horizon_days = value(&mut args, &a)?,
@@ -80,7 +86,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Run>, String> 
 }
 
 fn main() {
-    let Run { spec, opts, seeds } = match parse(std::env::args().skip(1)) {
+    let Run {
+        spec,
+        opts,
+        seeds,
+        catalog_compare,
+    } = match parse(std::env::args().skip(1)) {
         Ok(Some(run)) => run,
         Ok(None) => {
             println!("{USAGE}");
@@ -91,6 +102,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if catalog_compare {
+        print!(
+            "{}",
+            asr_engine_bench::catalog_compare::compare(&seeds, &spec, &opts)
+        );
+        return;
+    }
     let report = asr_engine_bench::evaluate::benchmark_with(&seeds, &spec, &opts);
     print!("{report}");
     if std::env::var_os("BENCH_VERBOSE").is_some() {

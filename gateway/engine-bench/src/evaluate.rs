@@ -52,6 +52,8 @@ pub struct PolicyScore {
     pub lines: u64,
     pub lines_without_median: u64,
     pub spares_unused: u64,
+    /// Unused spares of supplies whose gauge only says "some remaining".
+    pub spares_unused_some_remaining: u64,
     pub shelf_days: Vec<f64>,
     pub forecast_errors: Vec<f64>,
     pub outages: u64,
@@ -104,6 +106,7 @@ impl PolicyScore {
         self.lines += o.lines;
         self.lines_without_median += o.lines_without_median;
         self.spares_unused += o.spares_unused;
+        self.spares_unused_some_remaining += o.spares_unused_some_remaining;
         self.shelf_days.extend(o.shelf_days);
         self.forecast_errors.extend(o.forecast_errors);
         self.outages += o.outages;
@@ -358,6 +361,9 @@ pub fn score(
             .filter(|&&d| decommissioned || truth.end - d > 60 * DAY)
         {
             s.spares_unused += 1;
+            if some_remaining {
+                s.spares_unused_some_remaining += 1;
+            }
             s.unused_details.push(format!(
                 "{} supply {} delivered {}",
                 key.0,

@@ -9,6 +9,7 @@
 
 use std::io::{self, Write};
 
+use asr_engine::CatalogLife;
 use asr_engine::clock::{DAY, HOUR, day_of, to_utc};
 
 /// Small, fast, seedable PRNG (SplitMix64); good enough for simulation.
@@ -232,6 +233,32 @@ const MODELS: [(&str, bool, f64); 6] = [
     ("Brother HL-L5100", false, 8000.0),
     ("Xerox C410", true, 4500.0),
 ];
+
+/// The catalogue a supplier would publish for the generated fleet's models:
+/// each toner's rated yield (the generator's nominal black yield, for every
+/// colour too, as vendors rate colour cartridges at 5 % coverage of that
+/// colour), multiplied by `scale` to try a catalogue that is wrong.
+pub fn rated_catalog(scale: f64) -> Vec<CatalogLife> {
+    MODELS
+        .iter()
+        .flat_map(|&(model, colour, rated)| {
+            let colours: &[&str] = if colour {
+                &["black", "cyan", "magenta", "yellow"]
+            } else {
+                &["black"]
+            };
+            colours.iter().map(move |c| CatalogLife {
+                model: model.to_string(),
+                supply_type: "toner".into(),
+                colorant: Some((*c).to_string()),
+                rated_pages: Some(rated * scale),
+                learned_pages: None,
+                learned_low: None,
+                learned_count: 0,
+            })
+        })
+        .collect()
+}
 
 fn is_holiday(t: i64) -> bool {
     let d = to_utc(t);

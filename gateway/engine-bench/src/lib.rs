@@ -6,6 +6,7 @@
 //! through the engine, a naive baseline and a clairvoyant policy and scores all
 //! three against that truth.
 
+pub mod catalog_compare;
 pub mod evaluate;
 pub mod fleetgen;
 

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::forecast::LifeSource;
+
 /// What the engine wants done.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -44,6 +46,13 @@ pub struct OrderLine {
     /// `manual` when a person asked for it (else the forecast did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<LineReason>,
+    /// Pages a cartridge of this supply lasts, as the forecast reckoned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_pages: Option<f64>,
+    /// Where that figure comes from (this printer, the site, the supplier
+    /// catalogue…): what the dates and the quantity rest on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_source: Option<LifeSource>,
 }
 
 /// Why a line was ordered, when it was not the forecast.

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{self, CatalogLife, model_words};
 use crate::clock::{DAY, secs, to_utc};
 use crate::config::EngineConfig;
 use crate::decision::{Alert, AlertKind, Decision, LinePriority, LineReason, Order, OrderLine};
 use crate::estimate::Estimate;
 use crate::event::{Event, SupplyReading};
 use crate::fleet;
-use crate::forecast::{SupplyForecast, estimate, estimate_cached, to_forecast};
+use crate::forecast::{SupplyForecast, estimate, estimate_cached, life_basis, to_forecast};
 use crate::gauge::{Gauge, normalize};
 use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity, runs_out_in_transit};
 use crate::pages::PageStats;
@@ -92,6 +93,18 @@ impl PrinterState {
     }
 }
 
+/// Cartridge lives watched from full to empty for one supply of one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredLives {
+    pub model: String,
+    pub supply_type: String,
+    pub colorant: Option<String>,
+    /// Pages each cartridge lasted, oldest first.
+    pub pages: Vec<f64>,
+    /// Printers they came from.
+    pub printers: u32,
+}
+
 /// Goods ordered and not yet delivered.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct OpenLine {
@@ -139,6 +152,13 @@ pub struct Engine {
     /// Printer of the previous reading (a lookup shortcut only).
     #[serde(skip)]
     last_printer: usize,
+    /// The supplier catalogue's figures (the gateway sends them again at
+    /// start; kept in the snapshot so a replay of one needs no store).
+    #[serde(default)]
+    catalog: Vec<CatalogLife>,
+    /// Words of each catalogue model, for matching printers' model names.
+    #[serde(skip)]
+    catalog_words: Vec<Vec<String>>,
 }
 
 impl Engine {
@@ -158,6 +178,8 @@ impl Engine {
             priors_stamp: None,
             last_order: BTreeMap::new(),
             last_printer: 0,
+            catalog: Vec::new(),
+            catalog_words: Vec::new(),
         }
     }
 
@@ -187,6 +209,8 @@ impl Engine {
                 p.contact = contact;
                 p.excluded = excluded;
                 p.assigned = true;
+                // Its model may have changed: its figures are refreshed.
+                self.lives_version += 1;
             }
             Event::PrinterForgotten { serial } => {
                 if let Some(&i) = self.index.get(&serial) {
@@ -219,6 +243,11 @@ impl Engine {
                 self.cancel(&order_id, &printer, supply_index, quantity);
             }
             Event::ConfigChanged(c) => self.config = c,
+            Event::CatalogChanged { entries } => {
+                self.catalog = entries;
+                self.catalog_words.clear();
+                self.lives_version += 1;
+            }
             Event::ClockJumped { at, .. } => {
                 let t = secs(at);
                 // After a backward jump `now` must follow the clock down,
@@ -303,6 +332,8 @@ impl Engine {
                     r.colorant,
                     t,
                 ));
+                // A new supply gets the figures of its model at the next tick.
+                self.lives_version += 1;
                 p.supplies.len() - 1
             }
         };
@@ -474,9 +505,29 @@ impl Engine {
         }
         self.priors_stamp = Some(stamp);
         self.refresh_gauge_lives(now);
+        if self.catalog_words.len() != self.catalog.len() {
+            self.catalog_words = self.catalog.iter().map(|c| model_words(&c.model)).collect();
+        }
         let (priors, lives, gauged) = (&self.priors, &self.prior_lives, &self.gauge_lives.1);
         let sources = &self.prior_sources;
+        let catalog: Vec<(&[String], &CatalogLife)> = self
+            .catalog_words
+            .iter()
+            .map(Vec::as_slice)
+            .zip(&self.catalog)
+            .collect();
         for p in self.printers.iter_mut().filter(|p| p.assigned) {
+            let model = model_words(&p.model);
+            for s in &mut p.supplies {
+                s.catalog_life = catalog::find(
+                    &catalog,
+                    |(w, c)| (w, c.supply_type.as_str(), c.colorant.as_deref()),
+                    &model,
+                    &s.supply_type,
+                    s.colorant.as_deref(),
+                )
+                .and_then(|(_, c)| c.figure());
+            }
             for si in 0..p.supplies.len() {
                 if p.supplies[si].kind == GaugeKind::SomeRemaining {
                     let key = p.prior_key(&p.supplies[si]);
@@ -528,7 +579,7 @@ impl Engine {
     }
 
     fn estimate_of(&self, p: &PrinterState, s: &SupplyState, now: i64) -> Option<Estimate> {
-        estimate(s, &p.pages, s.prior_life, now)
+        estimate(s, &p.pages, now)
     }
 
     fn place_orders(&mut self, now: i64, out: &mut Vec<Decision>) {
@@ -654,6 +705,7 @@ impl Engine {
             };
             s.in_transit += q;
             s.ordered_cart_seq = Some(s.cart_seq);
+            let life = life_basis(s);
             self.open.push(OpenLine {
                 order_id: id.clone(),
                 printer: pi,
@@ -674,6 +726,8 @@ impl Engine {
                 pessimistic_empty_at: crate::clock::add_days(now, e.pess_days).map(to_utc),
                 priority: short.then_some(LinePriority::Express),
                 reason: (manual > 0).then_some(LineReason::Manual),
+                life_pages: life.0.map(f64::round),
+                life_source: life.1,
             });
         }
         out.push(Decision::Order(Order {
@@ -683,6 +737,37 @@ impl Engine {
             contact,
             lines,
         }));
+    }
+
+    /// Cartridge lives this site watched from full to empty, per model and
+    /// supply (the latest few of each): what a gateway reports upstream so
+    /// its supplier can pool them across sites.
+    pub fn measured_lives(&self) -> Vec<MeasuredLives> {
+        let mut out: Vec<MeasuredLives> = self
+            .prior_lives
+            .iter()
+            .filter_map(|(key, lives)| {
+                let mut parts = key.rsplitn(3, '|');
+                let (colour, supply_type, model) = (parts.next()?, parts.next()?, parts.next()?);
+                if model.trim().is_empty() || lives.is_empty() {
+                    return None;
+                }
+                let mut from = self.prior_sources.get(key).cloned().unwrap_or_default();
+                from.sort_unstable();
+                from.dedup();
+                Some(MeasuredLives {
+                    model: model.to_string(),
+                    supply_type: supply_type.to_string(),
+                    colorant: (!colour.is_empty()).then(|| colour.to_string()),
+                    pages: lives.clone(),
+                    printers: u32::try_from(from.len().max(1)).unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.model, &a.supply_type, &a.colorant).cmp(&(&b.model, &b.supply_type, &b.colorant))
+        });
+        out
     }
 
     /// Current beliefs for every known printer and supply.

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::CatalogLife;
 use crate::config::EngineConfig;
 
 /// One supply gauge from one successful poll, in RFC 3805 terms.
@@ -88,5 +89,10 @@ pub enum Event {
         supply_index: u32,
         quantity: u32,
         at: DateTime<Utc>,
+    },
+    /// The supplier's catalogue changed: these figures replace the previous
+    /// ones (a printer's own and its site's lives still come first).
+    CatalogChanged {
+        entries: Vec<CatalogLife>,
     },
 }

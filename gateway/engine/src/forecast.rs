@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::CatalogBasis;
 use crate::clock::{DAY, add_days, to_utc};
 use crate::estimate::Estimate;
 use crate::level_pace::level_pace;
@@ -57,6 +58,64 @@ pub struct SupplyForecast {
     pub percent_per_day: Option<f64>,
     pub spares_on_site: u32,
     pub spares_in_transit: u32,
+    /// Pages a cartridge of this supply lasts, as the forecast reckons it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_pages: Option<f64>,
+    /// Where that figure comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_source: Option<LifeSource>,
+}
+
+/// What a supply's cartridge life rests on, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifeSource {
+    /// Cartridges of this supply watched from start to end, or its gauge
+    /// against its page counter.
+    Printer,
+    /// Other printers of the model on this site.
+    Site,
+    /// Lives the supplier measured across its sites (catalogue).
+    CatalogLearned,
+    /// The catalogue's rated yield.
+    CatalogRated,
+    /// Twice this printer's black toner (a colour nobody watched yet).
+    Sibling,
+    /// A cautious figure for the supply type: nothing better is known.
+    Stated,
+}
+
+/// The pages per cartridge the forecast of `s` rests on, and where they come from.
+pub(crate) fn life_basis(s: &SupplyState) -> (Option<f64>, Option<LifeSource>) {
+    if let Some(own) = s.life_pages {
+        return (Some(own), Some(LifeSource::Printer));
+    }
+    let measured = s.pct_per_page.or_else(|| {
+        (s.kind == GaugeKind::Percent)
+            .then(|| s.fit_pct_per_page())
+            .flatten()
+    });
+    if let Some(ppp) = measured.filter(|p| *p > 0.0) {
+        return (Some(100.0 / ppp), Some(LifeSource::Printer));
+    }
+    if let Some(site) = s.prior_life {
+        return (Some(site), Some(LifeSource::Site));
+    }
+    if let Some(c) = s.catalog_life {
+        let source = match c.basis {
+            CatalogBasis::Learned => LifeSource::CatalogLearned,
+            CatalogBasis::Rated => LifeSource::CatalogRated,
+        };
+        return (Some(c.median), Some(source));
+    }
+    if s.kind == GaugeKind::Percent {
+        // Its own gauge paces it; no figure per cartridge is needed.
+        return (None, None);
+    }
+    match s.sibling_life.filter(|_| !s.receptacle) {
+        Some(b) => (Some(COLOUR_VS_BLACK * b), Some(LifeSource::Sibling)),
+        None => (Some(stated_life(&s.supply_type)), Some(LifeSource::Stated)),
+    }
 }
 
 /// How much longer a burst of printing (a big job, a mailing: not a new
@@ -148,25 +207,33 @@ pub(crate) fn estimate_cached(
             ..e
         });
     }
-    let e = estimate(s, pages, s.prior_life, now);
+    let e = estimate(s, pages, now);
     s.cached = e.map(|e| (now, s.cart_seq, s.zero_run, e));
     e
 }
 
-pub(crate) fn estimate(
-    s: &SupplyState,
-    pages: &PageStats,
-    prior_life_pages: Option<f64>,
-    now: i64,
-) -> Option<Estimate> {
+pub(crate) fn estimate(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Estimate> {
+    // The site's figure for this model first (its printers, its coverage),
+    // else the supplier catalogue's.
+    let prior = match (s.prior_life, s.catalog_life) {
+        (Some(m), _) => Some(Prior {
+            median: m,
+            low: s.prior_low,
+        }),
+        (None, Some(c)) => Some(Prior {
+            median: c.median,
+            low: Some(c.low),
+        }),
+        (None, None) => None,
+    };
     match s.kind {
         GaugeKind::Percent => estimate_percent(s, pages, now),
-        GaugeKind::SomeRemaining => estimate_some(s, pages, prior_life_pages, now),
+        GaugeKind::SomeRemaining => estimate_some(s, pages, prior, now),
         // A toner or ink whose level is never known is forecast from its
         // page counter like a "some remaining" one; other supplies with no
         // level (fusers, belts, staples) are not ordered on a guess.
         GaugeKind::Unknown if is_marking_supply(s) && pages.last.is_some() => {
-            estimate_some(s, pages, prior_life_pages, now)
+            estimate_some(s, pages, prior, now)
         }
         GaugeKind::Unknown => None,
     }
@@ -202,19 +269,38 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
     };
     let history = pages.history_days();
     let span_days = (now - s.cart_start) as f64 / DAY as f64;
-    let (long, short, recent) = match ppp {
-        Some(ppp) if history >= 3.0 => (
+    let by_pages = |ppp: f64| {
+        (
             pages.usual_per_day(28).map(|r| r * ppp),
             pages
                 .usual_per_day(7)
                 .filter(|_| history >= 6.0)
                 .map(|r| r * ppp),
             pages.burst().map(|(r, age)| (r * ppp, age)),
-        ),
+        )
+    };
+    let (long, short, recent) = match ppp {
+        Some(ppp) if history >= 3.0 => by_pages(ppp),
         _ => gauge_pace(s, stair, line, level, now),
     };
-    let unsure = span_days < 7.0 && s.pct_per_page.is_none();
-    let Some(pace) = rates(long, short, recent, unsure) else {
+    // A printer met days ago whose gauge has not moved enough to give a
+    // pace: the supplier catalogue's life per cartridge and the page
+    // counter give one, pessimistic by the catalogue's low figure.
+    let catalog = s
+        .catalog_life
+        .filter(|c| long.is_none() && short.is_none() && history >= 3.0 && c.low > 0.0);
+    let (long, short, recent) = match catalog {
+        Some(c) => by_pages(100.0 / c.median),
+        None => (long, short, recent),
+    };
+    let unsure = (span_days < 7.0 && s.pct_per_page.is_none()) || catalog.is_some();
+    let pace = rates(long, short, recent, unsure).map(|mut p| {
+        if let Some(c) = catalog {
+            p.worst = p.worst.max(p.steady * c.median / c.low);
+        }
+        p
+    });
+    let Some(pace) = pace else {
         // No pace known yet: only a nearly empty gauge says anything, and
         // only that it may be empty any time (no median to report).
         let d = if level <= step.max(5.0) {
@@ -264,7 +350,9 @@ fn estimate_percent(s: &SupplyState, pages: &PageStats, now: i64) -> Option<Esti
         life_days: Some(s.life_days.map_or(100.0 / steady.max(MIN_RATE), |l| {
             (100.0 / steady.max(MIN_RATE)).max(LIFE_FLOOR * l)
         })),
-        life_known: s.life_days.is_some() || s.pct_per_page.is_some() || span_days >= 14.0,
+        life_known: s.life_days.is_some()
+            || s.pct_per_page.is_some()
+            || (span_days >= 14.0 && catalog.is_none()),
         median_known: true,
         drift: (1.0, 1.0),
         rate: Some(pace.p50),
@@ -327,12 +415,22 @@ fn gauge_pace(
     )
 }
 
+/// Pages a cartridge of this model and supply lasts elsewhere (the site's
+/// other printers, else the supplier catalogue), with a pessimistic value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Prior {
+    median: f64,
+    low: Option<f64>,
+}
+
 fn estimate_some(
     s: &SupplyState,
     pages: &PageStats,
-    prior_life_pages: Option<f64>,
+    prior: Option<Prior>,
     now: i64,
 ) -> Option<Estimate> {
+    let prior_life_pages = prior.map(|p| p.median);
+    let prior_low = prior.and_then(|p| p.low);
     // Own history first, then the fleet's figure for this model and colour, then
     // this printer's black: a colour lasts at least as long (the pessimistic
     // share), typically about twice as long in office use (colour covers less
@@ -343,12 +441,12 @@ fn estimate_some(
         // it), so until a second agrees the fleet's shorter figure bounds the
         // pessimistic value.
         (Some(own), Some(fleet), _) if !s.life_confirmed() && fleet < own => {
-            let low = s.prior_low.unwrap_or(0.85 * fleet).min(0.85 * fleet);
+            let low = prior_low.unwrap_or(0.85 * fleet).min(0.85 * fleet);
             (own, low / own)
         }
         (Some(own), _, _) => (own, 0.85),
         (None, Some(fleet), _) => {
-            let low = s.prior_low.unwrap_or(0.8 * fleet).min(0.8 * fleet);
+            let low = prior_low.unwrap_or(0.8 * fleet).min(0.8 * fleet);
             (fleet, low / fleet)
         }
         (None, None, Some(black)) => (COLOUR_VS_BLACK * black, 1.0 / COLOUR_VS_BLACK),
@@ -458,12 +556,26 @@ pub(crate) fn to_forecast(
         percent_per_day: e.and_then(|e| e.rate),
         spares_on_site: s.on_site,
         spares_in_transit: s.in_transit,
+        life_pages: life_basis(s).0.map(f64::round),
+        life_source: life_basis(s).1,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`estimate`] with the site's figure for the model set to `prior`.
+    fn estimate_with(
+        s: &SupplyState,
+        pages: &PageStats,
+        prior: Option<f64>,
+        now: i64,
+    ) -> Option<Estimate> {
+        let mut s = s.clone();
+        s.prior_life = prior;
+        estimate(&s, pages, now)
+    }
     use crate::clock::HOUR;
     use crate::gauge::normalize;
 
@@ -493,12 +605,12 @@ mod tests {
         let now = 20 * DAY;
         // 2000 pages used of a 10000-page cartridge whose start was not seen:
         // the median leaves half of the 8000 pages it can still hold.
-        let e = estimate(&s, &pages, Some(10_000.0), now).expect("estimate");
+        let e = estimate_with(&s, &pages, Some(10_000.0), now).expect("estimate");
         assert!((e.p50_days - 40.0).abs() < 1.5, "{e:?}");
         assert!(e.pess_days < e.p50_days);
         assert!(!e.life_known);
         // Outlasting the assumed life raises it instead of predicting "empty now".
-        let e = estimate(&s, &pages, Some(1500.0), now).expect("estimate");
+        let e = estimate_with(&s, &pages, Some(1500.0), now).expect("estimate");
         assert!(e.p50_days > 0.5, "{e:?}");
     }
 
@@ -506,9 +618,9 @@ mod tests {
     fn colour_without_history_uses_the_printer_black_life() {
         let (mut s, pages) = watched_from_start(20);
         let now = 20 * DAY;
-        let guess = estimate(&s, &pages, None, now).expect("estimate");
+        let guess = estimate_with(&s, &pages, None, now).expect("estimate");
         s.sibling_life = Some(6000.0);
-        let floor = estimate(&s, &pages, None, now).expect("estimate");
+        let floor = estimate_with(&s, &pages, None, now).expect("estimate");
         // Twice the black's 6000 pages: 10000 left at 100 a day; pessimistically
         // only the black's life, 4000 left.
         assert!((floor.p50_days - 100.0).abs() < 1.5, "{floor:?}");
@@ -552,7 +664,7 @@ mod tests {
         // One 6000-page life learned (it may hide an early swap); the fleet says 4000.
         s.life_pages = Some(6000.0);
         let now = 20 * DAY;
-        let lone = estimate(&s, &pages, Some(4000.0), now).expect("estimate");
+        let lone = estimate_with(&s, &pages, Some(4000.0), now).expect("estimate");
         // 2000 pages used: the median keeps the printer's own 6000 pages,
         // the pessimistic value the fleet's 0.85 x 4000.
         assert!((lone.p50_days - 40.0).abs() < 1.5, "{lone:?}");
@@ -560,7 +672,7 @@ mod tests {
         let confirmed = {
             let mut c = s.clone();
             c.confirm_life_for_test(6000.0);
-            estimate(&c, &pages, Some(4000.0), now).expect("estimate")
+            estimate_with(&c, &pages, Some(4000.0), now).expect("estimate")
         };
         assert!(confirmed.pess_days > 20.0, "{confirmed:?}");
     }
@@ -570,9 +682,9 @@ mod tests {
         let (mut s, pages) = watched_from_start(20);
         let now = 20 * DAY;
         s.prior_low = Some(3000.0);
-        let spread = estimate(&s, &pages, Some(6000.0), now).expect("estimate");
+        let spread = estimate_with(&s, &pages, Some(6000.0), now).expect("estimate");
         s.prior_low = Some(5500.0);
-        let tight = estimate(&s, &pages, Some(6000.0), now).expect("estimate");
+        let tight = estimate_with(&s, &pages, Some(6000.0), now).expect("estimate");
         // Same median (4000 pages left at 100 a day); the pessimistic value
         // follows the low end of the fleet (1000 pages left), never above
         // 80 % of the median life.
@@ -585,19 +697,19 @@ mod tests {
     fn no_median_is_reported_while_nothing_is_known_of_the_life() {
         let (s, pages) = some_remaining(5);
         let now = 5 * DAY;
-        let blind = estimate(&s, &pages, None, now).expect("estimate");
+        let blind = estimate_with(&s, &pages, None, now).expect("estimate");
         assert!(!blind.median_known);
         let f = to_forecast("A", &s, Some(blind), now);
         assert_eq!(f.p50_empty_at, None);
         assert!(f.pessimistic_empty_at.is_some());
-        let informed = estimate(&s, &pages, Some(8000.0), now).expect("estimate");
+        let informed = estimate_with(&s, &pages, Some(8000.0), now).expect("estimate");
         assert!(informed.median_known);
         // A gauge met nearly empty, pace unknown: may be empty any time, no median.
         let mut low = SupplyState::new(1, "toner", false, Some("black"), 0);
         for h in 0..3 {
             low.observe(h * HOUR, normalize(100, 3), None);
         }
-        let e = estimate(&low, &PageStats::default(), None, 3 * HOUR).expect("estimate");
+        let e = estimate_with(&low, &PageStats::default(), None, 3 * HOUR).expect("estimate");
         assert_eq!((e.pess_days, e.median_known), (0.0, false));
     }
 
@@ -610,7 +722,7 @@ mod tests {
             let level = (40.0 - 6.0 * h as f64 / 24.0).round() as i64;
             s.observe(h * HOUR, normalize(100, level), None);
         }
-        let e = estimate(&s, &pages, None, 36 * HOUR).expect("estimate");
+        let e = estimate_with(&s, &pages, None, 36 * HOUR).expect("estimate");
         assert!(e.p50_days.is_finite() && e.p50_days < 6.0, "{e:?}");
         assert!(e.pess_days < e.p50_days, "{e:?}");
         // A slow one does not: a point's fall is within what jitter and
@@ -620,7 +732,7 @@ mod tests {
             let level = (40.0 - 1.0 * h as f64 / 24.0).round() as i64;
             slow.observe(h * HOUR, normalize(100, level), None);
         }
-        let e = estimate(&slow, &pages, None, 36 * HOUR).expect("estimate");
+        let e = estimate_with(&slow, &pages, None, 36 * HOUR).expect("estimate");
         assert!(e.p50_days.is_infinite(), "{e:?}");
     }
 
@@ -638,7 +750,7 @@ mod tests {
         let st = s.staircase().expect("steps down seen");
         let per_day = st.per_day.expect("two steps or more");
         assert!((per_day - 2.3).abs() < 0.1, "{per_day}");
-        let e = estimate(&s, &pages, None, hours * HOUR).expect("estimate");
+        let e = estimate_with(&s, &pages, None, hours * HOUR).expect("estimate");
         let level = e.level.expect("a level");
         assert!(
             (level - truth(hours)).abs() < 1.0,
@@ -659,7 +771,7 @@ mod tests {
             let level = (100.0 - 20.0 * h as f64 / 24.0).round() as i64;
             s.observe(h * HOUR, normalize(100, level), None);
         }
-        let e = estimate(&s, &pages, None, 96 * HOUR).expect("estimate");
+        let e = estimate_with(&s, &pages, None, 96 * HOUR).expect("estimate");
         assert!(e.p50_days < 1.5, "{e:?}");
         let life = e.life_days.expect("a life");
         assert!((LIFE_FLOOR * 10.0 - life).abs() < 1e-9, "{life}");
@@ -678,7 +790,7 @@ mod tests {
             pages.observe(t, 1000 + i as u64 * 4);
             s.observe(t, normalize(100, 10), Some(1000 + i as u64 * 4));
         }
-        let e = estimate(&s, &pages, None, polls * 4 * HOUR).expect("estimate");
+        let e = estimate_with(&s, &pages, None, polls * 4 * HOUR).expect("estimate");
         assert_eq!(
             (e.p50_days, e.pess_days, e.median_known),
             (0.0, 0.0, false),

@@ -5,6 +5,7 @@
 //! over caller-supplied streams), so the live gateway, the CSV replay and the
 //! benchmark all drive exactly the same logic and a replay is reproducible.
 
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod decision;
@@ -24,9 +25,10 @@ pub mod stats;
 mod supply;
 mod yields;
 
+pub use catalog::{CatalogBasis, CatalogFigure, CatalogLife};
 pub use config::EngineConfig;
 pub use decision::{Alert, AlertKind, Decision, LinePriority, LineReason, Order, OrderLine};
-pub use engine::Engine;
+pub use engine::{Engine, MeasuredLives};
 pub use event::{Event, SupplyReading};
-pub use forecast::SupplyForecast;
+pub use forecast::{LifeSource, SupplyForecast};
 pub use signals::{SupplySignal, signal_for};

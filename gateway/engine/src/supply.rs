@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::CatalogFigure;
 use crate::clock::{DAY, day_of};
 use crate::gauge::Gauge;
 use crate::stats::fit;
@@ -180,6 +181,11 @@ pub(crate) struct SupplyState {
     /// is unknown: colours are used on fewer pages than black), refreshed by the engine.
     #[serde(default)]
     pub sibling_life: Option<f64>,
+    /// The supplier catalogue's life for this model and supply, refreshed by
+    /// the engine: used when neither this printer nor its site taught one,
+    /// never to find unseen swaps (another site's coverage is not this one's).
+    #[serde(default)]
+    pub catalog_life: Option<CatalogFigure>,
     /// Last estimate (time, cartridge, empty readings, estimate): forecasting
     /// every supply on every tick would dominate the replay's cost.
     #[serde(skip)]
@@ -271,6 +277,7 @@ impl SupplyState {
             prior_life: None,
             prior_low: None,
             sibling_life: None,
+            catalog_life: None,
             cached: None,
             in_transit: 0,
             on_site: 0,
@@ -305,8 +312,8 @@ impl SupplyState {
 
     /// The cartridge life the page-counter safety net goes by when nothing
     /// vouches for one: this printer's own (even unconfirmed), the fleet's
-    /// for this model (even spread), twice this printer's black for a
-    /// colour, else the stated life of the supply type.
+    /// for this model (even spread), the supplier catalogue's, twice this
+    /// printer's black for a colour, else the stated life of the supply type.
     pub fn net_life(&self) -> f64 {
         let colour = self
             .colorant
@@ -314,6 +321,7 @@ impl SupplyState {
             .is_some_and(|c| !c.is_empty() && c != "black");
         self.life_pages
             .or(self.prior_life)
+            .or(self.catalog_life.map(|c| c.median))
             .or(self
                 .sibling_life
                 .filter(|_| colour)

@@ -1,4 +1,4 @@
-//! `asr-gateway bench engine|poll|sim-fleet|poll-plan|uplink|page`: benchmarks that report
+//! `asr-gateway bench engine|catalog|poll|sim-fleet|poll-plan|uplink|page`: benchmarks that report
 //! ratios against a baseline run on the same data in the same run (engine) or
 //! the same script (poll, see `scripts/bench-poll.sh`), never bare timings.
 
@@ -18,6 +18,26 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
                 .await
                 .map_err(|e| CommandError::Runtime(format!("benchmark failed: {e}")))?;
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "catalog" => {
+            // Small sites (6 printers): a "some remaining" printer's model
+            // seldom has another printer there to learn from.
+            let seeds = if args.seeds == [1, 2, 3] {
+                (1..=12).collect()
+            } else {
+                args.seeds.clone()
+            };
+            let report = tokio::task::spawn_blocking(move || {
+                let spec = asr_engine_bench::fleetgen::FleetSpec {
+                    printers: 6,
+                    ..Default::default()
+                };
+                asr_engine_bench::catalog_compare::compare(&seeds, &spec, &Default::default())
+            })
+            .await
+            .map_err(|e| CommandError::Runtime(format!("benchmark failed: {e}")))?;
+            print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         "poll" => {
@@ -72,7 +92,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CommandError> {
             Ok(ExitCode::SUCCESS)
         }
         other => Err(CommandError::Usage(format!(
-            "unknown benchmark {other:?} (known: engine, poll, sim-fleet, poll-plan, uplink, page)"
+            "unknown benchmark {other:?} (known: engine, catalog, poll, sim-fleet, poll-plan, uplink, page)"
         ))),
     }
 }

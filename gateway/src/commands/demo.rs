@@ -44,8 +44,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CommandError> {
 pub struct Demo {
     /// The simulated printers.
     pub fleet: SimFleet,
-    /// The embedded broker (lives as long as the process: rumqttd has no stop).
-    pub broker: EmbeddedBroker,
+    /// The embedded broker (lives as long as the process: rumqttd has no
+    /// stop); none when the demo uses a broker given with `--broker`.
+    pub broker: Option<EmbeddedBroker>,
     /// The gateway.
     pub gateway: Gateway,
     /// Where the database lives.
@@ -58,6 +59,9 @@ impl Demo {
     /// Starts the broker, the fleet and the gateway; each failure names its cause.
     pub async fn start(args: &DemoArgs) -> Result<Demo, CommandError> {
         validate(args)?;
+        if args.broker.is_some() {
+            return Self::start_on(args, None).await;
+        }
         let broker_addr = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
         // MQTT 5 (for `upstream`'s shared subscriptions) on the next port,
         // when it is free; the demo does not need it to run.
@@ -82,7 +86,19 @@ impl Demo {
         args: &DemoArgs,
         broker: EmbeddedBroker,
     ) -> Result<Demo, CommandError> {
+        Self::start_on(args, Some(broker)).await
+    }
+
+    /// Starts the fleet and the gateway on `broker`, else on `--broker`.
+    async fn start_on(
+        args: &DemoArgs,
+        broker: Option<EmbeddedBroker>,
+    ) -> Result<Demo, CommandError> {
         validate(args)?;
+        let (mqtt_host, mqtt_port) = match (&broker, &args.broker) {
+            (None, Some(url)) => broker_address(url)?,
+            _ => ("127.0.0.1".to_string(), args.mqtt_port),
+        };
         let data_dir = match &args.data_dir {
             Some(d) => d.clone(),
             None => std::env::temp_dir().join(format!("asr-demo-{}", std::process::id())),
@@ -106,6 +122,14 @@ impl Demo {
         if let Some(first) = fleet.members().first() {
             first.agent.set_misbehaviour(Misbehaviour::Timeout);
         }
+        let count = fleet.members().len();
+        for m in fleet
+            .members()
+            .iter()
+            .skip(count.saturating_sub(args.some_remaining).max(1))
+        {
+            m.agent.set_misbehaviour(Misbehaviour::SomeRemaining);
+        }
 
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), args.speed));
         let poll_interval = clock.real_duration(SIMULATED_POLL).max(MIN_REAL_POLL);
@@ -120,7 +144,7 @@ impl Demo {
             .map_err(|e| CommandError::Runtime(format!("hashing the admin password: {e}")))?
             .map_err(|e| CommandError::Usage(format!("--admin-password: {e}")))?;
         let settings = Settings {
-            gateway_id: "demo".into(),
+            gateway_id: args.gateway_id.clone(),
             admin_password_hash: Some(hash),
             metrics_public: false,
             http_tls: args.https.then(|| crate::web::tls::CertSource::SelfSigned {
@@ -140,9 +164,9 @@ impl Demo {
                 ..PollOptions::default()
             },
             mqtt: MqttSettings {
-                host: "127.0.0.1".into(),
-                port: args.mqtt_port,
-                client_id: "asr-gateway-demo".into(),
+                host: mqtt_host,
+                port: mqtt_port,
+                client_id: format!("asr-gateway-{}", args.gateway_id),
                 username: None,
                 password: None,
                 keep_alive: Duration::from_secs(30),
@@ -182,7 +206,7 @@ impl Demo {
         self.gateway.shutdown().await;
         self.fleet.shutdown().await;
         // The embedded broker has no stop: it ends with the process.
-        let _ = self.broker.addr();
+        let _ = self.broker.as_ref().map(EmbeddedBroker::addr);
     }
 }
 
@@ -209,7 +233,24 @@ fn validate(args: &DemoArgs) -> Result<(), CommandError> {
             "--printers must be between 1 and {MAX_PRINTERS}"
         )));
     }
+    asr_cloud_sync::GatewayId::new(args.gateway_id.as_str())
+        .map_err(|e| CommandError::Usage(format!("--gateway-id: {e}")))?;
+    if let Some(url) = &args.broker {
+        broker_address(url)?;
+    }
     Ok(())
+}
+
+/// Host and port of `--broker` (plain MQTT: the demo's gateways share a local broker).
+fn broker_address(url: &str) -> Result<(String, u16), CommandError> {
+    let parsed = asr_cloud_sync::consumer::BrokerUrl::parse(url)
+        .map_err(|e| CommandError::Usage(e.to_string()))?;
+    if parsed.tls || parsed.carrier != asr_cloud_sync::Carrier::Tcp {
+        return Err(CommandError::Usage(format!(
+            "--broker {url:?}: the demo speaks plain mqtt:// only"
+        )));
+    }
+    Ok((parsed.host, parsed.port))
 }
 
 fn print_banner(args: &DemoArgs, demo: &Demo) {

@@ -5,8 +5,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use asr_cloud_sync::consumer::{self, BrokerUrl, ConsumerConfig, ConsumerStats};
-use asr_cloud_sync::{CaSource, Credentials, OrderState, TlsSettings, TransportSettings};
+use asr_cloud_sync::consumer::{self, BrokerUrl, CatalogSettings, ConsumerConfig, ConsumerStats};
+use asr_cloud_sync::{
+    CaSource, Catalog, Credentials, OrderState, TlsSettings, TransportSettings, parse_catalog,
+};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -21,6 +23,10 @@ const ANSWERS: [OrderState; 3] = [
     OrderState::Shipped,
     OrderState::Delivered,
 ];
+
+/// Fewest seconds between catalogue publications: faster would make every
+/// gateway rewrite its catalogue for each lives report.
+const MIN_CATALOG_EVERY: f64 = 1.0;
 
 /// Checks the arguments, then consumes until stopped.
 pub async fn run(args: UpstreamArgs) -> Result<ExitCode, CommandError> {
@@ -61,6 +67,9 @@ pub async fn run(args: UpstreamArgs) -> Result<ExitCode, CommandError> {
             "duplicates": stats.duplicates,
             "malformed": stats.malformed,
             "responded": stats.responded,
+            "lives_reports": stats.lives_reports,
+            "catalogs_published": stats.catalogs_published,
+            "catalog_version": stats.catalog_version,
         })
     );
     Ok(ExitCode::SUCCESS)
@@ -119,6 +128,7 @@ pub fn config_from(args: &UpstreamArgs) -> Result<ConsumerConfig, CommandError> 
         }
         (None, None) => None,
     };
+    let catalog = catalog_settings(args)?;
     let client_id = args.client_id.clone().unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
         let seed = format!(
@@ -143,7 +153,38 @@ pub fn config_from(args: &UpstreamArgs) -> Result<ConsumerConfig, CommandError> 
         out: args.out.clone(),
         respond,
         session_expiry: Duration::from_secs(7 * 24 * 3600),
+        catalog,
     })
+}
+
+/// The catalogue settings, the base catalogue read and validated now so a
+/// bad file is a usage error before anything connects.
+fn catalog_settings(args: &UpstreamArgs) -> Result<CatalogSettings, CommandError> {
+    let min_interval = Duration::try_from_secs_f64(args.catalog_every)
+        .ok()
+        .filter(|_| args.catalog_every >= MIN_CATALOG_EVERY)
+        .ok_or_else(|| {
+            CommandError::Usage(format!(
+                "--catalog-every {}: expected a number of seconds, at least {MIN_CATALOG_EVERY}",
+                args.catalog_every
+            ))
+        })?;
+    let base = match &args.catalog {
+        Some(path) => Some(read_catalog(path)?),
+        None => None,
+    };
+    Ok(CatalogSettings {
+        enabled: !args.no_catalog,
+        base,
+        min_interval,
+    })
+}
+
+fn read_catalog(path: &std::path::Path) -> Result<Catalog, CommandError> {
+    let bad =
+        |reason: String| CommandError::Usage(format!("--catalog {}: {reason}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    parse_catalog(&bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// A short stable digest (FNV-1a) for default client ids.

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use asr_cloud_sync::{
-    Command, CommandAction, CommandResponse, CommandStatus, OrderState, OrderStatusUpdate,
-    PrinterChanges,
+    Catalog, CatalogScope, Command, CommandAction, CommandResponse, CommandStatus, OrderState,
+    OrderStatusUpdate, PrinterChanges,
 };
 use asr_engine::Event;
 use serde_json::{Value, json};
@@ -16,13 +16,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::catalog;
 use super::engine_task::EngineInput;
 use super::poller::PollerShared;
 use super::scoped_credentials::{self, ScopedEntry};
 use super::status_report;
 use super::update_handover;
 use crate::store::{
-    LineQuantity, OrderUpdate, OrderUpdateOutcome, OutboxKind, PrinterUpdate, Store, SupplierStatus,
+    CatalogOutcome, LineQuantity, OrderUpdate, OrderUpdateOutcome, OutboxKind, PrinterUpdate,
+    Store, SupplierStatus,
 };
 use crate::web::PageChange;
 
@@ -176,6 +178,7 @@ impl Handler {
             }
             CommandAction::OrderStatus(update) => self.order_status(update).await,
             CommandAction::Update(_) => Err("internal error: update is handed over".into()),
+            CommandAction::Catalog { scope, catalog } => self.catalog(scope, *catalog).await,
         }
     }
 
@@ -329,6 +332,51 @@ impl Handler {
             info!(%key, value = %shown, "configuration changed");
         }
         Ok(())
+    }
+
+    /// Keeps a newer catalogue and hands its figures to the engine; an
+    /// older one, or the same version with other content, is refused and the
+    /// one in use stays.
+    async fn catalog(&self, scope: CatalogScope, catalog: Catalog) -> Outcome {
+        let at = self.poller.clock.now();
+        let version = catalog.catalog_version;
+        let entries = catalog.entries.len();
+        let (outcome, kept) = self
+            .blocking(move |store| {
+                let outcome = store.save_catalog(scope, &catalog, at).map_err(storage)?;
+                Ok((outcome, store.catalogs().map_err(storage)?))
+            })
+            .await?;
+        let answer = json!({
+            "scope": scope.as_str(),
+            "catalog_version": version,
+            "entries": entries,
+        });
+        match outcome {
+            CatalogOutcome::Refused(reason) => Err(reason),
+            CatalogOutcome::Unchanged => Ok(Some(json!({
+                "scope": scope.as_str(),
+                "catalog_version": version,
+                "unchanged": true,
+            }))),
+            CatalogOutcome::Applied { previous_version } => {
+                info!(
+                    scope = scope.as_str(),
+                    version,
+                    ?previous_version,
+                    entries,
+                    "supplier catalogue in use"
+                );
+                let figures = catalog::engine_entries(&catalog::effective(&kept));
+                self.engine
+                    .send(EngineInput::Events(vec![Event::CatalogChanged {
+                        entries: figures,
+                    }]))
+                    .await
+                    .map_err(|_| "the engine has stopped".to_string())?;
+                Ok(Some(answer))
+            }
+        }
     }
 
     async fn order_status(&self, u: OrderStatusUpdate) -> Outcome {

@@ -3,6 +3,7 @@
 //! snapshot are committed together, in one transaction, before the uplink is
 //! woken to send them — nothing is announced that is not on disk.
 
+use super::lives_report::LivesReporter;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -76,6 +77,7 @@ pub(crate) fn run(
         clock,
     } = timing;
     let mut gate = TimeGate::default();
+    let mut lives = LivesReporter::default();
     let mut last_snapshot = Instant::now();
     // Readers (status page, uplink status) are refreshed at most this often:
     // rebuilding every forecast after each poll of a large fleet is waste.
@@ -117,6 +119,9 @@ pub(crate) fn run(
                 }
                 for event in admitted.events {
                     pending.extend(engine.handle(event));
+                }
+                if gate.trusted() {
+                    lives.maybe_report(|| engine.measured_lives(), &store, seen.wall);
                 }
                 dirty = true;
                 if !pending.is_empty() || last_snapshot.elapsed() >= snapshot_every {

@@ -62,6 +62,7 @@ impl MemoryDoor {
                 OutboxKind::Alert => MessageKind::Alert,
                 OutboxKind::Level => MessageKind::Level,
                 OutboxKind::Event => MessageKind::Event,
+                OutboxKind::Lives => MessageKind::Lives,
             },
             payload: store.memory_copy(kind, payload, at, reference).into_bytes(),
         };

@@ -19,11 +19,13 @@
 //! and [`Gateway::shutdown`] waits for them, the engine thread last so its
 //! final snapshot includes everything.
 
+mod catalog;
 pub mod clock;
 mod command_handler;
 mod discovery_task;
 mod engine_task;
 mod live;
+mod lives_report;
 mod memory_door;
 mod order_lines;
 mod poll_times;
@@ -196,6 +198,15 @@ impl Gateway {
             }
         };
         let _ = engine.handle(Event::ConfigChanged(settings.engine.clone()));
+        // The supplier catalogue kept (the snapshot may predate the last one).
+        match store.catalogs() {
+            Ok(kept) => {
+                let _ = engine.handle(Event::CatalogChanged {
+                    entries: catalog::engine_entries(&catalog::effective(&kept)),
+                });
+            }
+            Err(e) => warn!(error = %e, "cannot read the supplier catalogue; going on without"),
+        }
 
         // Remote configuration changes survive restarts: applied over the base.
         let live = Arc::new(live::LiveConfig::new(

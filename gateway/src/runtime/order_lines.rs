@@ -1,7 +1,8 @@
 //! What an order says so a supplier ships it without a lookup: where it
 //! goes (site, postal address, contact with e-mail and phone) and, on each
 //! line, what to put in the parcel — the part number when the printer
-//! reports one, the supply's own description, the printer's model — and
+//! reports one, else the supplier catalogue's for the printer's model, the
+//! supply's own description, the printer's model — and
 //! why the line was ordered. The engine decides lines on printers and
 //! supply indexes only; the records to name them are the store's, so the
 //! lines are completed here, in the shell, as the order is committed.
@@ -9,6 +10,9 @@
 use asr_engine::{LinePriority, LineReason, Order, OrderLine};
 use serde_json::{Map, Value, json};
 
+use asr_cloud_sync::CatalogEntry;
+
+use super::catalog::{self, Lookup};
 use crate::store::{Store, SupplyRow};
 
 /// Completes an order's JSON (`object`, the engine's serialised order):
@@ -18,6 +22,7 @@ pub(crate) fn make_shippable(object: &mut Map<String, Value>, order: &Order, sto
     let Some(Value::Array(lines)) = object.get_mut("lines") else {
         return;
     };
+    let lookup = Lookup::new(catalog::effective(&store.catalogs().unwrap_or_default()));
     for (json, line) in lines.iter_mut().zip(&order.lines) {
         let Value::Object(json) = json else {
             continue;
@@ -25,12 +30,11 @@ pub(crate) fn make_shippable(object: &mut Map<String, Value>, order: &Order, sto
         let printer = store.printer(&line.printer).ok().flatten();
         let supplies = store.supplies(&line.printer).unwrap_or_default();
         let supply = supplies.iter().find(|s| s.index == line.supply_index);
-        complete_line(
-            json,
-            line,
-            supply,
-            printer.as_ref().and_then(|p| p.model.as_deref()),
-        );
+        let model = printer.as_ref().and_then(|p| p.model.as_deref());
+        let entry = model
+            .filter(|_| !lookup.is_empty())
+            .and_then(|m| lookup.find(m, &line.supply_type, line.colorant.as_deref()));
+        complete_line(json, line, supply, model, entry);
     }
 }
 
@@ -57,24 +61,27 @@ fn ship_to(order: &Order, store: &Store) -> Value {
     })
 }
 
-/// One line's shipping fields, from its supply's record and its printer's
-/// model. The part number's source is said: `printer` when the printer
-/// reported it, `null` (with the part number) when nothing knows it yet.
+/// One line's shipping fields, from its supply's record, its printer's
+/// model and the catalogue's entry for them. The part number's source is
+/// said: `printer` when the printer reported it, `catalog` when the
+/// supplier's catalogue gave it, `null` (with the part number) when nothing
+/// knows it yet.
 fn complete_line(
     json: &mut Map<String, Value>,
     line: &OrderLine,
     supply: Option<&SupplyRow>,
     model: Option<&str>,
+    entry: Option<&CatalogEntry>,
 ) {
-    let part = supply.and_then(|s| s.part_number.clone());
-    json.insert(
-        "part_number_source".into(),
-        if part.is_some() {
-            json!("printer")
-        } else {
-            Value::Null
-        },
-    );
+    let (part, source) = match (
+        supply.and_then(|s| s.part_number.clone()),
+        entry.and_then(|e| e.part_numbers.first().cloned()),
+    ) {
+        (Some(p), _) => (Some(p), json!("printer")),
+        (None, Some(p)) => (Some(p), json!("catalog")),
+        (None, None) => (None, Value::Null),
+    };
+    json.insert("part_number_source".into(), source);
     json.insert("part_number".into(), json!(part));
     json.insert(
         "description".into(),
@@ -82,6 +89,7 @@ fn complete_line(
             supply
                 .map(|s| s.description.clone())
                 .filter(|d| !d.is_empty())
+                .or_else(|| entry.and_then(|e| e.description.clone()))
         ),
     );
     json.insert("printer_model".into(), json!(model));
@@ -114,6 +122,8 @@ mod tests {
             pessimistic_empty_at: None,
             priority,
             reason,
+            life_pages: None,
+            life_source: None,
         }
     }
 
@@ -143,6 +153,7 @@ mod tests {
             &line(None, None),
             Some(&supply(Some("106R03745"))),
             Some("Xerox VersaLink C400"),
+            None,
         );
         assert_eq!(json["part_number"], "106R03745");
         assert_eq!(json["part_number_source"], "printer");
@@ -159,6 +170,7 @@ mod tests {
             &line(Some(LineReason::Manual), None),
             Some(&supply(None)),
             None,
+            None,
         );
         assert_eq!(json["part_number"], Value::Null);
         assert_eq!(json["part_number_source"], Value::Null);
@@ -170,8 +182,43 @@ mod tests {
             &line(None, Some(LinePriority::Express)),
             None,
             None,
+            None,
         );
         assert_eq!(json["reason"], "express");
         assert_eq!(json["description"], Value::Null);
+    }
+
+    #[test]
+    fn the_catalogue_fills_a_part_the_printer_does_not_report() {
+        let entry: CatalogEntry = serde_json::from_value(json!({
+            "model": "LaserJet Pro M404dn", "supply_type": "toner", "colorant": "black",
+            "part_numbers": ["CF259A", "CF259X"], "description": "HP 59A black toner"
+        }))
+        .expect("entry");
+        let mut json = Map::new();
+        complete_line(
+            &mut json,
+            &line(None, None),
+            Some(&supply(None)),
+            None,
+            Some(&entry),
+        );
+        assert_eq!(json["part_number"], "CF259A");
+        assert_eq!(json["part_number_source"], "catalog");
+        // The printer's own word wins.
+        let mut json = Map::new();
+        complete_line(
+            &mut json,
+            &line(None, None),
+            Some(&supply(Some("CF259X"))),
+            None,
+            Some(&entry),
+        );
+        assert_eq!(json["part_number"], "CF259X");
+        assert_eq!(json["part_number_source"], "printer");
+        // Without a description of its own, the catalogue's.
+        let mut json = Map::new();
+        complete_line(&mut json, &line(None, None), None, None, Some(&entry));
+        assert_eq!(json["description"], "HP 59A black toner");
     }
 }

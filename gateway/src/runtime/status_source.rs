@@ -60,6 +60,17 @@ impl GatewayStatus {
         (!lines.is_empty()).then(|| lines.join("; "))
     }
 
+    /// The store's key of the printer the page calls `serial`.
+    fn printer_key(&self, serial: &str) -> Result<Option<String>, String> {
+        Ok(self
+            .store
+            .printers()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|p| p.serial.as_deref().unwrap_or(&p.key) == serial)
+            .map(|p| p.key))
+    }
+
     /// A source over `store` alone (no engine, no uplink): what the page
     /// benchmark measures, the store reads and the rendering.
     pub(crate) fn over_store(store: Arc<Store>, clock: Arc<dyn Clock>) -> Self {
@@ -195,19 +206,37 @@ impl StatusSource for GatewayStatus {
         })
     }
 
+    fn catalogs(&self) -> Result<Vec<crate::web::CatalogView>, String> {
+        let kept = self.store.catalogs().map_err(|e| e.to_string())?;
+        Ok(kept
+            .iter()
+            .map(|k| crate::web::CatalogView::kept(k.scope, &k.catalog, k.received_at))
+            .collect())
+    }
+
+    fn supply_lives(&self, serial: &str) -> Result<Vec<crate::web::SupplyLife>, String> {
+        let Some(key) = self.printer_key(serial)? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .outputs
+            .forecasts
+            .read()
+            .map(|f| {
+                f.iter()
+                    .filter(|f| f.printer == key)
+                    .filter_map(crate::web::SupplyLife::of)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     fn printer(&self, serial: &str) -> Result<Option<PrinterDetail>, String> {
         let view = self.snapshot()?;
         let Some(printer) = view.printers.iter().find(|p| p.serial == serial).cloned() else {
             return Ok(None);
         };
-        let key = self
-            .store
-            .printers()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .find(|p| p.serial.as_deref().unwrap_or(&p.key) == serial)
-            .map(|p| p.key);
-        let Some(key) = key else {
+        let Some(key) = self.printer_key(serial)? else {
             return Ok(None);
         };
         let since = self.clock.now() - chrono::Duration::days(HISTORY_DAYS);

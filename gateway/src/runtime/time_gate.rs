@@ -158,6 +158,7 @@ fn event_time(event: &Event) -> Option<DateTime<Utc>> {
         | Event::Tick(at) => Some(*at),
         Event::PrinterAssigned { .. }
         | Event::PrinterForgotten { .. }
+        | Event::CatalogChanged { .. }
         | Event::ConfigChanged(_) => None,
     }
 }
@@ -174,6 +175,7 @@ fn retimed(mut event: Event, at: DateTime<Utc>) -> Event {
         | Event::Tick(t) => *t = at,
         Event::PrinterAssigned { .. }
         | Event::PrinterForgotten { .. }
+        | Event::CatalogChanged { .. }
         | Event::ConfigChanged(_) => {}
     }
     event

@@ -33,6 +33,7 @@ impl Outbox for StoreOutbox {
                     OutboxKind::Alert => MessageKind::Alert,
                     OutboxKind::Level => MessageKind::Level,
                     OutboxKind::Event => MessageKind::Event,
+                    OutboxKind::Lives => MessageKind::Lives,
                 },
                 payload: row.payload.into_bytes(),
             })

@@ -187,9 +187,42 @@ CREATE TABLE daily_readings (
 ) WITHOUT ROWID;
 ";
 
+/// Version 5: the supplier's catalogues, one per scope (`fleet`, `gateway`),
+/// and `lives` messages in the outbox. SQLite cannot change a CHECK
+/// constraint, so the outbox is rebuilt: same rows, same ids, and its id
+/// sequence carried over so an id of a pruned row is never reused.
+const V5: &str = "
+CREATE TABLE outbox_v5 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('order', 'alert', 'level', 'event', 'lives')),
+    payload    TEXT NOT NULL,            -- JSON
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER,
+    ref        TEXT,                     -- order_id for kind = 'order'
+    size       INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_v5 (id, kind, payload, created_at, sent_at, ref, size)
+    SELECT id, kind, payload, created_at, sent_at, ref, size FROM outbox;
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'outbox_v5', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox_v5');
+UPDATE sqlite_sequence
+    SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))
+    WHERE name = 'outbox_v5';
+DROP TABLE outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox (id, kind, created_at, size) WHERE sent_at IS NULL;
+
+CREATE TABLE catalogs (
+    scope       TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 /// The migrations, in order: entry `i` brings the schema to version `i + 1`.
 /// Forward only: a release adds an entry, never edits one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this code writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -311,5 +344,47 @@ mod tests {
             .expect("counts");
         assert_eq!((version, readings, daily), (SCHEMA_VERSION, 1, 0));
         migrate(&mut conn, &path).expect("a second run changes nothing");
+    }
+
+    /// A schema 4 database whose outbox had a higher id pruned: the
+    /// rebuilt outbox keeps its rows and ids, takes `lives` messages, and
+    /// never hands out a pruned id again.
+    #[test]
+    fn a_schema_4_outbox_is_rebuilt_without_reusing_an_id() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v4.sqlite");
+        let mut conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 4)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO outbox (kind, payload, created_at, size) VALUES ('level', '{}', 1, 2);
+             INSERT INTO outbox (kind, payload, created_at, size) VALUES ('order', '{}', 1, 2);
+             DELETE FROM outbox WHERE id = 2;",
+        )
+        .expect("old rows");
+        migrate(&mut conn, &path).expect("upgrade");
+        conn.execute(
+            "INSERT INTO outbox (kind, payload, created_at, size) VALUES ('lives', '{}', 2, 2)",
+            [],
+        )
+        .expect("lives are accepted");
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM outbox ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("ids");
+        assert_eq!(ids, vec![1, 3]);
+        assert!(
+            conn.execute(
+                "INSERT INTO outbox (kind, payload, created_at) VALUES ('bogus', '{}', 2)",
+                []
+            )
+            .is_err()
+        );
     }
 }

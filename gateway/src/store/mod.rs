@@ -14,6 +14,7 @@
 //! schema, and the other modules each add the [`Store`] methods for one table.
 
 mod alerts;
+mod catalogs;
 mod command_answers;
 mod config_overrides;
 mod daily_readings;
@@ -37,6 +38,7 @@ mod supplies;
 mod time;
 
 pub use alerts::{AlertRow, NewAlert};
+pub use catalogs::{CatalogOutcome, StoredCatalog};
 pub use daily_readings::{COMPACT_BATCH, CompactOutcome, DAILY_KEPT_DAYS, DailyReading};
 pub use db::Store;
 pub use decisions::{CommitOutcome, DecisionBatch};

@@ -23,6 +23,8 @@ pub enum OutboxKind {
     Level,
     /// Anything else worth telling (printer discovered, moved, …).
     Event,
+    /// Cartridge lives measured per model and supply (at most daily).
+    Lives,
 }
 
 impl OutboxKind {
@@ -33,6 +35,7 @@ impl OutboxKind {
             OutboxKind::Alert => "alert",
             OutboxKind::Level => "level",
             OutboxKind::Event => "event",
+            OutboxKind::Lives => "lives",
         }
     }
 
@@ -42,6 +45,7 @@ impl OutboxKind {
             "alert" => Ok(OutboxKind::Alert),
             "level" => Ok(OutboxKind::Level),
             "event" => Ok(OutboxKind::Event),
+            "lives" => Ok(OutboxKind::Lives),
             other => Err(StoreError::InvalidValue {
                 column: "outbox.kind",
                 value: other.to_owned(),

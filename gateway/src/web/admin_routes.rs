@@ -1,7 +1,8 @@
 //! The administrative pages: registration (printers to assign, forgetting
-//! one) and settings (polling, SNMP credentials, the cloud link read-only,
-//! the admin password). Every change goes through the [`StatusSource`] like
-//! the other forms: persisted, applied live and told upstream.
+//! one) and settings (polling, SNMP credentials, the cloud link and the
+//! supplier catalogue read-only, the admin password). Every change goes
+//! through the [`StatusSource`] like the other forms: persisted, applied
+//! live and told upstream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,12 +142,18 @@ async fn render_settings(
     notice: Option<SettingsNotice>,
     status: StatusCode,
 ) -> Response {
-    match on_source(Arc::clone(&state.source), |s| s.settings()).await {
-        Ok(view) => html_response(
+    // A catalogue that cannot be read is said in its card: the settings
+    // stay usable.
+    let read = on_source(Arc::clone(&state.source), |s| {
+        Ok((s.settings()?, s.catalogs()))
+    });
+    match read.await {
+        Ok((view, catalogs)) => html_response(
             status,
             lang,
             settings_page(
                 &view,
+                &catalogs,
                 lang,
                 csrf,
                 notice.as_ref(),

@@ -20,13 +20,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::http::SessionInfo;
 use super::routes::on_source;
 use super::source::{PageChange, StatusSource};
+use super::view::{PrinterDetail, SupplyLife};
 
 /// The OpenAPI document, as served.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -60,6 +61,7 @@ pub(super) fn routes(source: Source) -> Router {
         .route("/alerts", get(alerts))
         .route("/alerts/{id}/ack", post(ack_alert))
         .route("/settings", get(settings))
+        .route("/catalog", get(catalog))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such API route") })
         .method_not_allowed_fallback(|| async {
             error(
@@ -131,9 +133,25 @@ async fn printers(State(source): State<Source>) -> Response {
     read(source, |s| s.snapshot().map(|v| v.printers)).await
 }
 
+/// A printer's detail with the cartridge life each supply's forecast rests
+/// on, beside it (the lives come from the engine, not the printer's record).
+#[derive(Serialize)]
+struct PrinterAnswer {
+    #[serde(flatten)]
+    detail: PrinterDetail,
+    lives: Vec<SupplyLife>,
+}
+
 async fn printer(State(source): State<Source>, Path(serial): Path<String>) -> Response {
-    match on_source(source, move |s| s.printer(&serial)).await {
-        Ok(Some(detail)) => json_response(StatusCode::OK, detail),
+    let read = on_source(source, move |s| {
+        let Some(detail) = s.printer(&serial)? else {
+            return Ok(None);
+        };
+        let lives = s.supply_lives(&serial)?;
+        Ok(Some(PrinterAnswer { detail, lives }))
+    });
+    match read.await {
+        Ok(Some(answer)) => json_response(StatusCode::OK, answer),
         Ok(None) => error(StatusCode::NOT_FOUND, "no printer has this serial"),
         Err(reason) => unavailable(&reason),
     }
@@ -180,6 +198,12 @@ async fn alerts(State(source): State<Source>) -> Response {
 
 async fn settings(State(source): State<Source>) -> Response {
     read(source, |s| s.settings()).await
+}
+
+/// `GET /api/v1/catalog`: the supplier catalogues kept, whole (the settings
+/// page lists only their first entries).
+async fn catalog(State(source): State<Source>) -> Response {
+    read(source, |s| s.catalogs()).await
 }
 
 /// The checks every change passes before its body is read: a session, its

@@ -9,12 +9,14 @@ mod admin_routes;
 mod alerts_page;
 pub mod api;
 pub mod auth;
+mod catalog_card;
 mod chart;
 mod counter_chart;
 mod error;
 mod format;
 mod html;
 mod i18n;
+mod life_section;
 pub mod limits;
 mod metrics;
 pub(crate) mod overview_table;
@@ -27,6 +29,7 @@ mod settings_page;
 mod source;
 pub mod tls;
 mod view;
+mod view_build;
 
 pub use auth::Auth;
 pub use error::WebError;
@@ -35,7 +38,7 @@ pub use routes::{SNAPSHOT_TIMEOUT, router};
 pub use server::{WebServer, serve};
 pub use source::{PageChange, StatusSource};
 pub use view::{
-    AlertView, CloudView, HealthView, OrderLineView, OrderView, PrinterDetail, PrinterView,
-    Registration, ScopedCredentialsView, SettingsView, StatusView, SupplyHistory, SupplyView,
-    UplinkView,
+    AlertView, CatalogView, CloudView, HealthView, OrderLineView, OrderView, PrinterDetail,
+    PrinterView, Registration, ScopedCredentialsView, SettingsView, StatusView, SupplyHistory,
+    SupplyLife, SupplyView, UplinkView,
 };

@@ -10,8 +10,9 @@ use super::counter_chart;
 use super::format;
 use super::html::{Esc, Html, h, percent_encode};
 use super::i18n::{Lang, Msg};
+use super::life_section::life_section;
 use super::page::{colour_class, footer, head, order_card, printer_card, top_bar};
-use super::view::{PrinterDetail, PrinterView};
+use super::view::{PrinterDetail, PrinterView, SupplyLife};
 
 /// What the form says after a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +57,25 @@ impl FormValues {
     }
 }
 
-/// The whole page.
+/// The whole page, without the cartridge lives (what the page benchmark
+/// renders; the server uses [`printer_page_with_lives`]).
 pub fn printer_page(
     detail: &PrinterDetail,
+    now: DateTime<Utc>,
+    lang: Lang,
+    csrf: Option<&str>,
+    notice: Option<&Notice>,
+    values: &FormValues,
+) -> String {
+    printer_page_with_lives(detail, &[], now, lang, csrf, notice, values)
+}
+
+/// The whole page; `lives` are the cartridge lives its supplies' forecasts
+/// rest on (a separate argument because they come from the engine, not
+/// from the printer's record).
+pub fn printer_page_with_lives(
+    detail: &PrinterDetail,
+    lives: &[SupplyLife],
     now: DateTime<Utc>,
     lang: Lang,
     csrf: Option<&str>,
@@ -83,6 +100,7 @@ pub fn printer_page(
     );
     printer_card(&mut html, lang, 0, p, &now);
     eligibility(&mut html, lang, p);
+    life_section(&mut html, lang, p, lives);
     history(&mut html, lang, detail, now);
     pages(&mut html, lang, detail);
     printer_alerts(&mut html, lang, detail, now, csrf);

@@ -295,11 +295,24 @@ async fn render_printer(
     values: Option<FormValues>,
     status: StatusCode,
 ) -> Response {
-    match with_source(state, move |source| source.printer(&serial)).await {
-        Ok(Some(detail)) => {
+    let read = with_source(state, move |source| {
+        let Some(detail) = source.printer(&serial)? else {
+            return Ok(None);
+        };
+        // The lives only explain the forecasts: the page goes without them
+        // rather than fail.
+        let lives = source.supply_lives(&serial).unwrap_or_else(|reason| {
+            tracing::warn!(%reason, "cartridge lives unavailable");
+            Vec::new()
+        });
+        Ok(Some((detail, lives)))
+    });
+    match read.await {
+        Ok(Some((detail, lives))) => {
             let values = values.unwrap_or_else(|| FormValues::of(&detail.printer));
-            let body = printer_page::printer_page(
+            let body = printer_page::printer_page_with_lives(
                 &detail,
+                &lives,
                 detail.generated_at,
                 lang,
                 csrf,

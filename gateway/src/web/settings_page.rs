@@ -1,12 +1,14 @@
 //! The settings page: how often printers are polled, the SNMP credentials
 //! (write-only: a secret is shown as "set", never echoed, and an empty
 //! field keeps it), the cloud link as configured (read-only, without
-//! secrets) and the admin password.
+//! secrets), the supplier catalogue it received (read-only) and the admin
+//! password.
 
+use super::catalog_card::catalog_card;
 use super::html::{Esc, Html, h};
 use super::i18n::{Lang, Msg};
 use super::page::{footer, head, top_bar};
-use super::view::SettingsView;
+use super::view::{CatalogView, SettingsView};
 
 /// The page's forms, each posting to `/settings/{name}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +54,13 @@ pub enum SettingsNotice {
 const AUTH_PROTOS: [&str; 6] = ["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"];
 const PRIV_PROTOS: [&str; 4] = ["DES", "AES", "AES-192", "AES-256"];
 
-/// The whole page. `password_in_file`: the admin password comes from the
-/// configuration file, so the page cannot change it for good.
+/// The whole page. `catalogs`: the supplier catalogues kept, or why they
+/// cannot be read (the rest of the page is shown all the same).
+/// `password_in_file`: the admin password comes from the configuration
+/// file, so the page cannot change it for good.
 pub fn settings_page(
     s: &SettingsView,
+    catalogs: &Result<Vec<CatalogView>, String>,
     lang: Lang,
     csrf: Option<&str>,
     notice: Option<&SettingsNotice>,
@@ -84,6 +89,7 @@ pub fn settings_page(
     snmp(&mut html, lang, s, csrf, notice);
     scoped(&mut html, lang, s, csrf, notice);
     cloud(&mut html, lang, s);
+    catalog_card(&mut html, lang, catalogs);
     password(&mut html, lang, csrf, notice, password_in_file);
     html.raw("</main>\n");
     footer(&mut html, lang, None);
@@ -436,12 +442,12 @@ mod tests {
             auth_pass_set: true,
             ..SettingsView::default()
         };
-        let page = settings_page(&view, Lang::En, Some("tok"), None, false);
+        let page = settings_page(&view, &Ok(Vec::new()), Lang::En, Some("tok"), None, false);
         assert!(page.contains("&lt;b&gt;asr&lt;/b&gt;"));
         assert!(page.contains("<option value=\"SHA-256\" selected>"));
         assert!(!page.contains("value=\"set\""));
         assert!(page.contains("name=\"current\""));
-        let fixed = settings_page(&view, Lang::Fr, Some("tok"), None, true);
+        let fixed = settings_page(&view, &Ok(Vec::new()), Lang::Fr, Some("tok"), None, true);
         assert!(!fixed.contains("name=\"current\""));
     }
 }

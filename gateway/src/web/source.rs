@@ -5,7 +5,7 @@
 
 use asr_cloud_sync::PrinterChanges;
 
-use super::view::{AlertView, PrinterDetail, SettingsView, StatusView};
+use super::view::{AlertView, CatalogView, PrinterDetail, SettingsView, StatusView, SupplyLife};
 
 /// A change asked for on the page.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +103,22 @@ pub trait StatusSource: Send + Sync + 'static {
     /// none to show.
     fn settings(&self) -> Result<SettingsView, String> {
         Err("settings are not available here".to_owned())
+    }
+
+    /// The supplier catalogues kept, this gateway's own first (build them
+    /// with [`CatalogView::kept`]). The default has none, like a gateway
+    /// the supplier has not sent one to yet.
+    fn catalogs(&self) -> Result<Vec<CatalogView>, String> {
+        Ok(Vec::new())
+    }
+
+    /// The cartridge life each supply of printer `serial` is forecast
+    /// with, for the supplies whose forecast rests on one (build them with
+    /// [`SupplyLife::of`]). The default knows none: the page then says
+    /// nothing about lives rather than guess.
+    fn supply_lives(&self, serial: &str) -> Result<Vec<SupplyLife>, String> {
+        let _ = serial;
+        Ok(Vec::new())
     }
 
     /// Carries out a change asked for on the page: persisted, applied live

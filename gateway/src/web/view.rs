@@ -320,3 +320,37 @@ pub struct CloudView {
     /// MQTT user name, if any.
     pub username: Option<String>,
 }
+
+/// One supplier catalogue the gateway keeps, as the settings page and
+/// `GET /api/v1/catalog` show it: the site's IT can check which part
+/// numbers and cartridge lives the forecasts and orders rest on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogView {
+    /// `fleet` (published for every gateway on `asr/v1/catalog`) or
+    /// `gateway` (on this gateway's own topic; it wins for the supplies it
+    /// names). Others are shown as they are.
+    pub scope: String,
+    /// The supplier's version: only a higher one replaces it.
+    pub version: u64,
+    /// Who keeps the catalogue, when it says.
+    pub supplier: Option<String>,
+    /// When the supplier issued it, when it says.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// When this gateway took it in.
+    pub received_at: DateTime<Utc>,
+    /// The entries as the supplier sent them (the MQTT contract's shape).
+    pub entries: Vec<asr_cloud_sync::CatalogEntry>,
+}
+
+/// The cartridge life one supply's forecast rests on, so a forecast that
+/// looks odd can be traced to the figure behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplyLife {
+    /// prtMarkerSuppliesTable row index.
+    pub supply_index: u32,
+    /// Pages a cartridge lasts, as the forecast reckons it.
+    pub life_pages: f64,
+    /// Where the figure comes from: `printer`, `site`, `catalog_learned`,
+    /// `catalog_rated`, `sibling` or `stated` (others shown as they are).
+    pub life_source: String,
+}

@@ -22,6 +22,9 @@ pub enum Misbehaviour {
     Slow(Duration),
     /// In deep sleep: every supply level reads -2 ("unknown").
     Asleep,
+    /// Its gauges only say "some remaining" (-3), as many printers do for
+    /// third-party or chipless cartridges: the page counter is all there is.
+    SomeRemaining,
     /// The alert table grows this many extra rows (never stored).
     HugeTable(u32),
     /// GETNEXT/GETBULK answers step backwards inside a column and loop
@@ -55,10 +58,10 @@ const HUGE_FIRST_INDEX: u32 = 100_000;
 
 /// The value a misbehaving printer reports for a stored binding.
 pub(crate) fn shown_value(mode: Misbehaviour, oid: &Oid, value: &Value) -> Value {
-    if mode == Misbehaviour::Asleep && oid.arcs().starts_with(SUPPLIES_LEVEL) {
-        Value::Integer(-2)
-    } else {
-        value.clone()
+    match mode {
+        Misbehaviour::Asleep if oid.arcs().starts_with(SUPPLIES_LEVEL) => Value::Integer(-2),
+        Misbehaviour::SomeRemaining if oid.arcs().starts_with(SUPPLIES_LEVEL) => Value::Integer(-3),
+        _ => value.clone(),
     }
 }
 
@@ -208,6 +211,14 @@ mod tests {
         assert_eq!(
             shown_value(Misbehaviour::None, &level, &Value::Integer(5)),
             Value::Integer(5)
+        );
+        assert_eq!(
+            shown_value(Misbehaviour::SomeRemaining, &level, &Value::Integer(5)),
+            Value::Integer(-3)
+        );
+        assert_eq!(
+            shown_value(Misbehaviour::SomeRemaining, &max, &Value::Integer(100)),
+            Value::Integer(100)
         );
     }
 }

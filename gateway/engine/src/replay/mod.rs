@@ -11,6 +11,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::CatalogLife;
 use crate::clock::{HOUR, to_utc};
 use crate::config::EngineConfig;
 use crate::decision::Decision;
@@ -42,6 +43,9 @@ pub struct ReplayOptions {
     pub config: EngineConfig,
     /// Simulated clock step between ticks, in seconds.
     pub tick_secs: i64,
+    /// The supplier catalogue the engine starts with (none by default).
+    #[serde(default)]
+    pub catalog: Vec<CatalogLife>,
 }
 
 impl Default for ReplayOptions {
@@ -49,6 +53,7 @@ impl Default for ReplayOptions {
         ReplayOptions {
             config: EngineConfig::default(),
             tick_secs: HOUR,
+            catalog: Vec::new(),
         }
     }
 }
@@ -153,6 +158,11 @@ pub fn run_with(
     let mut diag = BufWriter::new(diag);
     let mut stats = ReplayStats::default();
     load_printers(engine, printers, &mut diag, &mut stats)?;
+    if !opts.catalog.is_empty() {
+        engine.handle(Event::CatalogChanged {
+            entries: opts.catalog.clone(),
+        });
+    }
 
     let mut r = CsvReader::new(readings);
     let col = header(&mut r, "readings.csv", READING_COLUMNS)?;
