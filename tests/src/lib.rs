@@ -2,6 +2,7 @@
 //! pointing at simulated printers, a clock the test moves by hand.
 
 pub mod certs;
+pub mod contract;
 pub mod mosquitto;
 pub mod mqtt_watch;
 pub mod page;

@@ -2,8 +2,8 @@
 //! over SNMP, the embedded broker, the gateway with its SQLite file. A
 //! catalogue published retained on `asr/v1/catalog` is answered on the
 //! gateway's `catalog/res`, the next orders carry its part numbers where the
-//! printer reports none and the site's postal address; a malformed
-//! catalogue and an older version are refused and the one in use stays.
+//! printer reports none and the site's postal address; a malformed, an
+//! oversized and an older catalogue are refused and the one in use stays.
 #![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is the test's verdict
 
 use std::collections::HashMap;
@@ -59,6 +59,21 @@ async fn publish_catalogue(client: &AsyncClient, body: Vec<u8>) {
         .publish("asr/v1/catalog", QoS::AtLeastOnce, true, body)
         .await
         .unwrap();
+}
+
+/// Publishes `catalogue` and waits for the gateway's `failed` answer,
+/// whose reason must say `says`.
+async fn refused(events: &mut Watcher, client: &AsyncClient, catalogue: &Value, says: &str) {
+    publish_catalogue(client, serde_json::to_vec(catalogue).unwrap()).await;
+    let answer = events
+        .next(&format!("asr/v1/{GW}/catalog/res"), 20, |v| {
+            v["status"] == "failed"
+        })
+        .await;
+    assert!(
+        answer["reason"].as_str().is_some_and(|r| r.contains(says)),
+        "{answer} should say {says:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,21 +197,30 @@ async fn orders_carry_the_catalogues_part_numbers_and_a_bad_catalogue_changes_no
         }
     }
 
-    // A malformed catalogue (a yield of -5 pages) is refused; so is an
-    // older version; the one in use stays.
+    // A malformed catalogue (a yield of -5 pages), an oversized one,
+    // broken JSON and an older version are refused; the one in use stays.
     let mut bad = catalogue(2);
     bad["entries"][0]["rated_yield_pages"] = json!(-5);
-    publish_catalogue(&client, serde_json::to_vec(&bad).unwrap()).await;
-    let refused = events.next(&answers, 20, |v| v["status"] == "failed").await;
-    assert!(
-        refused["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("rated_yield_pages")),
-        "{refused}"
-    );
+    refused(&mut events, &client, &bad, "rated_yield_pages").await;
+    // Oversized: 300 KiB of descriptions the gateway will not parse.
+    let mut big = catalogue(3);
+    let filler: Vec<Value> = (0..1200)
+        .map(|i| {
+            json!({"model": format!("Filler {i}"), "supply_type": "toner",
+                   "part_numbers": ["F"], "description": "y".repeat(250)})
+        })
+        .collect();
+    big["entries"].as_array_mut().unwrap().extend(filler);
+    assert!(big.to_string().len() > 256 * 1024);
+    refused(&mut events, &client, &big, "larger than").await;
     publish_catalogue(&client, b"{\"catalog_version\": 3, \"entries\": [".to_vec()).await;
     let garbage = events.next(&answers, 20, |v| v["status"] == "failed").await;
-    assert!(garbage["reason"].as_str().is_some(), "{garbage}");
+    assert!(
+        garbage["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not valid JSON")),
+        "{garbage}"
+    );
     let mut newer = catalogue(5);
     newer["entries"][0]["part_numbers"] = json!(["NEWER"]);
     publish_catalogue(&client, serde_json::to_vec(&newer).unwrap()).await;
@@ -204,14 +228,7 @@ async fn orders_carry_the_catalogues_part_numbers_and_a_bad_catalogue_changes_no
         .next(&answers, 20, |v| v["status"] == "successful")
         .await;
     assert_eq!(applied["result"]["catalog_version"], 5, "{applied}");
-    publish_catalogue(&client, serde_json::to_vec(&catalogue(4)).unwrap()).await;
-    let older = events.next(&answers, 20, |v| v["status"] == "failed").await;
-    assert!(
-        older["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("older")),
-        "{older}"
-    );
+    refused(&mut events, &client, &catalogue(4), "older").await;
 
     // Orders go on with the catalogue in use (version 5): still all named.
     let order = events.next(&orders, 60, |_| true).await;

@@ -16,6 +16,7 @@ use asr_cloud_sync::{EmbeddedBroker, OrderState, TransportSettings, free_local_a
 use asr_engine::catalog::{model_match, model_words};
 use asr_gateway::cli::DemoArgs;
 use asr_gateway::commands::demo::Demo;
+use asr_system_tests::contract::{check, validators};
 use asr_system_tests::mqtt_watch::Watcher;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -126,6 +127,8 @@ async fn lives_go_up_a_catalogue_comes_down_and_a_site_that_never_saw_a_swap_ord
         .await
         .expect("site A reports the cartridge lives it measured");
     assert_eq!(lives["gateway_id"], "site-a");
+    let contract = validators(&["Lives", "Catalog"]);
+    check(&contract, "Lives", "site A's lives", &lives);
 
     // Site B: the same models, every gauge but the IPP printer's says only
     // "some remaining".
@@ -145,6 +148,7 @@ async fn lives_go_up_a_catalogue_comes_down_and_a_site_that_never_saw_a_swap_ord
         })
         .await
         .expect("upstream publishes a catalogue of learned lives");
+    check(&contract, "Catalog", "upstream's catalogue", &catalog);
     let version = catalog["catalog_version"].as_u64().unwrap();
     watch_mqtt
         .next_where(30, |t, v| {

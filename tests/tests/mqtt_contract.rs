@@ -12,44 +12,9 @@ use std::time::Duration;
 
 use asr_gateway::cli::DemoArgs;
 use asr_gateway::commands::demo::Demo;
-use jsonschema::Validator;
+use asr_system_tests::contract::check;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
-
-/// The AsyncAPI document as JSON.
-fn asyncapi() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/asyncapi.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml_ng::from_str(&text).unwrap()
-}
-
-/// A validator for `#/components/schemas/<name>`: the whole document is the
-/// root, so the schemas' internal `$ref`s resolve as in the document.
-fn validator(doc: &Value, name: &str) -> Validator {
-    assert!(
-        doc["components"]["schemas"].get(name).is_some(),
-        "schema {name} is in docs/asyncapi.yaml"
-    );
-    let mut root = doc.clone();
-    root["$ref"] = json!(format!("#/components/schemas/{name}"));
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(&root)
-        .unwrap_or_else(|e| panic!("schema {name}: {e}"))
-}
-
-fn check(validators: &BTreeMap<&str, Validator>, schema: &str, what: &str, payload: &Value) {
-    let v = &validators[schema];
-    let errors: Vec<String> = v
-        .iter_errors(payload)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match {schema}: {errors:?}\npayload: {payload}"
-    );
-}
 
 /// Which schema a topic's payloads follow.
 fn schema_of(topic: &str) -> Option<&'static str> {
@@ -71,7 +36,6 @@ fn schema_of(topic: &str) -> Option<&'static str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_payload_and_command_matches_the_asyncapi_schemas() {
-    let doc = asyncapi();
     let names = [
         "Status",
         "Order",
@@ -89,8 +53,7 @@ async fn every_payload_and_command_matches_the_asyncapi_schemas() {
         "Lives",
         "Catalog",
     ];
-    let validators: BTreeMap<&str, Validator> =
-        names.iter().map(|n| (*n, validator(&doc, n))).collect();
+    let validators = asr_system_tests::contract::validators(&names);
 
     // The bodies a supplier sends, as docs/mqtt.md shows them.
     let commands: Vec<(&str, &str, Value)> = vec![

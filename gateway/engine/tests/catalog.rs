@@ -148,3 +148,29 @@ fn a_catalogue_survives_the_engines_snapshot() {
     back.handle(Event::Tick(at(25)));
     assert_eq!(forecast(&back).life_pages, Some(9000.0));
 }
+
+/// A printer met days ago whose coarse gauge (tens of percent) has not
+/// stepped down yet: its gauge gives no pace, the catalogue's life and the
+/// page counter do.
+#[test]
+fn a_new_printers_still_gauge_is_paced_by_the_catalogue_and_its_page_counter() {
+    let run = |catalog: Option<CatalogLife>| {
+        let mut e = engine(MODEL);
+        if let Some(c) = catalog {
+            e.handle(Event::CatalogChanged { entries: vec![c] });
+        }
+        for h in 0..4 * 24 {
+            e.handle(Event::Tick(at(h)));
+            e.handle(reading(h, "SR1", 80, 40_000 + (h as u64) * 300 / 24));
+        }
+        forecast(&e)
+    };
+    let blind = run(None);
+    assert_eq!(blind.p50_empty_at, None, "{blind:?}");
+    let rated = run(Some(entry(Some(3000.0), None)));
+    assert_eq!(rated.life_source, Some(LifeSource::CatalogRated));
+    // 300 pages a day of a 3,000-page cartridge: 10 points a day, so the
+    // 75 % or so left last about a week.
+    let days = (rated.p50_empty_at.expect("a median") - at(4 * 24 - 1)).num_hours() as f64 / 24.0;
+    assert!((4.0..12.0).contains(&days), "{days} days: {rated:?}");
+}

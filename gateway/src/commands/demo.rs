@@ -254,6 +254,11 @@ fn broker_address(url: &str) -> Result<(String, u16), CommandError> {
 }
 
 fn print_banner(args: &DemoArgs, demo: &Demo) {
+    let (mqtt_host, mqtt_port) = args
+        .broker
+        .as_deref()
+        .and_then(|url| broker_address(url).ok())
+        .unwrap_or_else(|| ("127.0.0.1".to_string(), args.mqtt_port));
     let http = demo
         .gateway
         .http_addr()
@@ -268,16 +273,18 @@ fn print_banner(args: &DemoArgs, demo: &Demo) {
         "\nASR gateway demo is running ({} simulated printers, a simulated month every {:.0} s).\n\n  \
          Status page:   {scheme}://{http}/   (French: {scheme}://{http}/?lang=fr)\n  \
          Admin password: {password}\n  \
-         MQTT traffic:  mosquitto_sub -h 127.0.0.1 -p {} -t 'asr/#' -v\n  \
-         Back office:   cargo run --release -- upstream --broker mqtt://127.0.0.1:{} --out orders.jsonl --respond accepted\n  \
+         MQTT traffic:  mosquitto_sub -h {mqtt_host} -p {mqtt_port} -t 'asr/#' -v\n  \
+         Back office:   cargo run --release -- upstream --broker mqtt://{mqtt_host}:{} --out orders.jsonl --respond accepted\n  \
+                        (it also pools the gateways' cartridge lives into the catalogue on asr/v1/catalog)\n  \
          One printer:   cargo run --release -- poll {first}\n  \
          Database:      {}\n\nCtrl-C stops everything.\n",
         demo.fleet.members().len(),
         30.0 * 86_400.0 / args.speed,
-        args.mqtt_port,
-        args.mqtt_port.saturating_add(1),
+        mqtt_port.saturating_add(1),
         demo.data_dir.join("gateway.db").display(),
         scheme = if args.https { "https" } else { "http" },
+        mqtt_host = mqtt_host,
+        mqtt_port = mqtt_port,
         password = demo
             .generated_password
             .as_deref()

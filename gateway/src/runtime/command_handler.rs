@@ -58,11 +58,20 @@ impl Handler {
     async fn handle(&self, command: Command) {
         let key = format!("{}/{}", command.name, command.id);
         info!(id = %command.id, action = command.name, "remote command");
+        // A catalogue is judged afresh each time against the one in use (its
+        // version decides): an old answer replayed would say "successful"
+        // for a version a newer one has since replaced.
+        let judged_afresh = matches!(command.action, CommandAction::Catalog { .. });
         // Answered before (a redelivery after a restart): the same answer again.
         match self
             .blocking({
                 let key = key.clone();
-                move |store| store.command_answer(&key).map_err(|e| e.to_string())
+                move |store| {
+                    if judged_afresh {
+                        return Ok(None);
+                    }
+                    store.command_answer(&key).map_err(|e| e.to_string())
+                }
             })
             .await
         {
@@ -89,7 +98,9 @@ impl Handler {
             },
             Err(reason) => CommandResponse::failed(&command.id, reason.clone()),
         };
-        if let Ok(value) = serde_json::to_value(&response) {
+        if let Ok(value) = serde_json::to_value(&response)
+            && !judged_afresh
+        {
             let recorded = self
                 .blocking(move |store| {
                     store
