@@ -3,7 +3,7 @@
 //! the site's IT can check the part numbers and cartridge lives the
 //! forecasts and orders rest on without reading MQTT.
 
-use asr_cloud_sync::CatalogEntry;
+use asr_cloud_sync::{CatalogEntry, FLEET_CATALOG_TOPIC as FLEET_TOPIC};
 
 use super::format;
 use super::html::{Esc, Html, h};
@@ -17,9 +17,6 @@ pub(super) const ENTRIES_SHOWN: usize = 200;
 
 /// Where the whole catalogue can be read.
 const API_PATH: &str = "/api/v1/catalog";
-
-/// The topic the supplier publishes every gateway's catalogue on.
-const FLEET_TOPIC: &str = "asr/v1/catalog";
 
 /// The card; `catalogs` is what the source answered (its reason when it
 /// could not read them).
