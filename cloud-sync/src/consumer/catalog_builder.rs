@@ -10,6 +10,7 @@
 //! are taken over that sample (not averaged over per-site figures, which
 //! would weigh a site with one cartridge like a site with thirty).
 
+use asr_engine::catalog::{model_words, type_family};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -28,14 +29,17 @@ pub const MIN_LIVES_FOR_P10: usize = 5;
 /// gateway planning on it orders early rather than late.
 pub const SMALL_SAMPLE_LOW_SHARE: f64 = 0.7;
 
-/// A supply as compared: model, supply type and colorant, trimmed and in
-/// lower case (the same printer model is spelt differently by firmwares).
+/// A supply as compared: the model's words, the supply type's family and
+/// the colorant, in lower case — the same printer model is spelt
+/// differently by firmwares ("HL-L5100DN", "hl l5100dn;"), and `toner` and
+/// `tonerCartridge` are one thing (the engine's rules, so a gateway finds
+/// the pooled entry its printers' lives went into).
 type Key = (String, String, String);
 
 fn key_of(model: &str, supply_type: &str, colorant: Option<&str>) -> Key {
     (
-        model.trim().to_lowercase(),
-        supply_type.trim().to_lowercase(),
+        model_words(model).join(" "),
+        type_family(supply_type.trim()).to_lowercase(),
         colorant.map_or("", str::trim).to_lowercase(),
     )
 }
@@ -321,6 +325,31 @@ mod tests {
         assert_eq!((l.median_pages, l.count, l.sites), (2500.0, 4, 2));
         // Four lives: min(p10 = 2120, 0.7 × 2500 = 1750).
         assert_eq!(l.low_pages, 1750.0);
+    }
+
+    #[test]
+    fn spellings_of_one_model_and_supply_pool_together() {
+        let r = reports(vec![
+            (
+                "site-a",
+                vec![lives("HL-L5100DN", "toner", Some("black"), &[3000.0])],
+            ),
+            (
+                "site-b",
+                vec![lives(
+                    "hl l5100dn;",
+                    "tonerCartridge",
+                    Some("black"),
+                    &[3200.0],
+                )],
+            ),
+        ]);
+        let c = build_catalog(&r, None, 0, now()).expect("catalogue");
+        assert_eq!(c.entries.len(), 1, "{c:?}");
+        assert_eq!(
+            c.entries[0].learned.map(|l| (l.count, l.sites)),
+            Some((2, 2))
+        );
     }
 
     #[test]
