@@ -535,6 +535,7 @@ pub(crate) fn to_forecast(
     e: Option<Estimate>,
     now: i64,
 ) -> SupplyForecast {
+    let life = life_basis(s);
     SupplyForecast {
         printer: printer.to_string(),
         supply_index: s.index,
@@ -556,8 +557,8 @@ pub(crate) fn to_forecast(
         percent_per_day: e.and_then(|e| e.rate),
         spares_on_site: s.on_site,
         spares_in_transit: s.in_transit,
-        life_pages: life_basis(s).0.map(f64::round),
-        life_source: life_basis(s).1,
+        life_pages: life.0.map(f64::round),
+        life_source: life.1,
     }
 }
 

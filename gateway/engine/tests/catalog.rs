@@ -3,32 +3,12 @@
 //! catalogue's figure (learned across the supplier's sites before the rated
 //! yield), and what the site learned itself still comes first.
 
-use asr_engine::{
-    CatalogLife, Decision, Engine, EngineConfig, Event, LifeSource, SupplyForecast, SupplyReading,
-};
-use chrono::{DateTime, Utc};
+mod common;
+
+use asr_engine::{CatalogLife, Decision, Engine, EngineConfig, Event, LifeSource, SupplyForecast};
+use common::{at, reading};
 
 const MODEL: &str = "HP LaserJet Pro M404dn";
-
-fn at(h: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_740_960_000 + h * 3600, 0).expect("valid")
-}
-
-fn reading(h: i64, printer: &str, level: i64, pages: u64) -> Event {
-    Event::Reading(SupplyReading {
-        observed_at: at(h),
-        printer: printer.into(),
-        supply_index: 1,
-        supply_type: "toner".into(),
-        supply_class: "consumed".into(),
-        colorant: Some("black".into()),
-        unit: Some("percent".into()),
-        max_capacity: 100,
-        level,
-        page_count: Some(pages),
-        signal: None,
-    })
-}
 
 fn engine(model: &str) -> Engine {
     let mut e = Engine::new(EngineConfig::default());
@@ -61,7 +41,7 @@ fn run(e: &mut Engine, hours: i64) -> Vec<i64> {
     let mut orders = Vec::new();
     for h in 0..hours {
         let mut out = e.handle(Event::Tick(at(h)));
-        out.extend(e.handle(reading(h, "SR1", -3, 40_000 + (h as u64) * 150 / 24)));
+        out.extend(e.handle(reading(h, "SR1", -3, Some(40_000 + (h as u64) * 150 / 24))));
         if out.iter().any(|d| matches!(d, Decision::Order(_))) {
             orders.push(h);
         }
@@ -161,7 +141,7 @@ fn a_new_printers_still_gauge_is_paced_by_the_catalogue_and_its_page_counter() {
         }
         for h in 0..4 * 24 {
             e.handle(Event::Tick(at(h)));
-            e.handle(reading(h, "SR1", 80, 40_000 + (h as u64) * 300 / 24));
+            e.handle(reading(h, "SR1", 80, Some(40_000 + (h as u64) * 300 / 24)));
         }
         forecast(&e)
     };

@@ -1,28 +1,10 @@
 //! Property tests of the ordering rules on random consumption histories.
 
-use asr_engine::{Decision, Engine, EngineConfig, Event, SupplyReading};
-use chrono::{DateTime, Utc};
+mod common;
+
+use asr_engine::{Decision, Engine, EngineConfig, Event};
+use common::{at, reading};
 use proptest::prelude::*;
-
-fn at(h: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_740_960_000 + h * 3600, 0).expect("valid")
-}
-
-fn reading(h: i64, printer: &str, level: i64, pages: Option<u64>) -> Event {
-    Event::Reading(SupplyReading {
-        observed_at: at(h),
-        printer: printer.into(),
-        supply_index: 1,
-        supply_type: "toner".into(),
-        supply_class: "consumed".into(),
-        colorant: Some("black".into()),
-        unit: Some("percent".into()),
-        max_capacity: 100,
-        level,
-        page_count: pages,
-        signal: None,
-    })
-}
 
 fn assign(serial: &str, excluded: bool) -> Event {
     Event::PrinterAssigned {
