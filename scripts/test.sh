@@ -27,9 +27,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# A CI machine builds once: incremental caches would only take disk (gigabytes).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo test --workspace --all-targets
 
 # The Debian package: built (release, amd64), then its contents, conffile and
 # systemd unit checked (`systemd-analyze verify` and `security`).
 deb="$(bash images/build-deb.sh amd64 | tail -1)"
 bash images/check-deb.sh "$deb"
+
+# What the build left on disk: a CI machine's disk is not large (see Cargo.toml's
+# profile.dev).
+du -sh target 2>/dev/null || true
