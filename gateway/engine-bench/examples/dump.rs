@@ -1,7 +1,8 @@
 //! Writes a generated fleet and the engine's decisions to a directory, for inspection.
 //! `cargo run --release -p asr-engine-bench --example dump -- SEED DIR [USAGE_FACTOR]`
 //! (`CALM=1`: a fleet without bursts, outages, step changes, trends or holidays;
-//! `POLL_MINUTES=N`: polled every N minutes instead of hourly)
+//! `POLL_MINUTES=N`: polled every N minutes instead of hourly; `PRINTERS=N`: a fleet
+//! of N printers; `CATALOG=SCALE`: the engine has the supplier's rated yields times SCALE)
 
 use std::fs::File;
 use std::io::BufReader;
@@ -29,12 +30,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         spec.poll_secs = m.max(1) * 60;
     }
+    if let Some(n) = std::env::var("PRINTERS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        spec.printers = n.max(1);
+    }
     let truth = asr_engine_bench::fleetgen::generate(
         &spec,
         File::create(dir.join("printers.csv"))?,
         File::create(dir.join("readings.csv"))?,
     )?;
-    let opts = asr_engine::replay::ReplayOptions::default();
+    let mut opts = asr_engine::replay::ReplayOptions::default();
+    if let Some(scale) = std::env::var("CATALOG")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        opts.catalog = asr_engine_bench::fleetgen::rated_catalog(scale.max(0.01));
+    }
     let stats = asr_engine::replay::run(
         BufReader::new(File::open(dir.join("printers.csv"))?),
         BufReader::new(File::open(dir.join("readings.csv"))?),

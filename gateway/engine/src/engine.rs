@@ -15,7 +15,9 @@ use crate::event::{Event, SupplyReading};
 use crate::fleet;
 use crate::forecast::{SupplyForecast, estimate, estimate_cached, life_basis, to_forecast};
 use crate::gauge::{Gauge, normalize};
-use crate::ordering::{Need, PairState, may_ship, need, order_id, quantity, runs_out_in_transit};
+use crate::ordering::{
+    Need, PairState, arrives_too_late, may_ship, need, order_id, quantity, runs_out_in_transit,
+};
 use crate::pages::PageStats;
 use crate::presence::{Presence, PresenceChange};
 use crate::signals::SupplySignal;
@@ -112,6 +114,24 @@ struct OpenLine {
     printer: usize,
     supply_index: u32,
     quantity: u32,
+    /// When the goods are expected on site (creation plus the line's lead
+    /// time); 0 in snapshots from before it was kept: counted as arrived.
+    #[serde(default)]
+    due_at: i64,
+}
+
+/// Days until the first goods on the way for a printer's supply are due
+/// (0 when overdue); `None` when nothing is on the way.
+fn first_arrival_days(
+    open: &[OpenLine],
+    printer: usize,
+    supply_index: u32,
+    now: i64,
+) -> Option<f64> {
+    open.iter()
+        .filter(|l| l.printer == printer && l.supply_index == supply_index)
+        .map(|l| (l.due_at - now).max(0) as f64 / DAY as f64)
+        .min_by(f64::total_cmp)
 }
 
 /// The replenishment engine. Serialisable as a whole so the gateway can snapshot it.
@@ -623,6 +643,7 @@ impl Engine {
         // A person asked for something: it goes now, even on the first day.
         let mut asked = false;
         let late = self.config.lead_time_days + self.config.safety_days;
+        let open = &self.open;
         for &pi in members {
             let p = &mut self.printers[pi];
             // A printer met only days ago rides along but does not trigger a
@@ -655,7 +676,15 @@ impl Engine {
                 let manual = s.manual_request > 0;
                 let n = if bare || manual { Need::Urgent } else { n };
                 asked |= manual;
-                let short = bare || runs_out_in_transit(&e, s.spares(), &self.config);
+                // Goods on the way that come too late for a cartridge now
+                // emptying faster than when they were ordered (a burst): an
+                // express line bridges the gap, the goods on the way stay spares.
+                let gap = s.owed == 0
+                    && s.in_transit > 0
+                    && first_arrival_days(open, pi, s.index, now)
+                        .is_some_and(|d| arrives_too_late(&e, s.on_site, d, &self.config));
+                let n = if gap { Need::Urgent } else { n };
+                let short = bare || gap || runs_out_in_transit(&e, s.spares(), &self.config);
                 critical |= n == Need::Urgent && short;
                 let n = if young && !manual && n > Need::Can && e.p50_days > late {
                     Need::Can
@@ -706,11 +735,17 @@ impl Engine {
             s.in_transit += q;
             s.ordered_cart_seq = Some(s.cart_seq);
             let life = life_basis(s);
+            let lead = if short {
+                self.config.express_lead_time_days
+            } else {
+                self.config.lead_time_days
+            };
             self.open.push(OpenLine {
                 order_id: id.clone(),
                 printer: pi,
                 supply_index: s.index,
                 quantity: q,
+                due_at: crate::clock::add_days(now, lead).unwrap_or(now),
             });
             lines.push(OrderLine {
                 printer: p.serial.clone(),
@@ -1285,6 +1320,65 @@ mod tests {
             slow.iter().all(|(_, l)| l.priority.is_none()),
             "SLOW has weeks left: {slow:?}"
         );
+    }
+
+    /// A normal line ordered before a burst of printing comes too late for
+    /// the cartridge now emptying fast: an express line bridges the gap
+    /// before the first goods are due. At the pace the order was made for,
+    /// the goods on the way are enough and nothing more is ordered.
+    #[test]
+    fn a_burst_after_a_normal_order_sends_an_express_line() {
+        for burst in [false, true] {
+            let mut e = engine_with(&["A"]);
+            let t0 = 1_740_960_000;
+            let mut lines: Vec<(i64, OrderLine)> = Vec::new();
+            let mut level = 50.0_f64;
+            let mut first: Option<i64> = None;
+            for h in 0..24 * 30 {
+                let t = t0 + h * HOUR;
+                // 2 points a day; 20 a day from the day after the first order.
+                let fast = burst && first.is_some_and(|f| h > f + 24);
+                level = (level - if fast { 20.0 } else { 2.0 } / 24.0).max(0.0);
+                let mut out = e.handle(Event::Tick(to_utc(t)));
+                out.extend(e.handle(reading("A", t + 60, level.round() as i64)));
+                for d in out {
+                    if let Decision::Order(o) = d {
+                        first.get_or_insert(h);
+                        lines.extend(o.lines.into_iter().map(|l| (h, l)));
+                    }
+                }
+                // The first goods are due (five days' lead time): stop there.
+                if first.is_some_and(|f| h + 1 >= f + 24 * 5) {
+                    break;
+                }
+            }
+            let f = first.expect("a first order");
+            assert_eq!(lines[0].1.priority, None, "the first line is normal");
+            let more: Vec<_> = lines.iter().skip(1).collect();
+            if burst {
+                assert_eq!(more.len(), 1, "one express line: {more:?}");
+                assert_eq!(more[0].1.priority, Some(LinePriority::Express));
+                assert!(
+                    more[0].0 < f + 24 * 4,
+                    "express in time (hour {} after the first line at {f})",
+                    more[0].0
+                );
+            } else {
+                assert!(more.is_empty(), "nothing more at the usual pace: {more:?}");
+            }
+        }
+    }
+
+    /// Goods on the way from an engine snapshot taken before their due time
+    /// was kept count as arrived: no express line for them.
+    #[test]
+    fn an_open_line_without_a_due_time_reads_as_arrived() {
+        let line: OpenLine = serde_json::from_value(serde_json::json!({
+            "order_id": "o", "printer": 0, "supply_index": 1, "quantity": 1
+        }))
+        .expect("an old open line");
+        assert_eq!(line.due_at, 0);
+        assert_eq!(first_arrival_days(&[line], 0, 1, 1_740_960_000), Some(0.0));
     }
 
     /// The customer guide says replace only when the printer says empty: a

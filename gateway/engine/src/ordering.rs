@@ -90,6 +90,20 @@ fn coverage(e: &Estimate, spares: u32, c: &EngineConfig) -> (f64, f64) {
     (e.p50_days + s * life, e.pess_days + s * life * 0.8)
 }
 
+/// The goods on the way come too late: the cartridge and the spares on the
+/// shelf may run out (pessimistically) before the first of them is due, and
+/// an express line would arrive sooner. A normal line ordered before a burst
+/// of printing, or before the forecast learned the cartridge was emptier than
+/// it looked, would otherwise leave the printer dry for days.
+pub(crate) fn arrives_too_late(
+    e: &Estimate,
+    on_site: u32,
+    first_arrival_days: f64,
+    c: &EngineConfig,
+) -> bool {
+    first_arrival_days > c.express_lead_time_days && coverage(e, on_site, c).1 < first_arrival_days
+}
+
 /// The stock (spares included) may run out before goods ordered now arrive.
 pub(crate) fn runs_out_in_transit(e: &Estimate, spares: u32, c: &EngineConfig) -> bool {
     coverage(e, spares, c).1 <= c.lead_time_days
