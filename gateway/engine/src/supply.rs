@@ -40,6 +40,10 @@ const GUESSED_START_SHARE: f64 = 0.85;
 
 const SAFETY_NET_MARGIN: f64 = 1.1;
 
+/// Share of a life the page counter gives the cartridge a printer was met
+/// with, when its gauge never tells the level (its median remaining).
+const FIRST_MET_SHARE: f64 = 0.5;
+
 /// A visible swap within this share of the net's life after the net assumed
 /// one says the assumption was wrong (the old cartridge was still in).
 const NET_UNDO_SHARE: f64 = 0.8;
@@ -432,8 +436,19 @@ impl SupplyState {
         // a swap (replaced the moment it ran out, polled hours
         // apart) would otherwise keep that spare "on site" for ever
         // and the printer would never be ordered for again.
+        // The first cartridge was met part-used on a gauge that never tells
+        // its level: anywhere from full to empty, half a life left is its
+        // median. Going by a whole vouched-for life from first sight put the
+        // ledger a spare behind (a spare "on the shelf" that was in the
+        // printer) for the rest of the year, and each cartridge ran dry. The
+        // safety net's figure is a cautious one already and is not halved.
+        let first_met = if self.cart_seq == 0 {
+            FIRST_MET_SHARE
+        } else {
+            1.0
+        };
         let (life, margin, net) = match life {
-            Some(life) => (Some(life), 1.3, false),
+            Some(life) => (Some(first_met * life), 1.3, false),
             None if self.on_site > 0 && !self.speaks => {
                 (Some(self.net_life()), SAFETY_NET_MARGIN, true)
             }
@@ -993,6 +1008,37 @@ mod tests {
                     .is_none()
             );
         }
+    }
+
+    /// A printer met with a cartridge part-used, on a gauge that never tells
+    /// the level: half a life is its median remaining, so the page counter
+    /// takes it as swapped well before a whole life from first sight (which
+    /// kept the ledger a spare behind the printer for the rest of the year).
+    #[test]
+    fn the_first_cartridge_met_part_used_is_given_half_a_life() {
+        let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+        s.prior_life = Some(1000.0);
+        s.prior_low = Some(900.0);
+        let mut first = None;
+        for i in 0..=14u64 {
+            let t = i as i64 * 4 * HOUR;
+            if let Some(r) = s.observe(t, normalize(100, -3), Some(5000 + 100 * i)) {
+                first.get_or_insert((i, r));
+            }
+        }
+        let (i, _) = first.expect("a swap found by pages");
+        assert!(i * 100 <= 700, "assumed after {} pages", i * 100);
+        // Dated half a life after first sight; the next one goes by a whole life.
+        assert_eq!(s.cart_start_pages, Some(5500));
+        let before = s.cart_seq;
+        for i in 15..=17u64 {
+            let t = i as i64 * 4 * HOUR;
+            assert!(
+                s.observe(t, normalize(100, -3), Some(5000 + 100 * i))
+                    .is_none()
+            );
+        }
+        assert_eq!(s.cart_seq, before);
     }
 
     #[test]
