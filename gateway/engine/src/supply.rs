@@ -48,6 +48,10 @@ const FIRST_MET_SHARE: f64 = 0.5;
 /// one says the assumption was wrong (the old cartridge was still in).
 const NET_UNDO_SHARE: f64 = 0.8;
 
+/// ...unless the cartridge it took for ended would then have lasted more
+/// than this many lives: one cartridge cannot, so the net was right.
+const NET_UNDO_WHOLE_MAX: f64 = 1.3;
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -634,8 +638,26 @@ impl SupplyState {
                 (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
                 _ => None,
             };
+            // Unless the cartridge the net took for ended could not have
+            // lasted this long: then the net was right, only late (a
+            // cartridge met part-used ends sooner than a life after first
+            // sight), and the visible swap ended the one after it. Undoing
+            // the guess then would count a spare on the shelf that is in
+            // the printer.
+            let whole = match (pages.or(self.last_pages), guess.cart_start_pages) {
+                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
+                _ => None,
+            };
+            // Judged only on a life measured here or on the site's printers:
+            // the stated and catalogue figures are cautious, and real
+            // cartridges outlast them often.
+            let one_cartridge = match (whole, self.life_pages.or(self.prior_life)) {
+                (Some(w), Some(life)) => w <= NET_UNDO_WHOLE_MAX * life,
+                _ => true,
+            };
             if left.is_some_and(|l| l <= 10.0)
                 && since_guess.is_some_and(|u| u < NET_UNDO_SHARE * self.net_life())
+                && one_cartridge
             {
                 self.cart_start = guess.cart_start;
                 self.cart_start_pages = guess.cart_start_pages;
@@ -1039,6 +1061,36 @@ mod tests {
             );
         }
         assert_eq!(s.cart_seq, before);
+    }
+
+    /// A visible swap soon after the safety net assumed one undoes the
+    /// guess (the old cartridge was still in), unless that cartridge would
+    /// then have lasted far longer than this site's cartridges do: then the
+    /// net was right and only late, and undoing it would count a spare on
+    /// the shelf that is in the printer.
+    #[test]
+    fn a_net_guess_is_undone_only_when_one_cartridge_could_have_lasted() {
+        for (visible_at, undone) in [(6250u64, true), (6600, false)] {
+            let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
+            // The site's lives spread: the safety net, not a vouched life.
+            s.prior_life = Some(1000.0);
+            s.prior_low = Some(500.0);
+            s.on_site = 1;
+            let (mut t, mut pages, mut guessed) = (0, 5000u64, false);
+            while pages < visible_at {
+                t += HOUR;
+                pages += 50;
+                guessed |= s.observe(t, normalize(100, -3), Some(pages)).is_some();
+            }
+            assert!(guessed, "the net assumed a swap before {visible_at} pages");
+            let mut rep = None;
+            for level in [0, 0, -3] {
+                t += HOUR;
+                rep = rep.or(s.observe(t, normalize(100, level), Some(pages)));
+            }
+            let rep = rep.expect("the visible swap");
+            assert_eq!(rep.net_undone, undone, "visible swap at {visible_at} pages");
+        }
     }
 
     #[test]
