@@ -442,19 +442,22 @@ impl SupplyState {
         // and the printer would never be ordered for again.
         // The first cartridge was met part-used on a gauge that never tells
         // its level: anywhere from full to empty, half a life left is its
-        // median. Going by a whole vouched-for life from first sight put the
+        // median. Going by a whole measured life from first sight put the
         // ledger a spare behind (a spare "on the shelf" that was in the
-        // printer) for the rest of the year, and each cartridge ran dry. The
-        // safety net's figure is a cautious one already and is not halved.
+        // printer) for the rest of the year, and each cartridge ran dry.
+        // The stated and catalogue figures the net may go by are cautious
+        // ones already and are not halved.
         let first_met = if self.cart_seq == 0 {
             FIRST_MET_SHARE
         } else {
             1.0
         };
+        let measured = self.life_pages.or(self.prior_life).is_some();
         let (life, margin, net) = match life {
             Some(life) => (Some(first_met * life), 1.3, false),
             None if self.on_site > 0 && !self.speaks => {
-                (Some(self.net_life()), SAFETY_NET_MARGIN, true)
+                let share = if measured { first_met } else { 1.0 };
+                (Some(share * self.net_life()), SAFETY_NET_MARGIN, true)
             }
             None => (None, 1.3, false),
         };
@@ -650,9 +653,12 @@ impl SupplyState {
             };
             // Judged only on a life measured here or on the site's printers:
             // the stated and catalogue figures are cautious, and real
-            // cartridges outlast them often.
+            // cartridges outlast them often. The cartridge a printer was met
+            // with was part-used: it cannot have lasted a whole life more.
+            let first_met = self.cart_seq == 1 && !guess.cart_from_start;
+            let most = if first_met { 1.0 } else { NET_UNDO_WHOLE_MAX };
             let one_cartridge = match (whole, self.life_pages.or(self.prior_life)) {
-                (Some(w), Some(life)) => w <= NET_UNDO_WHOLE_MAX * life,
+                (Some(w), Some(life)) => w <= most * life,
                 _ => true,
             };
             if left.is_some_and(|l| l <= 10.0)
@@ -1065,31 +1071,55 @@ mod tests {
 
     /// A visible swap soon after the safety net assumed one undoes the
     /// guess (the old cartridge was still in), unless that cartridge would
-    /// then have lasted far longer than this site's cartridges do: then the
-    /// net was right and only late, and undoing it would count a spare on
-    /// the shelf that is in the printer.
+    /// then have lasted longer than one can (1.3 of this site's lives; a
+    /// whole life from first sight for the part-used cartridge a printer was
+    /// met with): then the net was right and only late, and undoing it would
+    /// count a spare on the shelf that is in the printer.
     #[test]
     fn a_net_guess_is_undone_only_when_one_cartridge_could_have_lasted() {
-        for (visible_at, undone) in [(6250u64, true), (6600, false)] {
+        // (met part-used, visible swap this many pages after the cartridge's
+        // start, undone)
+        for (first_met, visible_after, undone) in [
+            (false, 1250u64, true),
+            (false, 1600, false),
+            (true, 900, true),
+            (true, 1100, false),
+        ] {
             let mut s = SupplyState::new(1, "toner", false, Some("black"), 0);
             // The site's lives spread: the safety net, not a vouched life.
             s.prior_life = Some(1000.0);
             s.prior_low = Some(500.0);
+            let (mut t, mut pages) = (0, 5000u64);
+            if !first_met {
+                // A swap seen: the cartridge is watched from its start.
+                for level in [-3, 0, 0, -3] {
+                    t += HOUR;
+                    s.observe(t, normalize(100, level), Some(pages));
+                }
+            }
+            assert_eq!(s.cart_seq, u32::from(!first_met));
             s.on_site = 1;
-            let (mut t, mut pages, mut guessed) = (0, 5000u64, false);
-            while pages < visible_at {
+            let start = pages;
+            let mut guessed = false;
+            while pages < start + visible_after {
                 t += HOUR;
                 pages += 50;
                 guessed |= s.observe(t, normalize(100, -3), Some(pages)).is_some();
             }
-            assert!(guessed, "the net assumed a swap before {visible_at} pages");
+            assert!(
+                guessed,
+                "the net assumed a swap ({first_met}, {visible_after})"
+            );
             let mut rep = None;
             for level in [0, 0, -3] {
                 t += HOUR;
                 rep = rep.or(s.observe(t, normalize(100, level), Some(pages)));
             }
             let rep = rep.expect("the visible swap");
-            assert_eq!(rep.net_undone, undone, "visible swap at {visible_at} pages");
+            assert_eq!(
+                rep.net_undone, undone,
+                "met part-used {first_met}, visible swap {visible_after} pages in"
+            );
         }
     }
 
