@@ -654,7 +654,8 @@ impl SupplyState {
             // Judged only on a life measured here or on the site's printers:
             // the stated and catalogue figures are cautious, and real
             // cartridges outlast them often. The cartridge a printer was met
-            // with was part-used: it cannot have lasted a whole life more.
+            // with was part-used: it cannot have lasted more than a whole
+            // life from first sight.
             let first_met = self.cart_seq == 1 && !guess.cart_from_start;
             let most = if first_met { 1.0 } else { NET_UNDO_WHOLE_MAX };
             let one_cartridge = match (whole, self.life_pages.or(self.prior_life)) {
