@@ -52,6 +52,11 @@ const NET_UNDO_SHARE: f64 = 0.8;
 /// than this many lives: one cartridge cannot, so the net was right.
 const NET_UNDO_WHOLE_MAX: f64 = 1.3;
 
+/// Pages printed from `from` to `to` (page-counter readings), when both are known.
+fn pages_between(from: Option<u64>, to: Option<u64>) -> Option<f64> {
+    Some(to?.saturating_sub(from?) as f64)
+}
+
 /// How the supply reports its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum GaugeKind {
@@ -378,10 +383,7 @@ impl SupplyState {
             // coming (a level that is only sometimes unknown is a glitch
             // of a gauge that has one, and is ignored).
             Gauge::Unknown if self.kind == GaugeKind::Unknown => {
-                let used = match (pages, self.cart_start_pages) {
-                    (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
-                    _ => None,
-                };
+                let used = pages_between(self.cart_start_pages, pages);
                 self.swap_by_pages(t, used)
             }
             Gauge::Unknown => None,
@@ -389,10 +391,7 @@ impl SupplyState {
                 let was_zero = self.zero_run;
                 self.kind = GaugeKind::SomeRemaining;
                 self.zero_run = 0;
-                let used = match (pages, self.cart_start_pages) {
-                    (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
-                    _ => None,
-                };
+                let used = pages_between(self.cart_start_pages, pages);
                 let life = self.life_pages.or(self.prior_life);
                 let long_enough = match (life, used) {
                     // A cartridge met part-used may be anywhere in its life: a
@@ -637,25 +636,17 @@ impl SupplyState {
         // is judged (and its life learned) from its true start.
         let mut net_undone = false;
         if let Some(guess) = self.net_guess.take() {
-            let since_guess = match (pages.or(self.last_pages), self.cart_start_pages) {
-                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
-                _ => None,
-            };
+            let since_guess = pages_between(self.cart_start_pages, pages.or(self.last_pages));
             // Unless the cartridge the net took for ended could not have
-            // lasted this long: then the net was right, only late (a
-            // cartridge met part-used ends sooner than a life after first
-            // sight), and the visible swap ended the one after it. Undoing
-            // the guess then would count a spare on the shelf that is in
-            // the printer.
-            let whole = match (pages.or(self.last_pages), guess.cart_start_pages) {
-                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
-                _ => None,
-            };
-            // Judged only on a life measured here or on the site's printers:
-            // the stated and catalogue figures are cautious, and real
-            // cartridges outlast them often. The cartridge a printer was met
-            // with was part-used: it cannot have lasted more than a whole
-            // life from first sight.
+            // lasted this long: then the net was right, only late, and the
+            // visible swap ended the one after it; undoing the guess would
+            // count a spare on the shelf that is in the printer. Judged only
+            // on a life measured here or on the site's printers (the stated
+            // and catalogue figures are cautious: real cartridges outlast
+            // them often). The cartridge a printer was met with was
+            // part-used: it cannot have lasted more than a whole life from
+            // first sight.
+            let whole = pages_between(guess.cart_start_pages, pages.or(self.last_pages));
             let first_met = self.cart_seq == 1 && !guess.cart_from_start;
             let most = if first_met { 1.0 } else { NET_UNDO_WHOLE_MAX };
             let one_cartridge = match (whole, self.life_pages.or(self.prior_life)) {
@@ -676,10 +667,7 @@ impl SupplyState {
         let ran_out = left.is_some_and(|l| l <= 10.0);
         let mut missed = 0;
         if self.cart_from_start && ran_out {
-            let used = match (pages.or(self.last_pages), self.cart_start_pages) {
-                (Some(p), Some(s)) => Some(p.saturating_sub(s) as f64),
-                _ => None,
-            };
+            let used = pages_between(self.cart_start_pages, pages.or(self.last_pages));
             // A life two cartridges agreed on says pages went to unseen swaps;
             // so does the fleet's figure when its printers agree (black toner
             // of one model), not when lives spread with coverage (colours). A
